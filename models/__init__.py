@@ -1,0 +1,31 @@
+"""SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+
+from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
+from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
+from models.obligations import NagLog, Obligation, Snooze
+from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
+from models.voice import Petition, PetitionPost, Question, Signature
+
+__all__ = [
+    "Attachment",
+    "AuditEntry",
+    "BoundChat",
+    "FsmRecord",
+    "Invite",
+    "NagLog",
+    "Notice",
+    "Obligation",
+    "OutboxMessage",
+    "Person",
+    "Petition",
+    "PetitionPost",
+    "Posting",
+    "ProcessedUpdate",
+    "Question",
+    "ReviewDecision",
+    "RoleGrant",
+    "Signature",
+    "Snooze",
+    "Township",
+    "Village",
+]

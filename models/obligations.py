@@ -1,0 +1,59 @@
+"""Event-driven obligations, the nag log (never the same nag twice) and snoozes.
+
+Periodic obligations (village, item, period) are derived from the catalogs on demand, not stored:
+10,000 villages times their periodic items would be millions of rows that say nothing the catalog
+does not. Only what events create (a petition reaching its threshold, a resolution registered with
+/event) is stored here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+class Obligation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    source: str = Field(max_length=24)  # petition | event
+    source_id: int | None = None  # the petition's id, for example
+    rule: str = Field(max_length=40)  # a profile cadence or event key: immediate, adhoc, plan, staged.after ...
+    item_id: str | None = Field(default=None, max_length=24)
+    title: str = Field(default="", max_length=200)
+    event_date: date
+    due: date = Field(index=True)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    met_notice_id: int | None = Field(default=None, foreign_key="notice.id")
+    met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NagLog(SQLModel, table=True):
+    """One row per nag sent: (village, obligation key, kind, local day) is unique, so a restart, a second
+    scheduler or a clock jump can never send the same nag twice."""
+
+    __tablename__ = "nag_log"
+    __table_args__ = (UniqueConstraint("village_id", "obligation_key", "kind", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    obligation_key: str = Field(max_length=48)  # "<item id>@<period>" or "ob:<obligation id>"
+    kind: str = Field(max_length=24)  # T-7 | T-3 | T-1 | due | overdue | escalate_reviewers | escalate_township
+    day: date
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Snooze(SQLModel, table=True):
+    """"Remind me tomorrow": no reminder about this obligation to this person before `until`."""
+
+    __table_args__ = (UniqueConstraint("village_id", "obligation_key", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    obligation_key: str = Field(max_length=48)
+    person_id: int = Field(foreign_key="person.id")
+    until: date
