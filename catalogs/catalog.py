@@ -1,0 +1,126 @@
+"""Pydantic models of a disclosure catalog: classes of items, and procedures (e.g. 四议两公开)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from catalogs.vocabulary import Cadence, Role, UnitKind
+
+# Full ids travel inside 64-byte Telegram callback data next to other fields, hence the cap.
+MAX_FULL_ID = 16
+_CODE = r"^[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    # Unknown keys are typos in hand-written YAML: refuse them instead of ignoring them.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Names(Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    zh_simplified: str | None = None  # when `zh` is verbatim traditional (002) and the bot shows simplified
+
+
+class Item(Strict):
+    number: int = Field(ge=1)  # the source's own numbering (it may skip, e.g. jyc 财务类 has no 4)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    zh_simplified: str | None = None  # when `zh` is verbatim traditional (002) and the bot shows simplified
+    cadence: Cadence
+    source: str = Field(min_length=1)
+    finance: bool = False  # T-FIN-Q: monthly instead of quarterly in a village with many transactions
+    ambiguous: bool = False
+    note: str | None = None
+    role: Role | None = None
+    # Filled in by the enclosing class and catalog, never written in YAML.
+    class_code: str = Field(default="", exclude=True)
+    catalog_code: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _ambiguity_is_explained(self) -> Item:
+        if self.ambiguous and not self.note:
+            raise ValueError("note: required when ambiguous is true (say which reading was taken)")
+        return self
+
+    def code_in(self, class_code: str) -> str:
+        return f"{class_code}.{self.number}"
+
+    @property
+    def code(self) -> str:
+        return f"{self.class_code}.{self.number}"
+
+    @property
+    def full_id(self) -> str:
+        return f"{self.catalog_code}:{self.code}"
+
+    def effective_cadence(self, many_transactions: bool = False) -> Cadence:
+        """T-FIN-Q: finance items of a village flagged as having many transactions are due monthly."""
+        return Cadence.MONTHLY if self.finance and many_transactions else self.cadence
+
+
+class CatalogClass(Strict):
+    code: str = Field(pattern=_CODE, max_length=4)
+    number: int = Field(ge=1)
+    names: Names
+    items: list[Item] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _own_items(self) -> CatalogClass:
+        seen: set[int] = set()
+        for item in self.items:
+            code = item.code_in(self.code)
+            if item.number in seen:
+                raise ValueError(f"item {code}: number: duplicate item code {code}")
+            seen.add(item.number)
+            item.class_code = self.code
+        return self
+
+
+class Step(Strict):
+    code: str = Field(pattern=_CODE)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    cadence: Cadence | None = None  # set only on the steps that are disclosures
+
+
+class Procedure(Strict):
+    code: str = Field(pattern=_CODE)
+    names: Names
+    source: str
+    steps: list[Step] = Field(min_length=1)
+
+    def disclosures(self) -> list[Step]:
+        return [step for step in self.steps if step.cadence is not None]
+
+
+class Catalog(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9]{1,5}$")
+    names: Names
+    unit_kind: UnitKind
+    source: str = Field(min_length=1)
+    profile: str | None = None  # the policy profile of the district this catalog comes from
+    note: str | None = None
+    classes: list[CatalogClass] = Field(min_length=1)
+    procedures: list[Procedure] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _own_items(self) -> Catalog:
+        codes = [klass.code for klass in self.classes]
+        duplicates = sorted({code for code in codes if codes.count(code) > 1})
+        if duplicates:
+            raise ValueError(f"classes: duplicate class code {duplicates[0]!r}")
+        for item in self.items():
+            item.catalog_code = self.code
+            if len(item.full_id) > MAX_FULL_ID or not item.full_id.isascii():
+                raise ValueError(f"item {item.code}: code: full id {item.full_id!r} exceeds {MAX_FULL_ID} ASCII chars")
+        return self
+
+    def items(self) -> list[Item]:
+        return [item for klass in self.classes for item in klass.items]
+
+    def klass(self, code: str) -> CatalogClass | None:
+        return next((klass for klass in self.classes if klass.code == code), None)
+
+    def with_role(self, role: Role | str) -> list[Item]:
+        return [item for item in self.items() if item.role == role]
