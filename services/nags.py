@@ -1,0 +1,462 @@
+"""The daily nag scan: reminders before the due date, daily nags once overdue, escalations, snoozes.
+
+`daily_scan(session, policy, now)` is what the hourly job, the CLI, the tests and the bench call. A village
+is scanned from the configured local hour on (never in quiet hours, 21:00-08:00 village time). Every nag
+is first claimed as a NagLog row (unique per village, obligation key, kind and local day) with
+INSERT .. ON CONFLICT DO NOTHING .. RETURNING: only the rows this scan inserted are said, so a second
+scan, a second scheduler or a restart after downtime cannot send the same nag twice. People receive one
+digest per village per day listing their obligations.
+
+The scan is set-based and built for 10,000 villages in a few seconds: a handful of queries returning plain
+tuples for all villages (villages, what was published in the current periods, open event obligations,
+today's nag log, snoozes, recipients), no query per village and no ORM object per row. Villages share
+catalogs, so the schedule (item, period, due date, the nags it earns today) is computed once per distinct
+(profile, catalog, finance cadence, local day) and the time zone arithmetic once per distinct zone; the
+nag log and outbox rows are written with bulk Core inserts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ARRAY, Date, Integer, String, bindparam, func, true
+from sqlalchemy import insert as core_insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import NagLog, Notice, OutboxMessage, Person, RoleGrant, Snooze, Village
+from models.types import utcnow
+from services import directory
+from services.errors import DomainError
+from services.obligations import (
+    COUNTED_STATES,
+    LONG,
+    load_event_obligations,
+    obligation_key,
+    slots,
+)
+from services.policy import Policy
+from services.roles import Role
+
+BEFORE = {7: "T-7", 3: "T-3", 1: "T-1", 0: "due"}
+BEFORE_KINDS = frozenset(BEFORE.values())
+OVERDUE, SNOOZED = "overdue", "snoozed"
+ESCALATE_REVIEWERS, ESCALATE_TOWNSHIP = "escalate_reviewers", "escalate_township"
+ESCALATIONS = ((ESCALATE_TOWNSHIP, 7), (ESCALATE_REVIEWERS, 3))  # kind, days overdue
+QUIET_FROM, QUIET_UNTIL = 21, 8
+STAFF_KINDS = (*BEFORE.values(), OVERDUE, SNOOZED)
+MAX_BUTTONS = 6
+MAX_ENTRIES = 30
+CHUNK = 2000
+CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
+NOBODY: frozenset[int] = frozenset()
+
+
+def awake(local_hour: int, scan_hour: int) -> bool:
+    """The village's local hour is the scan hour or later today, and not in quiet hours."""
+    return max(scan_hour, QUIET_UNTIL) <= local_hour < QUIET_FROM
+
+
+def kinds_for(due: date, today: date) -> list[str]:
+    """The nags an open obligation earns today (escalations are sent once, see `daily_scan`)."""
+    days_left = (due - today).days
+    if days_left in BEFORE:
+        return [BEFORE[days_left]]
+    if days_left >= 0:
+        return []
+    late = -days_left
+    return [OVERDUE] + [kind for kind, after in ESCALATIONS if late >= after]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What a nag is about. Periodic ones are shared by every village of the same schedule."""
+
+    key: str
+    due: date
+    item_id: str | None
+    period: str | None
+    obligation_id: int | None
+    zh: str
+    en: str
+    rule: str = ""  # an event obligation's rule (its label when it has no catalog item)
+
+
+@dataclass(slots=True, eq=False)
+class Nag:
+    village_id: int
+    kind: str
+    day: date
+    about: Due
+    people: frozenset[int] | None = None  # a snoozed reminder goes to those who asked only
+    skip: frozenset[int] = NOBODY  # people who asked to be reminded tomorrow instead
+
+    @property
+    def key(self) -> str:
+        return self.about.key
+
+    @property
+    def due(self) -> date:
+        return self.about.due
+
+    def row(self) -> dict[str, Any]:
+        return {"village_id": self.village_id, "obligation_key": self.about.key, "kind": self.kind, "day": self.day}
+
+
+@dataclass
+class ScanResult:
+    villages: int = 0
+    scanned: int = 0
+    nags: int = 0
+    messages: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+class Awake(NamedTuple):
+    """A village in its scan window today, as plain values (no ORM entity)."""
+
+    id: int
+    township_id: int
+    name: str
+    shape: tuple[str | None, str | None, str, bool]  # profile, catalog, kind, monthly finance
+    today: date
+    joined: date  # the local day the village joined the bot
+
+
+@dataclass
+class Schedule:
+    """The periodic obligations of one (profile, catalog, finance cadence) on one local day."""
+
+    active: list[tuple[Due, tuple[str, ...]]]  # those earning a nag today (before `joined`/`done` filters)
+    by_key: dict[str, Due]  # every dated one, for snoozes
+
+
+async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, scan_hour: int = 9) -> ScanResult:
+    villages, total = await _awake_villages(session, policy, now, scan_hour)
+    result = ScanResult(villages=total, scanned=len(villages))
+    if not villages:
+        return result
+    nags = await _plan(session, policy, villages)
+    claimed = await _claim(session, nags)
+    result.nags = len(claimed)
+    for nag in claimed:
+        result.kinds[nag.kind] = result.kinds.get(nag.kind, 0) + 1
+    result.messages = await _send(session, {v.id: v for v in villages}, claimed)
+    return result
+
+
+async def _awake_villages(session: AsyncSession, policy: Policy, now: datetime,
+                          scan_hour: int) -> tuple[list[Awake], int]:
+    """Every village as a tuple; local time computed once per distinct time zone."""
+    rows = await session.exec(select(Village.id, Village.township_id, Village.name, Village.profile, Village.catalog,
+                                     Village.kind, Village.timezone, Village.monthly_finance, Village.created_at)
+                              .order_by(col(Village.id)))
+    zones: dict[str | None, tuple[ZoneInfo, date | None]] = {}
+    found: list[Awake] = []
+    total = 0
+    for vid, township_id, name, profile, catalog, kind, timezone, monthly, created_at in rows:
+        total += 1
+        zone = zones.get(timezone)
+        if zone is None:
+            tz = policy.tz(Village(timezone=timezone))
+            local = now.astimezone(tz)
+            zone = zones[timezone] = (tz, local.date() if awake(local.hour, scan_hour) else None)
+        tz, today = zone
+        if today is None:
+            continue
+        found.append(Awake(vid or 0, township_id, name, (profile, catalog, kind, bool(monthly)), today,
+                           created_at.astimezone(tz).date()))
+    return found, total
+
+
+def _schedule(policy: Policy, shape: tuple[str | None, str | None, str, bool], today: date) -> Schedule:
+    profile, catalog, kind, monthly = shape
+    village = Village(profile=profile, catalog=catalog, kind=kind, monthly_finance=monthly)
+    active: list[tuple[Due, tuple[str, ...]]] = []
+    by_key: dict[str, Due] = {}
+    for slot in slots(policy, village, today):
+        if slot.due is None:  # long-term: never nagged
+            continue
+        about = Due(slot.key, slot.due, slot.item.full_id, str(slot.period), None,
+                    slot.item.zh_simplified or slot.item.zh, slot.item.en)
+        by_key[slot.key] = about
+        kinds = tuple(kinds_for(slot.due, today))
+        if kinds:
+            active.append((about, kinds))
+    return Schedule(active, by_key)
+
+
+async def _plan(session: AsyncSession, policy: Policy, villages: list[Awake]) -> list[Nag]:
+    schedules: dict[tuple[tuple[str | None, str | None, str, bool], date], Schedule] = {}
+    for village in villages:
+        if (village.shape, village.today) not in schedules:
+            schedules[(village.shape, village.today)] = _schedule(policy, village.shape, village.today)
+    periods = {about.period for s in schedules.values() for about in s.by_key.values() if about.period}
+    published = await _published_keys(session, periods)
+    events = await load_event_obligations(session, None, open_only=True)
+    days = {v.today for v in villages}
+    logged = await _logged(session, days)
+    snoozes = await _snoozes(session, min(days))
+    nags: list[Nag] = []
+    add = nags.append
+    for village in villages:
+        vid, today, joined = village.id, village.today, village.joined
+        schedule = schedules[(village.shape, today)]
+        done = published.get(vid, NOBODY)
+        asked_here = snoozes.get(vid)
+        for about, kinds in schedule.active:
+            # nothing that fell due before the village joined the bot is nagged about (listings show it)
+            if about.key in done or about.due < joined:
+                continue
+            if asked_here is None and not logged:  # the common case: one nag per kind
+                for kind in kinds:
+                    add(Nag(vid, kind, today, about))
+            else:
+                nags += _nags(vid, about, kinds, today, logged, asked_here.get(about.key) if asked_here else None)
+        if asked_here:  # a snoozed reminder can fall on a day that earns no nag of its own
+            for key, asked in asked_here.items():
+                about = schedule.by_key.get(key)
+                if about is None or key in done or about.due < joined or kinds_for(about.due, today):
+                    continue
+                nags += _nags(vid, about, (), today, logged, asked)
+        for row in events.get(vid, ()):
+            item = policy.item(row.item_id)
+            about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id,
+                        item.zh if item else "", item.en if item else "", row.rule)
+            nags += _nags(vid, about, kinds_for(row.due, today), today, logged,
+                          asked_here.get(about.key) if asked_here else None)
+    return nags
+
+
+def _nags(vid: int, about: Due, kinds: tuple[str, ...] | list[str], today: date,
+          logged: set[tuple[int, str, str, date]], asked: dict[int, date] | None) -> list[Nag]:
+    key = about.key
+    asked = asked or {}
+    later = frozenset(p for p, until in asked.items() if until > today)
+    found = [Nag(vid, kind, today, about, None, later if kind in BEFORE_KINDS else NOBODY)
+             for kind in kinds if (vid, key, kind, today) not in logged]
+    tomorrow_people = frozenset(p for p, until in asked.items() if until == today)
+    if tomorrow_people and today < about.due and (vid, key, SNOOZED, today) not in logged:
+        found.append(Nag(vid, SNOOZED, today, about, tomorrow_people))
+    return found
+
+
+async def _published_keys(session: AsyncSession, periods: set[str]) -> dict[int, frozenset[str]]:
+    """Per village, "item@period" of every counted root notice in the current periods, concatenated in
+    SQL so 10,000 villages come back as 10,000 rows rather than a row per notice."""
+    if not periods:
+        return {}
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    key = col(Notice.item_id) + "@" + func.coalesce(col(Notice.period), LONG)
+    joined = func.string_agg(key, ",") if dialect == "postgresql" else func.group_concat(key, ",")
+    query = (select(Notice.village_id, joined)
+             .where(col(Notice.state).in_(COUNTED_STATES), col(Notice.item_id).is_not(None),
+                    col(Notice.corrects_id).is_(None), col(Notice.period).in_(sorted(periods)))
+             .group_by(col(Notice.village_id)))
+    return {vid: frozenset(text.split(",")) for vid, text in await session.exec(query) if text}
+
+
+async def _logged(session: AsyncSession, days: set[date]) -> set[tuple[int, str, str, date]]:
+    """Nags already sent today, and escalations ever sent (an escalation goes out once per obligation)."""
+    rows = await session.exec(select(NagLog.village_id, NagLog.obligation_key, NagLog.kind, NagLog.day)
+                              .where(col(NagLog.day).in_(sorted(days))))
+    logged = {(v, k, kind, d) for v, k, kind, d in rows}
+    since = min(days) - timedelta(days=400)
+    escalated = await session.exec(
+        select(NagLog.village_id, NagLog.obligation_key, NagLog.kind)
+        .where(col(NagLog.kind).in_([k for k, _ in ESCALATIONS]), col(NagLog.day) >= since))
+    for v, k, kind in escalated:
+        logged |= {(v, k, kind, d) for d in days}
+    return logged
+
+
+async def _snoozes(session: AsyncSession, first_day: date) -> dict[int, dict[str, dict[int, date]]]:
+    """village -> obligation key -> person -> until."""
+    found: dict[int, dict[str, dict[int, date]]] = defaultdict(lambda: defaultdict(dict))
+    rows = await session.exec(select(Snooze.village_id, Snooze.obligation_key, Snooze.person_id, Snooze.until)
+                              .where(col(Snooze.until) >= first_day))
+    for vid, key, person_id, until in rows:
+        found[vid][key][person_id] = until
+    return found
+
+
+async def _claim(session: AsyncSession, nags: list[Nag]) -> list[Nag]:
+    """Insert the nag log rows; the ones another scan inserted first are skipped, and not said.
+
+    One INSERT .. SELECT .. ON CONFLICT DO NOTHING RETURNING per chunk, the rows passed as one JSON
+    parameter (SQLite, json_each) or as four arrays (PostgreSQL, unnest): no per-row parameter binding."""
+    if not nags:
+        return []
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    # a village has one local day per scan, so (village, key, kind) names a nag of this scan
+    by_key = {(n.village_id, n.about.key, n.kind): n for n in nags}
+    statement = _claim_statement(dialect)
+    connection = await session.connection()
+    keys = list(by_key)
+    days = {n.village_id: n.day for n in nags}
+    sent_at = utcnow()
+    claimed: list[Nag] = []
+    for start in range(0, len(keys), CLAIM_CHUNK):
+        chunk = keys[start:start + CLAIM_CHUNK]
+        if dialect == "postgresql":
+            params: dict[str, Any] = {"v": [v for v, _, _ in chunk], "k": [k for _, k, _ in chunk],
+                                      "n": [n for _, _, n in chunk], "d": [days[v] for v, _, _ in chunk]}
+        else:
+            params = {"rows": json.dumps([(v, k, n, days[v].isoformat()) for v, k, n in chunk],
+                                         ensure_ascii=False, separators=(",", ":"))}
+        result = await connection.execute(statement, {**params, "sent_at": sent_at})
+        claimed += [by_key[row] for row in result.tuples()]
+    return claimed
+
+
+def _claim_statement(dialect: str) -> Any:
+    table = NagLog.__table__  # type: ignore[attr-defined]
+    sent_at = bindparam("sent_at", type_=table.c.sent_at.type)
+    source: Any
+    if dialect == "postgresql":
+        rows = func.unnest(bindparam("v", type_=ARRAY(Integer)), bindparam("k", type_=ARRAY(String)),
+                           bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date))
+                           ).table_valued("v", "k", "n", "d").render_derived()
+        source = select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at)
+        insert = postgresql.insert
+    else:
+        rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
+        source = select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at)
+        source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
+        insert = sqlite.insert
+    return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at"], source)
+            .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"])
+            .returning(table.c.village_id, table.c.obligation_key, table.c.kind))
+
+
+# --- who hears what --------------------------------------------------------------------------------------
+
+RECIPIENT_ROLES = {Role.STAFF: STAFF_KINDS, Role.SECRETARY: (ESCALATE_REVIEWERS,),
+                   Role.SUPERVISOR: (ESCALATE_REVIEWERS,), Role.INSPECTOR: (ESCALATE_TOWNSHIP,)}
+
+
+class Listener(NamedTuple):
+    """A recipient as plain values: enough to address a private message (chat id = Telegram user id)."""
+
+    person_id: int
+    tg_user_id: int
+    language: str | None
+
+
+async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: set[int]
+                      ) -> tuple[dict[int, list[tuple[Role, Listener]]], dict[int, list[Listener]]]:
+    by_village: dict[int, list[tuple[Role, Listener]]] = defaultdict(list)
+    by_township: dict[int, list[Listener]] = defaultdict(list)
+    id_list = sorted(ids)
+    townships = sorted({villages[v].township_id for v in ids})
+    village_roles = [Role.STAFF, Role.SECRETARY, Role.SUPERVISOR]
+    roles = {role.value: role for role in Role}
+    for start in range(0, len(id_list), CHUNK):
+        rows = await session.exec(select(RoleGrant.village_id, RoleGrant.role, Person.id, Person.tg_user_id,
+                                         Person.language)
+                                  .join(Person, col(Person.id) == RoleGrant.person_id)
+                                  .where(RoleGrant.status == "active", col(RoleGrant.role).in_(village_roles),
+                                         col(RoleGrant.village_id).in_(id_list[start:start + CHUNK])))
+        for vid, role, person_id, tg_user_id, language in rows:
+            by_village[vid].append((roles[role], Listener(person_id or 0, tg_user_id, language)))
+    for start in range(0, len(townships), CHUNK):
+        rows = await session.exec(select(RoleGrant.township_id, Person.id, Person.tg_user_id, Person.language)
+                                  .join(Person, col(Person.id) == RoleGrant.person_id)
+                                  .where(RoleGrant.status == "active", RoleGrant.role == Role.INSPECTOR,
+                                         col(RoleGrant.township_id).in_(townships[start:start + CHUNK])))
+        for township_id, person_id, tg_user_id, language in rows:
+            by_township[township_id].append(Listener(person_id or 0, tg_user_id, language))
+    return by_village, by_township
+
+
+async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag]) -> int:
+    """One digest per person per village per day: the entries of every kind that person hears."""
+    if not claimed:
+        return 0
+    by_village: dict[int, list[Nag]] = defaultdict(list)
+    for nag in claimed:
+        by_village[nag.village_id].append(nag)
+    people, inspectors = await _recipients(session, villages, set(by_village))
+    created_at = utcnow()
+    rows: list[dict[str, Any]] = []
+    for vid, nags in by_village.items():
+        village = villages[vid]
+        listeners = list(people.get(vid, ())) + [(Role.INSPECTOR, p) for p in inspectors.get(village.township_id, ())]
+        digests: dict[int, tuple[Listener, bool, list[Nag]]] = {}
+        for role, person in listeners:
+            kinds, pid = RECIPIENT_ROLES[role], person.person_id
+            heard = [n for n in nags if n.kind in kinds and (n.people is None or pid in n.people) and pid not in n.skip]
+            if not heard:
+                continue
+            known = digests.get(pid)
+            if known is None:
+                digests[pid] = (person, role is Role.STAFF, heard)
+            else:  # the same person in two roles: one digest, each nag once (nags are unique objects)
+                seen = {id(n) for n in known[2]}
+                merged = known[2] + [n for n in heard if id(n) not in seen]
+                digests[pid] = (person, role is Role.STAFF or known[1], merged)
+        for person, staff, heard in digests.values():
+            rows.append(_digest_row(village, person, staff, heard, created_at))
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    for start in range(0, len(rows), CHUNK):
+        await connection.execute(core_insert(outbox), rows[start:start + CHUNK])
+    return len(rows)
+
+
+def _entry(nag: Nag) -> dict[str, Any]:
+    about = nag.about
+    return {"kind": nag.kind, "zh": about.zh, "en": about.en, "period": about.period, "due": about.due.isoformat(),
+            "days": abs((about.due - nag.day).days), "rule": about.rule}
+
+
+def _digest_row(village: Awake, person: Listener, staff: bool, nags: list[Nag], created_at: datetime
+                ) -> dict[str, Any]:
+    """The outbox row `services.outbox.queue_to_person` would add, as a dict for a bulk Core insert."""
+    entries = sorted(nags, key=lambda n: (n.about.due, n.about.key, n.kind))
+    by_key: dict[str, Nag] = {}
+    for nag in entries:
+        by_key.setdefault(nag.about.key, nag)
+    shown = list(by_key.values())[:MAX_BUTTONS] if staff else []
+    buttons = [{"i": n.about.item_id or "", "p": n.about.period or "", "o": n.about.obligation_id or 0,
+                "zh": n.about.zh[:24], "en": n.about.en[:24], "r": n.about.rule, "s": n.day < n.about.due}
+               for n in shown]
+    listed = [_entry(n) for n in entries[:MAX_ENTRIES]]  # one Telegram message: the rest show in /due
+    day = entries[0].day.isoformat()
+    context = {"village": village.name, "day": day, "entries": listed}
+    keyboard = {"name": "nag", "village_id": village.id, "buttons": buttons} if buttons else None
+    return {"chat_id": person.tg_user_id, "action": "send", "lang": person.language or "", "template": "nag_digest",
+            "context": context, "keyboard": keyboard, "target_message_id": None, "topic": f"nag:{village.id}:{day}",
+            "village_id": village.id, "posting_id": None, "status": "pending", "attempts": 0,
+            "created_at": created_at}
+
+
+# --- "remind me tomorrow" --------------------------------------------------------------------------------
+
+async def snooze(session: AsyncSession, policy: Policy, person: Person, village_id: int, key: str,
+                 now: datetime) -> date:
+    """No reminder about this obligation to this person until tomorrow; tomorrow one reminder."""
+    await directory.require(session, person.id or 0, Role.STAFF, village_id)
+    village = await directory.village_by_id(session, village_id)
+    tomorrow = policy.today(village, now) + timedelta(days=1)
+    row = (await session.exec(select(Snooze).where(Snooze.village_id == village_id, Snooze.obligation_key == key,
+                                                   Snooze.person_id == person.id))).first()
+    row = row or Snooze(village_id=village_id, obligation_key=key, person_id=person.id or 0, until=tomorrow)
+    row.until = tomorrow
+    session.add(row)
+    return tomorrow
+
+
+def key_of(item_id: str, period: str, obligation_id: int) -> str:
+    if obligation_id:
+        return obligation_key(obligation_id)
+    if not item_id:
+        raise DomainError("err.stale_button")
+    return f"{item_id}@{period or LONG}"
+

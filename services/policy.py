@@ -1,0 +1,55 @@
+"""Which catalog, profile and time zone apply to a village: the deployment's defaults plus the village's own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from catalogs import Catalog, CatalogError, Item, Profile, Registry
+from models import Village
+
+FALLBACK_CATALOG = {"village": "jyv", "community": "jyc"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    registry: Registry
+    default_profile: str
+    default_timezone: str
+
+    def profile_for(self, village: Village) -> Profile:
+        return self.registry.profile(village.profile or self.default_profile)
+
+    def catalog_for(self, village: Village) -> Catalog:
+        if village.catalog:
+            return self.registry.catalog(village.catalog)
+        profile = village.profile or self.default_profile
+        for catalog in self.registry.catalogs.values():
+            if catalog.profile == profile and catalog.unit_kind == village.kind:
+                return catalog
+        return self.registry.catalog(FALLBACK_CATALOG.get(village.kind, "jyv"))
+
+    def item(self, item_id: str | None) -> Item | None:
+        if not item_id:
+            return None
+        try:
+            return self.registry.item(item_id)
+        except CatalogError:
+            return None
+
+    def tz(self, village: Village | None) -> ZoneInfo:
+        """The village's zone; a village without one (or with an unknown one) uses the default."""
+        for name in ((village.timezone if village else None), self.default_timezone, "Asia/Shanghai"):
+            if name:
+                try:
+                    return ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError):
+                    continue
+        return ZoneInfo("UTC")
+
+    def today(self, village: Village | None, now: datetime) -> date:
+        return now.astimezone(self.tz(village)).date()
+
+    def local(self, village: Village | None, when: datetime) -> datetime:
+        return when.astimezone(self.tz(village))
