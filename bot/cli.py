@@ -1,0 +1,149 @@
+"""The `cunwu` command. Every failure an operator can cause ends in one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.logs import setup_logging
+from bot.settings import ConfigError, Settings
+from catalogs import CatalogError
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cunwu", description="Village affairs disclosure bot (村务公开)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot with long polling (migrates first)")
+    commands.add_parser("webhook", help="serve Telegram's webhook (several instances behind a load balancer)")
+    commands.add_parser("migrate", help="upgrade the database to the newest schema")
+    demo = commands.add_parser("demo", help="play a scripted story offline and print what each person sees")
+    demo.add_argument("--lang", choices=["zh", "en"], default="zh")
+    screen = commands.add_parser("screen", help="screen a text for personal information")
+    screen.add_argument("file")
+    screen.add_argument("--format", choices=["text", "json"], default="text")
+    calendar = commands.add_parser("calendar", help="every periodic due date of a policy profile in a year")
+    calendar.add_argument("--profile", required=True)
+    calendar.add_argument("--year", type=int, required=True)
+    calendar.add_argument("--format", choices=["text", "json"], default="text")
+    owed = commands.add_parser("obligations", help="what a village owes on a date, with status")
+    owed.add_argument("--village", required=True)
+    owed.add_argument("--date", required=True)
+    owed.add_argument("--format", choices=["text", "json"], default="text")
+    admin = commands.add_parser("admin", help="directory administration").add_subparsers(dest="admin", required=True)
+    imp = admin.add_parser("import", help="create or update a township from a directory YAML file")
+    imp.add_argument("file", type=Path)
+    arch = admin.add_parser("export-archive", help="a village's notices of one quarter as CSV and printable HTML")
+    arch.add_argument("--village", required=True)
+    arch.add_argument("--quarter", required=True, help="e.g. 2026Q3")
+    arch.add_argument("--output-dir", type=Path, default=Path("."))
+    arch.add_argument("--lang", choices=["zh", "en"], default="zh")
+    exp = admin.add_parser("export", help="write a township back as a directory YAML file")
+    exp.add_argument("--township", required=True)
+    exp.add_argument("--output", "-o", type=Path)
+    rep = admin.add_parser("report", help="a township's compliance report for a quarter")
+    rep.add_argument("--township", required=True)
+    rep.add_argument("--quarter", required=True)
+    rep.add_argument("--format", choices=["csv", "png"], default="csv")
+    rep.add_argument("--output", "-o", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    if args.command == "screen":
+        from services.privacy import cli_main
+
+        return cli_main(argv[1:])
+    if args.command == "calendar":
+        return _calendar(args)
+    try:
+        settings = Settings()
+        setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
+        return _run_async(args, settings)
+    except (ConfigError, CatalogError) as error:
+        print(f"cunwu: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    commands: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]] = {
+        "run": _run, "webhook": _webhook, "migrate": _migrate, "demo": _demo, "admin": _admin,
+        "obligations": _obligations,
+    }
+    return asyncio.run(commands[args.command](args, settings))
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import run
+
+    await run(settings)
+    return 0
+
+
+async def _webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.webhook import serve
+
+    settings.require_token()
+    await serve(settings)
+    return 0
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import prepare
+
+    runtime = await prepare(settings)
+    await runtime.close()
+    print("database is at the newest schema")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import play
+
+    return await play(lang=args.lang)
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.admin_cli import export_archive, export_directory, import_directory
+
+    if args.admin == "report":
+        from bot.deadlines_cli import report
+
+        return await report(settings, args.township, args.quarter, args.format, args.output)
+    if args.admin == "import":
+        return await import_directory(settings, args.file)
+    if args.admin == "export-archive":
+        return await export_archive(settings, args.village, args.quarter, args.output_dir, args.lang)
+    return await export_directory(settings, args.township, args.output)
+
+
+async def _obligations(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.deadlines_cli import list_obligations
+
+    return await list_obligations(settings, args.village, args.date, args.format)
+
+
+def _calendar(args: argparse.Namespace) -> int:
+    from catalogs import load_registry
+    from catalogs.deadlines import render_calendar
+
+    try:
+        profile = load_registry().profile(args.profile)
+    except Exception as error:  # CatalogError or unknown profile: one line, no traceback
+        print(f"cunwu: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(render_calendar(profile, args.year, args.format))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

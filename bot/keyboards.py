@@ -1,0 +1,72 @@
+"""Callback data factories and keyboards. Callback data carries ids only, never a role or permission:
+the server re-checks who taps, every time. Prefixes are short and versioned (`jd1`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.texts import LANGUAGES, UI
+from services.roles import Role
+
+
+class JoinDecision(CallbackData, prefix="jd1"):
+    grant_id: int
+    approve: bool
+
+
+class LangPick(CallbackData, prefix="lg1"):
+    lang: str
+
+
+class BindVillage(CallbackData, prefix="bv1"):
+    village_id: int
+
+
+class InviteVillage(CallbackData, prefix="iv1"):
+    village_id: int
+
+
+class InviteRole(CallbackData, prefix="ir1"):
+    village_id: int
+    role: str
+
+
+INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
+
+
+def join_decision(ui: UI, grant_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=ui.t("btn.approve"), callback_data=JoinDecision(grant_id=grant_id, approve=True))
+    builder.button(text=ui.t("btn.decline"), callback_data=JoinDecision(grant_id=grant_id, approve=False))
+    return builder.as_markup()
+
+
+def languages(ui: UI) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for lang in LANGUAGES:
+        builder.button(text=ui.t(f"lang.{lang}"), callback_data=LangPick(lang=lang))
+    return builder.as_markup()
+
+
+def pick_village(villages: list[tuple[int, str]], make: Callable[[int], CallbackData]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for village_id, name in villages:
+        builder.button(text=name, callback_data=make(village_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def invite_roles(ui: UI, village_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for role in INVITABLE_ROLES:
+        builder.button(text=ui.t(f"role.{role.value}"), callback_data=InviteRole(village_id=village_id, role=role))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def url_button(text: str, url: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])

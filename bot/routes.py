@@ -1,0 +1,50 @@
+"""Handlers declared once at import time, attached to a fresh aiogram Router for each Dispatcher.
+
+An aiogram Router can belong to one parent only, but one process builds several Dispatchers (tests,
+the demo, benchmarks, two webhook instances in one test). `Routes` keeps aiogram's decorator style:
+`routes.message(Command("x"))` and `routes.message.filter(...)` mean what they mean on a Router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Router
+
+Handler = Callable[..., Any]
+
+
+class _Observer:
+    def __init__(self) -> None:
+        self.filters: list[Any] = []
+        self.handlers: list[tuple[Handler, tuple[Any, ...]]] = []
+
+    def filter(self, *filters: Any) -> None:
+        self.filters.extend(filters)
+
+    def __call__(self, *filters: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.handlers.append((handler, filters))
+            return handler
+
+        return register
+
+
+class Routes:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.message = _Observer()
+        self.callback_query = _Observer()
+        self.my_chat_member = _Observer()
+
+    def build(self) -> Router:
+        router = Router(name=self.name)
+        for event in ("message", "callback_query", "my_chat_member"):
+            source: _Observer = getattr(self, event)
+            target = getattr(router, event)
+            if source.filters:
+                target.filter(*source.filters)
+            for handler, filters in source.handlers:
+                target.register(handler, *filters)
+        return router

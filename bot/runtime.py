@@ -1,0 +1,52 @@
+"""Dependencies built once at start-up and handed to the Dispatcher, the worker and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock, SystemClock
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.texts import Texts
+from catalogs import load_registry
+from models.db import create_engine, session_factory
+from services.policy import Policy
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    texts: Texts
+    clock: Clock
+    policy: Policy
+    bot_username: str = "cunwu_bot"
+    outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)
+    bot: Bot | None = None  # set by BotApp; scheduled jobs that talk to Telegram directly use it
+
+    def wake_delivery(self) -> None:
+        self.outbox_signal.set()
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={payload}"
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Raises CatalogError on a broken catalog: the bot refuses to start rather than run with half of one."""
+    registry = load_registry([Path(d) for d in settings.catalog_dirs])
+    registry.profile(settings.policy_profile)  # an unknown POLICY_PROFILE stops start-up too
+    policy = Policy(registry, settings.policy_profile, settings.default_timezone)
+    engine = create_engine(settings.database_url)
+    return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
+                   texts=Texts(settings.default_language), clock=clock or SystemClock(), policy=policy)

@@ -1,0 +1,46 @@
+"""The Dispatcher, built in ONE function that production, tests, the demo and benchmarks all call."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.fsm_storage import DatabaseStorage
+from bot.middlewares import UpdateContext
+from bot.runtime import Runtime
+from handlers import get_routers
+
+
+def build_storage(runtime: Runtime) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis when REDIS_URL is set (several instances); otherwise the database, so a single machine's
+    conversations survive a restart."""
+    if runtime.settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(runtime.settings.redis_url)
+        return storage, RedisEventIsolation(storage.redis)
+    return DatabaseStorage(runtime.sessions), SimpleEventIsolation()
+
+
+def build_dispatcher(runtime: Runtime, *, confirm_after_handling: bool = False) -> Dispatcher:
+    """`confirm_after_handling` for webhook mode: see bot.middlewares.UpdateContext."""
+    storage, isolation = build_storage(runtime)
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation, runtime=runtime)
+    dispatcher.update.outer_middleware(UpdateContext(runtime, confirm_after_handling))
+    dispatcher.include_routers(*get_routers())
+    return dispatcher
+
+
+def build_bot(runtime: Runtime, session: BaseSession | None = None) -> Bot:
+    """`session` is injected by tests (the in-process fake); otherwise aiohttp to TELEGRAM_API_URL."""
+    if session is None:
+        api = TelegramAPIServer.from_base(runtime.settings.telegram_api_url)
+        session = AiohttpSession(api=api)
+    return Bot(runtime.settings.require_token(), session=session,
+               default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))

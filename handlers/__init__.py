@@ -1,0 +1,40 @@
+"""The routers in matching order: the one place where that order is decided.
+
+Specific conversations come first; `fallback` must stay last because it answers anything unmatched
+(unknown commands, text where a button was expected, stale or forged buttons).
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import (
+    admin,
+    archive,
+    deadlines,
+    drafting,
+    drafting_actions,
+    fallback,
+    groups,
+    onboarding,
+    petitions,
+    questions,
+    review,
+)
+
+
+def get_routers() -> list[Router]:
+    """Fresh routers (see bot/routes.py), in matching order."""
+    return [
+        admin.router.build(),
+        groups.router.build(),
+        onboarding.router.build(),  # before the conversations, so /cancel, /help and /start work inside them
+        drafting.router.build(),
+        drafting_actions.router.build(),
+        review.router.build(),
+        archive.router.build(),
+        questions.router.build(),
+        petitions.router.build(),
+        deadlines.router.build(),
+        fallback.router.build(),
+    ]

@@ -1,0 +1,102 @@
+"""Deployment admins (ADMIN_IDS): create villages and issue role invites."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import keyboards
+from bot.filters import IsAdmin
+from bot.keyboards import InviteRole, InviteVillage
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from models import Person
+from services import directory, onboarding
+from services.errors import DomainError
+from services.roles import Role
+
+router = Routes("admin")
+router.message.filter(F.chat.type == "private", IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+
+class InviteFlow(StatesGroup):
+    village = State()
+    role = State()
+
+
+@router.message(Command("newvillage"))
+async def new_village(message: Message, command: CommandObject, session: AsyncSession, ui: UI) -> None:
+    parts = (command.args or "").split(maxsplit=2)
+    if len(parts) < 3:
+        await message.answer(ui.t("admin.newvillage_usage"))
+        return
+    township_code, code, name = parts
+    village = await directory.create_village(session, township_code, code, name)
+    await message.answer(ui.render("village_created", village=village))
+
+
+MAX_VILLAGE_BUTTONS = 24  # beyond this a keyboard is unusable on a phone: ask for the code instead
+
+
+@router.message(Command("invite"))
+async def invite(message: Message, command: CommandObject, session: AsyncSession, ui: UI,
+                 state: FSMContext) -> None:
+    code = (command.args or "").strip()
+    if code:
+        village = await directory.village_by_code(session, code)
+        if village is None:
+            raise DomainError("err.no_village")
+        await _ask_role(message, ui, state, village.id or 0, village.name)
+        return
+    villages = await directory.all_villages(session)
+    if not villages:
+        await message.answer(ui.t("admin.no_villages"))
+        return
+    if len(villages) > MAX_VILLAGE_BUTTONS:
+        await message.answer(ui.t("admin.invite_by_code"))
+        return
+    await state.set_state(InviteFlow.village)
+    choices = [(v.id or 0, v.name) for v in villages]
+    await message.answer(ui.t("admin.invite_village"),
+                         reply_markup=keyboards.pick_village(choices, lambda i: InviteVillage(village_id=i)))
+
+
+async def _ask_role(message: Message, ui: UI, state: FSMContext, village_id: int, name: str) -> None:
+    await state.set_state(InviteFlow.role)
+    await message.answer(ui.t("admin.invite_role", village=name), reply_markup=keyboards.invite_roles(ui, village_id))
+
+
+@router.callback_query(InviteVillage.filter(), InviteFlow.village)
+async def invite_village(query: CallbackQuery, callback_data: InviteVillage, session: AsyncSession, ui: UI,
+                         state: FSMContext) -> None:
+    village = await directory.village_by_id(session, callback_data.village_id)
+    await query.answer()
+    if query.message is not None:
+        await _ask_role(query.message, ui, state, village.id or 0, village.name)  # type: ignore[arg-type]
+
+
+@router.callback_query(InviteRole.filter(), InviteFlow.role)
+async def invite_role(query: CallbackQuery, callback_data: InviteRole, session: AsyncSession, person: Person,
+                      ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    role = Role(callback_data.role)
+    invite = await onboarding.create_invite(session, callback_data.village_id, role, person.id,
+                                            runtime.clock.now(), runtime.settings.invite_ttl_days)
+    village = await directory.village_by_id(session, invite.village_id)
+    await state.clear()
+    await query.answer()
+    if query.message is not None:
+        link = runtime.deep_link(f"{onboarding.INVITE_PREFIX}{invite.token}")
+        await query.message.answer(ui.render("invite_created", role=ui.t(f"role.{role.value}"),
+                                             village=village.name, link=link, expires=invite.expires_at))
+
+
+@router.message(InviteFlow.village, ~F.text.startswith("/"))
+@router.message(InviteFlow.role, ~F.text.startswith("/"))
+async def invite_expects_button(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("err.use_buttons"))

@@ -1,0 +1,81 @@
+"""/archive: the village's published notices by quarter; staff correct or retract one from there.
+Residents open a notice's attachments through its deep link."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import notice_keyboards as kb
+from bot.notice_keyboards import Manage
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from handlers.drafting import show_preview
+from models import Person
+from services import archive, directory, notices, publication
+from services.errors import DomainError
+from services.roles import Role
+
+router = Routes("archive")
+router.message.filter(F.chat.type == "private")
+
+
+class Retraction(StatesGroup):
+    reason = State()
+
+
+@router.message(Command("archive"))
+async def list_archive(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI,
+                       runtime: Runtime) -> None:
+    villages = await directory.villages_of(session, person.id or 0)
+    if not villages:
+        raise DomainError("err.no_village_yet")
+    is_staff = await directory.holds(session, person.id or 0, Role.STAFF, villages[0].id or 0)
+    quarter = (command.args or "").strip() or archive.current_quarter(runtime.policy, villages[0], runtime.clock.now())
+    rows = await archive.published_in(session, runtime.policy, villages[0], quarter)
+    await message.answer(ui.render("archive", village=villages[0].name, quarter=quarter, notices=rows))
+    if is_staff:
+        for notice in rows:
+            if notice.state == "published":
+                await message.answer(ui.render("archive_line", notice=notice),
+                                     reply_markup=kb.manage(ui, notice.id or 0))
+
+
+@router.callback_query(Manage.filter(F.action == "correct"))
+async def correct(query: CallbackQuery, callback_data: Manage, session: AsyncSession, person: Person, ui: UI,
+                  runtime: Runtime, state: FSMContext) -> None:
+    draft = await publication.start_correction(session, person, callback_data.notice_id, runtime.clock.now())
+    await query.answer()
+    await query.message.answer(ui.t("archive.correcting"))  # type: ignore[union-attr]
+    await show_preview(query.message, session, runtime, ui, draft.id or 0, state)  # type: ignore[arg-type]
+
+
+@router.callback_query(Manage.filter(F.action == "retract"))
+async def retract(query: CallbackQuery, callback_data: Manage, session: AsyncSession, person: Person, ui: UI,
+                  state: FSMContext) -> None:
+    notice = await notices.get(session, callback_data.notice_id)
+    await directory.require(session, person.id or 0, Role.STAFF, notice.village_id)
+    await state.set_state(Retraction.reason)
+    await state.update_data(notice_id=notice.id)
+    await query.answer()
+    await query.message.answer(ui.t("retract.ask_reason"))  # type: ignore[union-attr]
+
+
+@router.message(Retraction.reason, F.text, ~F.text.startswith("/"))
+async def retract_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                         state: FSMContext) -> None:
+    data = await state.get_data()
+    done = await publication.request_retraction(session, person, int(data["notice_id"]), message.text or "",
+                                                runtime.clock.now())
+    await state.clear()
+    await message.answer(ui.t("retract.done" if done else "retract.requested"))
+
+
+@router.message(Retraction.reason)
+async def retract_reason_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("review.reason_expected"))

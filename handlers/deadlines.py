@@ -1,0 +1,118 @@
+"""/event, /due, /report and the nag buttons ("draft it now", "remind me tomorrow")."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import deadline_keyboards as kb
+from bot.deadline_keyboards import EventKind, EventVillage, NagDraft, NagSnooze
+from bot.keyboards import pick_village
+from bot.replies import send_long
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from handlers.drafting import ask_title
+from models import Person
+from services import compliance, directory, nags, obligations
+from services.errors import DomainError
+from services.roles import Role
+
+router = Routes("deadlines")
+router.message.filter(F.chat.type == "private")
+
+
+class Registering(StatesGroup):
+    date = State()
+
+
+@router.message(Command("due"))
+async def due(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+    found = await obligations.due_for(session, runtime.policy, person, runtime.clock.now())
+    villages = [{"name": v.name, "today": runtime.policy.today(v, runtime.clock.now()).isoformat(),
+                 "owed": [o.as_dict() for o in owed]} for v, owed in found]
+    await send_long(message, ui.render("due_list", villages=villages))
+
+
+@router.message(Command("report"))
+async def report(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI,
+                 runtime: Runtime) -> None:
+    reports = await compliance.for_inspector(session, runtime.policy, person.id or 0, runtime.clock.now(),
+                                             (command.args or "").strip() or None)
+    for found in reports:
+        await send_long(message, ui.render("report", **compliance.as_view(found)))
+        png = compliance.chart_png(found)
+        await message.answer_photo(BufferedInputFile(png, f"report-{found.code}-{found.quarter}.png"))
+
+
+@router.message(Command("event"))
+async def event(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext) -> None:
+    await state.clear()
+    villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
+    if not villages:
+        raise DomainError("err.not_role", role=Role.STAFF.value)
+    if len(villages) > 1:
+        markup = pick_village([(v.id or 0, v.name) for v in villages], lambda i: EventVillage(village_id=i))
+        await message.answer(ui.t("dl.event_which_village"), reply_markup=markup)
+        return
+    await message.answer(ui.t("dl.event_pick_kind"),
+                         reply_markup=kb.event_kinds(ui, villages[0].id or 0, list(obligations.EVENT_KINDS)))
+
+
+@router.callback_query(EventVillage.filter())
+async def event_village(query: CallbackQuery, callback_data: EventVillage, session: AsyncSession, person: Person,
+                        ui: UI) -> None:
+    await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
+    await query.answer()
+    await query.message.answer(ui.t("dl.event_pick_kind"),  # type: ignore[union-attr]
+                               reply_markup=kb.event_kinds(ui, callback_data.village_id, list(obligations.EVENT_KINDS)))
+
+
+@router.callback_query(EventKind.filter())
+async def event_kind(query: CallbackQuery, callback_data: EventKind, session: AsyncSession, person: Person, ui: UI,
+                     state: FSMContext) -> None:
+    await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
+    if callback_data.kind not in obligations.EVENT_KINDS:
+        raise DomainError("err.stale_button")
+    await query.answer()
+    await state.set_state(Registering.date)
+    await state.update_data(village_id=callback_data.village_id, kind=callback_data.kind)
+    await query.message.answer(ui.t("dl.event_ask_date"))  # type: ignore[union-attr]
+
+
+@router.message(Registering.date, F.text, ~F.text.startswith("/"))
+async def event_date(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                     runtime: Runtime) -> None:
+    data = await state.get_data()
+    rows = await obligations.register_event(session, runtime.policy, person, int(data["village_id"]),
+                                            str(data["kind"]), message.text or "", runtime.clock.now())
+    await state.clear()
+    await message.answer(ui.render("event_registered", kind=data["kind"], day=rows[0].event_date.isoformat(),
+                                   obligations=[{"rule": r.rule, "due": r.due.isoformat()} for r in rows]))
+
+
+@router.message(Registering.date)
+async def date_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("dl.date_expected"))
+
+
+@router.callback_query(NagDraft.filter())
+async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: AsyncSession, person: Person, ui: UI,
+                    state: FSMContext, runtime: Runtime) -> None:
+    notice = await obligations.draft_for(session, runtime.policy, person, callback_data.village_id,
+                                         callback_data.item or None, callback_data.period or None,
+                                         callback_data.ob or None, runtime.clock.now())
+    await query.answer(ui.t("dl.draft_started"))
+    await ask_title(query.message, ui, state, notice.id or 0)  # type: ignore[arg-type]
+
+
+@router.callback_query(NagSnooze.filter())
+async def snooze(query: CallbackQuery, callback_data: NagSnooze, session: AsyncSession, person: Person, ui: UI,
+                 runtime: Runtime) -> None:
+    key = nags.key_of(callback_data.item, callback_data.period, callback_data.ob)
+    day = await nags.snooze(session, runtime.policy, person, callback_data.village_id, key, runtime.clock.now())
+    await query.answer(ui.t("dl.snoozed", day=day.isoformat()), show_alert=False)

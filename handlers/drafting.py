@@ -1,0 +1,213 @@
+"""Staff draft a notice by conversation: catalog item, period, title, body, attachments, finance table,
+preview, privacy screen, submit. The draft lives in the database from the first choice on, and the
+conversation state survives a restart (see bot/fsm_storage.py)."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import notice_keyboards as kb
+from bot.notice_keyboards import DraftClass, DraftItem, DraftPage, DraftPeriod, DraftVillage
+from bot.replies import send_long
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from models import Person
+from services import directory, drafting, notices
+from services.errors import DomainError
+from services.finance_table import TableError
+from services.roles import Role
+
+router = Routes("drafting")
+router.message.filter(F.chat.type == "private")
+
+
+class Drafting(StatesGroup):
+    title = State()
+    body = State()
+    attach = State()
+    table = State()
+
+
+async def _notice_id(state: FSMContext) -> int:
+    notice_id = (await state.get_data()).get("notice_id")
+    if not notice_id:
+        raise DomainError("err.stale_button")
+    return int(notice_id)
+
+
+async def show_preview(message: Message, session: AsyncSession, runtime: Runtime, ui: UI, notice_id: int,
+                       state: FSMContext) -> None:
+    await state.set_state(None)
+    await state.update_data(notice_id=notice_id)
+    view = await drafting.preview(session, runtime.policy, notice_id, runtime.clock.now())
+    await send_long(message, ui.render("notice", **view), ui.render("draft_controls", **view),
+                    kb.preview(ui, notice_id))
+
+
+@router.message(Command("draft"))
+async def draft(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                runtime: Runtime) -> None:
+    await state.clear()
+    villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
+    if not villages:
+        raise DomainError("err.not_role", role=Role.STAFF.value)
+    if len(villages) > 1:
+        choices = [(v.id or 0, v.name) for v in villages]
+        await message.answer(ui.t("draft.which_village"),
+                             reply_markup=_pick(choices))
+        return
+    await _classes(message, session, runtime, ui, villages[0].id or 0)
+
+
+def _pick(choices: list[tuple[int, str]]):  # type: ignore[no-untyped-def]
+    from bot.keyboards import pick_village
+
+    return pick_village(choices, lambda i: DraftVillage(village_id=i))
+
+
+async def _classes(message: Message, session: AsyncSession, runtime: Runtime, ui: UI, village_id: int) -> None:
+    choices = await drafting.classes(session, runtime.policy, village_id, ui.lang)
+    await message.answer(ui.t("draft.pick_class"), reply_markup=kb.classes(ui, village_id, choices))
+
+
+@router.callback_query(DraftVillage.filter())
+async def village_picked(query: CallbackQuery, callback_data: DraftVillage, session: AsyncSession, person: Person,
+                         ui: UI, runtime: Runtime) -> None:
+    await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
+    await query.answer()
+    await _classes(query.message, session, runtime, ui, callback_data.village_id)  # type: ignore[arg-type]
+
+
+@router.callback_query(DraftClass.filter())
+async def class_picked(query: CallbackQuery, callback_data: DraftClass, session: AsyncSession, person: Person,
+                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
+    await query.answer()
+    if callback_data.klass == "_adhoc":
+        notice = await notices.create_draft(session, person, callback_data.village_id, None, None, runtime.clock.now())
+        await ask_title(query.message, ui, state, notice.id or 0)  # type: ignore[arg-type]
+        return
+    await _items(query, session, runtime, ui, callback_data.village_id, callback_data.klass, 0)
+
+
+@router.callback_query(DraftPage.filter())
+async def page_turned(query: CallbackQuery, callback_data: DraftPage, session: AsyncSession, person: Person,
+                      ui: UI, runtime: Runtime) -> None:
+    await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
+    await query.answer()
+    await _items(query, session, runtime, ui, callback_data.village_id, callback_data.klass, callback_data.page)
+
+
+async def _items(query: CallbackQuery, session: AsyncSession, runtime: Runtime, ui: UI, village_id: int,
+                 klass: str, page: int) -> None:
+    choices = await drafting.items(session, runtime.policy, village_id, klass, ui.lang)
+    markup = kb.items(ui, village_id, klass, choices, page)
+    if query.message is not None:
+        await query.message.answer(ui.t("draft.pick_item"), reply_markup=markup)
+
+
+@router.callback_query(DraftItem.filter())
+async def item_picked(query: CallbackQuery, callback_data: DraftItem, session: AsyncSession, person: Person,
+                      ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    start = await drafting.start(session, runtime.policy, person, callback_data.village_id, callback_data.item,
+                                 runtime.clock.now())
+    await query.answer()
+    if start.periods:
+        await query.message.answer(ui.t("draft.pick_period", suggested=start.periods[0]),  # type: ignore[union-attr]
+                                   reply_markup=kb.periods(start.notice.id or 0, start.periods))
+        return
+    await ask_title(query.message, ui, state, start.notice.id or 0)  # type: ignore[arg-type]
+
+
+@router.callback_query(DraftPeriod.filter())
+async def period_picked(query: CallbackQuery, callback_data: DraftPeriod, session: AsyncSession, person: Person,
+                        ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    await drafting.set_period(session, runtime.policy, person, callback_data.notice_id, callback_data.period)
+    await query.answer()
+    await ask_title(query.message, ui, state, callback_data.notice_id)  # type: ignore[arg-type]
+
+
+async def ask_title(message: Message, ui: UI, state: FSMContext, notice_id: int) -> None:
+    await state.set_state(Drafting.title)
+    await state.update_data(notice_id=notice_id, body_started=False)
+    await message.answer(ui.t("draft.ask_title"))
+
+
+@router.message(Drafting.title, F.text, ~F.text.startswith("/"))
+async def title_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                      runtime: Runtime) -> None:
+    notice_id = await _notice_id(state)
+    notice = await notices.set_title(session, person, notice_id, message.text or "", runtime.clock.now())
+    if notice.body:
+        await show_preview(message, session, runtime, ui, notice_id, state)
+        return
+    await state.set_state(Drafting.body)
+    await message.answer(ui.t("draft.ask_body"), reply_markup=kb.single(ui, notice_id, "body_done", "btn.done"))
+
+
+@router.message(Drafting.body, F.text, ~F.text.startswith("/"))
+async def body_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                     runtime: Runtime) -> None:
+    notice_id = await _notice_id(state)
+    data = await state.get_data()
+    notice = await notices.set_body(session, person, notice_id, message.text or "",
+                                    runtime.clock.now(), append=bool(data.get("body_started")))
+    await state.update_data(body_started=True)
+    await message.answer(ui.t("draft.body_received", length=len(notice.body)),
+                         reply_markup=kb.single(ui, notice_id, "body_done", "btn.done"))
+
+
+@router.message(Drafting.attach, F.photo | F.document)
+async def attachment_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                           runtime: Runtime) -> None:
+    notice_id = await _notice_id(state)
+    kind, file_id, name = drafting.file_of(message.photo, message.document)
+    await notices.add_attachment(session, person, notice_id, kind, file_id, name, runtime.clock.now())
+    count = len(await notices.attachments(session, notice_id))
+    await message.answer(ui.t("draft.attachment_added", count=count),
+                         reply_markup=kb.single(ui, notice_id, "attach_done", "btn.done"))
+
+
+@router.message(Drafting.table, F.text, ~F.text.startswith("/"))
+async def table_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                      runtime: Runtime) -> None:
+    notice_id = await _notice_id(state)
+    try:
+        await notices.set_table(session, person, notice_id, message.text or "", runtime.clock.now())
+    except TableError as error:
+        await message.answer(ui.render("table_errors", errors=error.errors))
+        return
+    await show_preview(message, session, runtime, ui, notice_id, state)
+
+
+@router.message(Drafting.title)
+@router.message(Drafting.body)
+@router.message(Drafting.table)
+async def text_expected(message: Message, ui: UI) -> None:
+    if message.text and message.text.startswith("/"):
+        await message.answer(ui.t("draft.command_in_conversation"))
+        return
+    await message.answer(ui.t("draft.text_expected"))
+
+
+@router.message(Drafting.attach)
+async def file_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("draft.file_expected"))
+
+
+@router.message(Command("drafts"))
+async def my_drafts(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
+    rows = await notices.drafts_of(session, person)
+    if not rows:
+        await message.answer(ui.t("draft.none"))
+        return
+    for notice in rows:
+        action = "withdraw" if notice.state == "in_review" else "resume"
+        await message.answer(ui.render("draft_line", notice=notice),
+                             reply_markup=kb.single(ui, notice.id or 0, action, f"btn.{action}"))

@@ -1,0 +1,111 @@
+"""Group chats: /bind (staff bind a resident group; inspectors bind the township's filing group),
+/join (posts the join deep link), and the bot's own membership changes."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import keyboards
+from bot.keyboards import BindVillage
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from models import Person
+from services import directory, onboarding
+from services.errors import DomainError
+from services.roles import Role
+
+router = Routes("groups")
+GROUP_TYPES = {"group", "supergroup"}
+
+
+async def _can_pin(bot: Bot, chat_id: int) -> bool:
+    member = await bot.get_chat_member(chat_id, bot.id)
+    return member.status == "creator" or bool(getattr(member, "can_pin_messages", False))
+
+
+def _require_person(person: Person | None) -> Person:
+    if person is None:  # an anonymous group admin: privileged actions need a real account
+        raise DomainError("err.anonymous")
+    return person
+
+
+@router.message(Command("bind"), F.chat.type == "private")
+async def bind_in_private(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("bind.private"))
+
+
+@router.message(Command("bind"), F.chat.type.in_(GROUP_TYPES))
+async def bind(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
+               person: Person | None, ui: UI) -> None:
+    person = _require_person(person)
+    if (command.args or "").strip().lower() == "filing":
+        await _bind_filing(message, bot, session, person, ui)
+        return
+    villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
+    if not villages:
+        raise DomainError("err.not_role", role="staff")
+    if len(villages) > 1:
+        choices = [(v.id or 0, v.name) for v in villages]
+        await message.answer(ui.t("bind.which"),
+                             reply_markup=keyboards.pick_village(choices, lambda i: BindVillage(village_id=i)))
+        return
+    await _bind_village(message, bot, session, person, ui, villages[0].id or 0)
+
+
+@router.callback_query(BindVillage.filter())
+async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot, session: AsyncSession,
+                      person: Person, ui: UI) -> None:
+    if query.message is None or query.message.chat.type not in GROUP_TYPES:
+        raise DomainError("err.stale_button")
+    await query.answer()
+    await _bind_village(query.message, bot, session, person, ui, callback_data.village_id)  # type: ignore[arg-type]
+
+
+async def _bind_village(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI,
+                        village_id: int) -> None:
+    can_pin = await _can_pin(bot, message.chat.id)
+    result = await onboarding.bind_residents_group(session, person, village_id, message.chat.id,
+                                                   message.chat.title or "", can_pin)
+    await message.answer(ui.render("bound", village=result.village.name if result.village else "",
+                                   can_pin=can_pin, filing=False))
+
+
+async def _bind_filing(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI) -> None:
+    townships = await directory.townships_where_inspector(session, person.id or 0)
+    if not townships:
+        raise DomainError("err.not_role", role="inspector")
+    can_pin = await _can_pin(bot, message.chat.id)
+    result = await onboarding.bind_filing_group(session, person, townships[0].id or 0, message.chat.id,
+                                                message.chat.title or "", can_pin)
+    await message.answer(ui.render("bound", village=result.township.name if result.township else "",
+                                   can_pin=can_pin, filing=True))
+
+
+@router.message(Command("join"), F.chat.type.in_(GROUP_TYPES))
+async def join_in_group(message: Message, session: AsyncSession, ui: UI, runtime: Runtime) -> None:
+    village = await onboarding.village_of_chat(session, message.chat.id)
+    if village is None:
+        await message.answer(ui.t("join.unbound_group"))
+        return
+    link = runtime.deep_link(f"{onboarding.JOIN_PREFIX}{village.id}")
+    await message.answer(ui.render("join_link", village=village.name),
+                         reply_markup=keyboards.url_button(ui.t("btn.join"), link))
+
+
+@router.my_chat_member(F.chat.type.in_(GROUP_TYPES))
+async def bot_membership_changed(update: ChatMemberUpdated, session: AsyncSession) -> None:
+    status = update.new_chat_member.status
+    if status in ("left", "kicked"):
+        await onboarding.chat_lost(session, update.chat.id, f"bot {status}")
+        return
+    can_pin = status == "creator" or bool(getattr(update.new_chat_member, "can_pin_messages", False))
+    await onboarding.chat_rights_changed(session, update.chat.id, can_pin, update.chat.title or "")
+
+
+@router.message(F.migrate_to_chat_id)
+async def group_migrated(message: Message, session: AsyncSession) -> None:
+    await onboarding.migrate_chat(session, message.chat.id, message.migrate_to_chat_id or 0)

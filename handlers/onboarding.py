@@ -1,0 +1,142 @@
+"""Private-chat onboarding: /start (with invite and join deep links), /help, /cancel, /lang, /join,
+/pending and the staff's approve/decline buttons."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import keyboards
+from bot.keyboards import JoinDecision, LangPick
+from bot.links import LinkHandler, Opened
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from handlers import petitions, questions
+from models import Person
+from services import directory, onboarding
+from services.errors import DomainError
+
+router = Routes("onboarding")
+router.message.filter(F.chat.type == "private")
+
+
+async def _home(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+    roles = await directory.memberships(session, person.id or 0)
+    text = ui.render("start", name=person.name, roles=roles, is_admin=runtime.settings.is_admin(person.tg_user_id))
+    await message.answer(text)
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_link(message: Message, command: CommandObject, session: AsyncSession, person: Person,
+                          ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    """`/start <prefix>_<ref>`: LINKS says which conversation a payload belongs to."""
+    await state.clear()
+    prefix, _, ref = (command.args or "").partition("_")
+    link = LINKS.get(f"{prefix}_")
+    if link is not None and not ref:
+        raise DomainError("err.bad_link")
+    if link is None or await link(Opened(message, ref, session, person, ui, runtime, state)):
+        await _home(message, session, person, ui, runtime)
+
+
+async def _invite(opened: Opened) -> bool:
+    invite = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
+    village = await directory.village_by_id(opened.session, invite.village_id)
+    await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{invite.role}"),
+                                                 village=village.name))
+    return True
+
+
+async def _join_link(opened: Opened) -> bool:
+    await _join(opened.message, opened.session, opened.person, opened.ui, opened.ref)
+    return False
+
+
+async def _join(message: Message, session: AsyncSession, person: Person, ui: UI, village_ref: str) -> None:
+    if not village_ref.isdigit():
+        raise DomainError("err.bad_link")
+    grant = await onboarding.request_join(session, person, int(village_ref))
+    village = await directory.village_by_id(session, grant.village_id or 0)
+    await message.answer(ui.render("join_requested", village=village.name))
+
+
+LINKS: dict[str, LinkHandler] = {
+    onboarding.INVITE_PREFIX: _invite,
+    onboarding.JOIN_PREFIX: _join_link,
+    "q_": questions.ask_link,  # bot/outbox_render.py puts these two on every notice in the groups
+    "a_": questions.attachments_link,
+    "s_": petitions.sign_link,  # on every open petition's group post
+}
+
+
+@router.message(CommandStart())
+async def start(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                state: FSMContext) -> None:
+    await state.clear()
+    await _home(message, session, person, ui, runtime)
+
+
+@router.message(Command("help"))
+async def help_(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+    roles = {m.role.value for m in await directory.memberships(session, person.id or 0) if m.status == "active"}
+    await message.answer(ui.render("help", roles=roles, is_admin=runtime.settings.is_admin(person.tg_user_id)))
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext, ui: UI) -> None:
+    had_state = await state.get_state() is not None
+    await state.clear()
+    await message.answer(ui.t("cancel.done" if had_state else "cancel.nothing"))
+
+
+@router.message(Command("lang"))
+async def lang(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("lang.pick"), reply_markup=keyboards.languages(ui))
+
+
+@router.callback_query(LangPick.filter())
+async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: AsyncSession, person: Person,
+                      runtime: Runtime) -> None:
+    chosen = runtime.texts.lang(callback_data.lang)
+    person.language = chosen
+    session.add(person)
+    ui = runtime.texts.for_lang(chosen)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(ui.t("lang.set"))
+
+
+@router.message(Command("join"))
+async def join(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI) -> None:
+    code = (command.args or "").strip()
+    village = await directory.village_by_code(session, code) if code else None
+    if village is None:
+        await message.answer(ui.t("join.how"))
+        return
+    await _join(message, session, person, ui, str(village.id))
+
+
+@router.message(Command("pending"))
+async def pending(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
+    rows = await onboarding.pending_joins(session, person)
+    if not rows:
+        await message.answer(ui.t("pending.none"))
+        return
+    for grant, resident, village in rows:
+        await message.answer(ui.render("join_request", name=resident.name, village=village.name),
+                             reply_markup=keyboards.join_decision(ui, grant.id or 0))
+
+
+@router.callback_query(JoinDecision.filter())
+async def join_decided(query: CallbackQuery, callback_data: JoinDecision, session: AsyncSession,
+                       person: Person, ui: UI, runtime: Runtime) -> None:
+    _, resident = await onboarding.decide_join(session, person, callback_data.grant_id, callback_data.approve,
+                                               runtime.clock.now())
+    key = "pending.approved" if callback_data.approve else "pending.declined"
+    await query.answer(ui.t(key, name=resident.name))
+    if query.message is not None and hasattr(query.message, "edit_text"):
+        await query.message.edit_text(ui.html(key, name=resident.name))

@@ -1,0 +1,144 @@
+"""Petitions: /petition (title, what should be disclosed, optionally a catalog item); staff or the committee
+confirm or refuse with a reason; residents sign in the private chat from the group post's link
+(`s_<petition id>`), after a confirm screen, and may withdraw until the threshold is reached."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import voice_keyboards as kb
+from bot.links import Opened, parse_id
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from models import Person
+from services import petitions
+from services.errors import DomainError
+
+router = Routes("petitions")
+router.message.filter(F.chat.type == "private")
+
+
+class Petitioning(StatesGroup):
+    title = State()
+    request = State()
+    item = State()
+
+
+class Refusing(StatesGroup):
+    reason = State()
+
+
+# --- starting a petition ----------------------------------------------------------------------------------
+
+@router.message(Command("petition"))
+async def petition(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext) -> None:
+    await state.clear()
+    village = await petitions.village_of_resident(session, person)
+    await state.set_state(Petitioning.title)
+    await state.update_data(village_id=village.id)
+    await message.answer(ui.t("voice.p_ask_title", village=village.name))
+
+
+@router.message(Petitioning.title, F.text, ~F.text.startswith("/"))
+async def title_given(message: Message, ui: UI, state: FSMContext) -> None:
+    await state.update_data(title=petitions.check_title(message.text))
+    await state.set_state(Petitioning.request)
+    await message.answer(ui.t("voice.p_ask_request", limit=petitions.REQUEST_MAX))
+
+
+@router.message(Petitioning.request, F.text, ~F.text.startswith("/"))
+async def request_given(message: Message, session: AsyncSession, ui: UI, runtime: Runtime,
+                        state: FSMContext) -> None:
+    request = petitions.check_request(message.text)
+    data = await state.get_data()
+    choices = await petitions.item_choices(session, runtime.policy, int(data["village_id"]), ui.lang)
+    await state.update_data(request=request)
+    await state.set_state(Petitioning.item)
+    await message.answer(ui.t("voice.p_ask_item"), reply_markup=kb.petition_items(ui, int(data["village_id"]), choices))
+
+
+@router.callback_query(kb.PetitionItem.filter())
+async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, session: AsyncSession, person: Person,
+                      ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    data = await state.get_data()
+    if await state.get_state() != Petitioning.item.state or data.get("village_id") != callback_data.village_id:
+        raise DomainError("err.stale_button")
+    item_id = None if callback_data.item == "_skip" else callback_data.item
+    created = await petitions.create(session, runtime.policy, person, callback_data.village_id, data["title"],
+                                     data["request"], item_id, runtime.clock.now())
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(ui.render("petition_created", **petitions.petition_view(created)))
+
+
+# --- staff or committee: confirm or refuse ------------------------------------------------------------------
+
+@router.callback_query(kb.PetitionDecide.filter(F.approve))
+async def confirmed(query: CallbackQuery, callback_data: kb.PetitionDecide, session: AsyncSession, person: Person,
+                    ui: UI, runtime: Runtime) -> None:
+    await petitions.confirm(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now(),
+                            runtime.settings.petition_days)
+    await query.answer(ui.t("voice.p_confirmed"), show_alert=True)
+
+
+@router.callback_query(kb.PetitionDecide.filter(~F.approve))
+async def refusing(query: CallbackQuery, callback_data: kb.PetitionDecide, session: AsyncSession, person: Person,
+                   ui: UI, state: FSMContext) -> None:
+    petition_ = await petitions.check_refusal(session, person, callback_data.petition_id)
+    await state.set_state(Refusing.reason)
+    await state.update_data(petition_id=petition_.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(ui.t("voice.p_ask_reason"))
+
+
+@router.message(Refusing.reason, F.text, ~F.text.startswith("/"))
+async def reason_given(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                       state: FSMContext) -> None:
+    petition_id = (await state.get_data()).get("petition_id")
+    if not petition_id:
+        raise DomainError("err.stale_button")
+    await petitions.refuse(session, person, int(petition_id), message.text or "", runtime.clock.now())
+    await state.clear()
+    await message.answer(ui.t("voice.p_refused_done"))
+
+
+# --- signing -----------------------------------------------------------------------------------------------
+
+async def sign_link(opened: Opened) -> bool:
+    """The confirm screen: nothing is signed until the person taps Sign."""
+    petition_ = await petitions.check_signable(opened.session, opened.person, parse_id(opened.ref),
+                                               opened.runtime.clock.now())
+    signed = await petitions.has_signed(opened.session, opened.person, petition_.id or 0)
+    view = petitions.petition_view(petition_, opened.runtime.policy.item(petition_.item_id))
+    await opened.message.answer(opened.ui.render("petition_confirm", signed=signed, **view),
+                                reply_markup=kb.petition_confirm(opened.ui, petition_.id or 0, signed))
+    return False
+
+
+@router.callback_query(kb.PetitionSign.filter())
+async def sign_tapped(query: CallbackQuery, callback_data: kb.PetitionSign, session: AsyncSession, person: Person,
+                      ui: UI, runtime: Runtime) -> None:
+    if callback_data.action not in ("sign", "withdraw"):
+        raise DomainError("err.stale_button")
+    act = petitions.sign if callback_data.action == "sign" else petitions.withdraw
+    petition_ = await act(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now())
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(ui.render("petition_signed", action=callback_data.action,
+                                                **petitions.petition_view(petition_)))
+
+
+# Registered last, so the handlers above match first.
+@router.message(Petitioning.title, ~F.text.startswith("/"))
+@router.message(Petitioning.request, ~F.text.startswith("/"))
+@router.message(Refusing.reason, ~F.text.startswith("/"))
+async def text_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("voice.text_expected"))

@@ -1,0 +1,192 @@
+"""Residents ask about a published notice (deep link `q_<notice id>` from its ❓ button), optionally marking
+it a complaint; staff reply or pass it to the committee; the committee requires an explanation or closes
+it. /questions lists the open ones, /digest drafts the notice of replies. `a_<notice id>` sends a published
+notice's attachments privately."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import voice_keyboards as kb
+from bot.links import Opened, parse_id
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from handlers.drafting import show_preview
+from models import Person
+from services import questions
+from services.errors import DomainError
+
+router = Routes("questions")
+router.message.filter(F.chat.type == "private")
+
+
+class Asking(StatesGroup):
+    text = State()
+
+
+class Replying(StatesGroup):
+    text = State()
+
+
+# --- residents ----------------------------------------------------------------------------------------
+
+async def ask_link(opened: Opened) -> bool:
+    notice = await questions.start(opened.session, opened.runtime.policy, opened.person, parse_id(opened.ref),
+                                   opened.runtime.clock.now())
+    await opened.state.set_state(Asking.text)
+    await opened.state.update_data(notice_id=notice.id)
+    await opened.message.answer(opened.ui.render("question_ask", title=notice.title, limit=questions.DAILY_LIMIT))
+    return False
+
+
+async def attachments_link(opened: Opened) -> bool:
+    notice, files = await questions.public_attachments(opened.session, parse_id(opened.ref))
+    message, ui = opened.message, opened.ui
+    if not files:
+        await message.answer(ui.t("voice.no_attachments", title=notice.title))
+        return False
+    await message.answer(ui.t("voice.attachments_of", title=notice.title, count=len(files)))
+    for file in files:
+        if file.kind == "photo":
+            await message.answer_photo(file.file_id)
+        else:
+            await message.answer_document(file.file_id)
+    return False
+
+
+@router.message(Asking.text, F.photo | (F.text & ~F.text.startswith("/")))
+async def question_written(message: Message, ui: UI, state: FSMContext) -> None:
+    text = message.text or message.caption or ""
+    photo = message.photo[-1].file_id if message.photo else None
+    checked = questions.check_text(text, photo)
+    notice_id = (await state.get_data()).get("notice_id")
+    if not notice_id:
+        raise DomainError("err.stale_button")
+    await state.update_data(text=checked, photo=photo)
+    await message.answer(ui.render("question_preview", text=checked, has_photo=bool(photo)),
+                         reply_markup=kb.question_send(ui, int(notice_id)))
+
+
+@router.message(Asking.text, ~F.text.startswith("/"))
+async def question_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("voice.question_expected"))
+
+
+@router.callback_query(kb.QuestionSend.filter())
+async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, session: AsyncSession, person: Person,
+                        ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    data = await state.get_data()
+    if data.get("notice_id") != callback_data.notice_id or "text" not in data:
+        raise DomainError("err.stale_button")
+    question = await questions.ask(session, runtime.policy, person, callback_data.notice_id, data["text"],
+                                   data.get("photo"), callback_data.complaint, runtime.clock.now())
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(ui.render("question_sent", complaint=question.complaint,
+                                                due=question.due.isoformat()))
+
+
+# --- staff and committee ------------------------------------------------------------------------------
+
+Act = Callable[[CallbackQuery, int, AsyncSession, Person, UI, Runtime, FSMContext], Awaitable[None]]
+
+
+async def _reply(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+                 runtime: Runtime, state: FSMContext) -> None:
+    question = await questions.start_reply(session, person, question_id)
+    await state.set_state(Replying.text)
+    await state.update_data(question_id=question.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(ui.t("voice.ask_reply"))
+
+
+async def _pass(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+                runtime: Runtime, state: FSMContext) -> None:
+    await questions.pass_to_committee(session, person, question_id)
+    await query.answer(ui.t("voice.passed"), show_alert=True)
+
+
+async def _photo(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+                 runtime: Runtime, state: FSMContext) -> None:
+    file_id = await questions.photo(session, person, question_id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer_photo(file_id)
+
+
+async def _explain(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+                   runtime: Runtime, state: FSMContext) -> None:
+    await questions.require_explanation(session, person, question_id)
+    await query.answer(ui.t("voice.explain_sent"), show_alert=True)
+
+
+async def _close(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+                 runtime: Runtime, state: FSMContext) -> None:
+    await questions.close(session, person, question_id, runtime.clock.now())
+    await query.answer(ui.t("voice.closed"), show_alert=True)
+
+
+ACTIONS: dict[str, Act] = {"reply": _reply, "pass": _pass, "photo": _photo, "explain": _explain, "close": _close}
+
+
+@router.callback_query(kb.QuestionAct.filter())
+async def question_act(query: CallbackQuery, callback_data: kb.QuestionAct, session: AsyncSession, person: Person,
+                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    act = ACTIONS.get(callback_data.action)
+    if act is None:
+        raise DomainError("err.stale_button")
+    await act(query, callback_data.question_id, session, person, ui, runtime, state)
+
+
+@router.message(Replying.text, F.text, ~F.text.startswith("/"))
+async def reply_written(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                        state: FSMContext) -> None:
+    question_id = (await state.get_data()).get("question_id")
+    if not question_id:
+        raise DomainError("err.stale_button")
+    await questions.reply(session, person, int(question_id), message.text or "", runtime.clock.now())
+    await state.clear()
+    await message.answer(ui.t("voice.replied"))
+
+
+@router.message(Replying.text, ~F.text.startswith("/"))
+async def reply_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("voice.reply_expected"))
+
+
+@router.message(Command("questions"))
+async def open_questions(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
+    listed = await questions.open_for(session, person)
+    if not listed:
+        await message.answer(ui.t("voice.no_open_questions"))
+        return
+    for entry in listed:
+        view = questions.question_view(entry.question, entry.notice, entry.asker)
+        make = kb.question_staff if entry.as_staff else kb.question_committee
+        await message.answer(ui.render("question_line", **view),
+                             reply_markup=make(ui, entry.question.id or 0, bool(entry.question.photo_file_id)))
+
+
+@router.message(Command("digest"))
+async def digest(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                 state: FSMContext) -> None:
+    await state.clear()
+    now = runtime.clock.now()
+
+    def body(rows: list[dict[str, object]]) -> str:
+        # The notice body is plain text that the notice template escapes when it is shown.
+        return html.unescape(ui.render("digest_body", rows=rows))
+
+    notice = await questions.create_digest(session, runtime.policy, person, ui.t("voice.digest_title"), body, now)
+    await show_preview(message, session, runtime, ui, notice.id or 0, state)

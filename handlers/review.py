@@ -1,0 +1,110 @@
+"""Reviewers decide with inline buttons; a request for changes or a rejection asks for a reason.
+Supervisors also allow privacy findings (with a reason) and approve retractions."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import notice_keyboards as kb
+from bot.notice_keyboards import PrivacyAllow, Retract, Review
+from bot.replies import send_long
+from bot.routes import Routes
+from bot.runtime import Runtime
+from bot.texts import UI
+from models import Person
+from services import notices, publication
+from services.notice_view import notice_view
+
+router = Routes("review")
+
+
+class Reasons(StatesGroup):
+    review = State()
+    allow = State()
+
+
+async def _decide(session: AsyncSession, runtime: Runtime, person: Person, data: dict[str, int | str],
+                  reason: str | None) -> notices.Outcome:
+    return await notices.decide(session, runtime.policy, person, int(data["notice_id"]), int(data["version"]),
+                                int(data["stage"]), str(data["decision"]), reason, runtime.clock.now())
+
+
+@router.callback_query(Review.filter())
+async def review_tapped(query: CallbackQuery, callback_data: Review, session: AsyncSession, person: Person,
+                        ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    data = callback_data.model_dump(mode="json")
+    if callback_data.decision == "approve":
+        outcome = await _decide(session, runtime, person, data, None)
+        await query.answer(ui.t("review.published" if outcome.published else "review.approved"))
+        if query.message is not None:
+            await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        return
+    # Check now (role, stage, version) so a stale button is refused before asking for a reason.
+    notice = await notices.get(session, callback_data.notice_id)
+    await notices.check_reviewer(session, person, notice, callback_data.version, callback_data.stage)
+    await state.set_state(Reasons.review)
+    await state.update_data(**data)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(ui.t(f"review.ask_reason_{callback_data.decision.value}"))
+
+
+@router.message(Reasons.review, F.chat.type == "private", F.text, ~F.text.startswith("/"))
+async def review_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                        state: FSMContext) -> None:
+    data = await state.get_data()
+    outcome = await _decide(session, runtime, person, data, message.text)
+    await state.clear()
+    await message.answer(ui.t(f"review.done_{outcome.decision}"))
+
+
+@router.message(Command("review"), F.chat.type == "private")
+async def waiting(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+    rows = await notices.waiting_for(session, person)
+    if not rows:
+        await message.answer(ui.t("review.nothing"))
+        return
+    for notice in rows:
+        view = await notice_view(session, runtime.policy, notice)
+        await send_long(message, ui.render("notice", **view), ui.render("review_footer", **view),
+                        kb.review(ui, notice.id or 0, notice.version, notice.stage))
+
+
+@router.callback_query(PrivacyAllow.filter())
+async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, session: AsyncSession, person: Person,
+                       ui: UI, state: FSMContext) -> None:
+    await notices.check_supervisor(session, person, callback_data.notice_id)
+    await state.set_state(Reasons.allow)
+    await state.update_data(notice_id=callback_data.notice_id)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(ui.t("privacy.ask_reason"))
+
+
+@router.message(Reasons.allow, F.chat.type == "private", F.text, ~F.text.startswith("/"))
+async def allow_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                       state: FSMContext) -> None:
+    data = await state.get_data()
+    await notices.allow_findings(session, person, int(data["notice_id"]), message.text or "", runtime.clock.now())
+    await state.clear()
+    await message.answer(ui.t("privacy.allowed"))
+
+
+@router.message(Reasons.review, F.chat.type == "private")
+@router.message(Reasons.allow, F.chat.type == "private")
+async def reason_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("review.reason_expected"))
+
+
+@router.callback_query(Retract.filter())
+async def retract_tapped(query: CallbackQuery, callback_data: Retract, session: AsyncSession, person: Person,
+                         ui: UI, runtime: Runtime) -> None:
+    await publication.retract(session, person, callback_data.notice_id, None, runtime.clock.now())
+    await query.answer(ui.t("retract.done"))
+    if query.message is not None:
+        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]

@@ -1,0 +1,110 @@
+"""APScheduler 3: the hourly scan (nags, the residents' voice, the posting-period unpin sweep) and the
+weekly township report, in a job store in the bot's own database.
+
+Why a registry of runtimes: jobs in a persistent store are pickled, so a job must be a module-level
+function named by its text ("reminders.scheduler:hourly") with picklable arguments. The Runtime (engine,
+session factory, clock) cannot be pickled, so a job carries only a name and finds the Runtime here.
+
+`coalesce=True` and `misfire_grace_time` make a restart after downtime run each missed job once, not once
+per missed hour; the NagLog unique key makes even that one run send nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.keeper import keep_postings
+from bot.runtime import Runtime
+from models.db import sync_url
+from reminders import voice
+from services import housekeeping, nags
+
+log = logging.getLogger("cunwu.reminders")
+RUNTIMES: dict[str, Runtime] = {}
+HOURLY, WEEKLY = "cunwu.hourly", "cunwu.weekly_report"
+MISFIRE_GRACE = 6 * 3600  # a job missed by less than this runs once on start; older ones wait for next time
+
+
+def register(runtime: Runtime, name: str = "main") -> str:
+    RUNTIMES[name] = runtime
+    return name
+
+
+def runtime_named(name: str) -> Runtime:
+    try:
+        return RUNTIMES[name]
+    except KeyError:
+        raise RuntimeError(f"no runtime registered as {name!r} (reminders.scheduler.register)") from None
+
+
+def build_scheduler(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
+    register(runtime, name)
+    store = SQLAlchemyJobStore(url=sync_url(runtime.settings.database_url), tablename="apscheduler_jobs")
+    scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC,
+                                 job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE,
+                                               "max_instances": 1})
+    scheduler.add_job("reminders.scheduler:hourly", CronTrigger(minute=1, timezone=UTC), args=[name],
+                      id=HOURLY, replace_existing=True)
+    scheduler.add_job("reminders.scheduler:weekly_report", CronTrigger(day_of_week="mon", hour=1, minute=30,
+                                                                      timezone=UTC),
+                      args=[name], id=WEEKLY, replace_existing=True)
+    return scheduler
+
+
+def start(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
+    scheduler = build_scheduler(runtime, name)
+    scheduler.start()
+    return scheduler
+
+
+def stop(scheduler: AsyncIOScheduler | None) -> None:
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
+# --- the jobs (module-level, referenced by text) ------------------------------------------------------
+
+async def hourly(name: str) -> None:
+    runtime = runtime_named(name)
+    for step in (scan, voice.hourly, unpin_sweep, keep_posted):
+        try:
+            await step(runtime)
+        except Exception:  # one failing step must not stop the others
+            log.exception("hourly step %s failed", step.__name__)
+    runtime.wake_delivery()
+
+
+async def scan(runtime: Runtime) -> nags.ScanResult:
+    async with runtime.sessions() as session:
+        result = await nags.daily_scan(session, runtime.policy, runtime.clock.now(),
+                                       scan_hour=runtime.settings.scan_hour)
+        await session.commit()
+    if result.nags:
+        log.info("nag scan: %s nags in %s messages", result.nags, result.messages)
+    return result
+
+
+async def keep_posted(runtime: Runtime) -> None:
+    """Notices deleted or unpinned before their posting period ended go back up (bot/keeper.py)."""
+    if runtime.bot is not None:
+        await keep_postings(runtime, runtime.bot)
+
+
+async def unpin_sweep(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        count = await housekeeping.unpin_due(session, runtime.policy, runtime.clock.now())
+        await session.commit()
+    return count
+
+
+async def weekly_report(name: str) -> None:
+    runtime = runtime_named(name)
+    async with runtime.sessions() as session:
+        await housekeeping.queue_weekly(session, runtime.policy, runtime.clock.now())
+        await session.commit()
+    runtime.wake_delivery()
