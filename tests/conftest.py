@@ -1,0 +1,107 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+CUNWU_TEST_DATABASES chooses the engines ("sqlite,postgresql" by default; CI runs both).
+SQLite: the schema is migrated once into a template file, copied for each test.
+PostgreSQL: the schema is migrated once per run, and each test starts from truncated tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.clock import FakeClock
+from bot.fakeapi import FakeTelegram
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from models.migrate import upgrade
+from tests.harness import Harness
+
+TEST_TOKEN = "4242424242:TEST-token-that-is-long-enough-to-look-real"
+PG_URL = os.environ.get("CUNWU_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+ENGINES = [e.strip() for e in os.environ.get("CUNWU_TEST_DATABASES", "sqlite,postgresql").split(",") if e.strip()]
+ADMIN_ID = 9000001
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "cunwu.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _reset_postgres() -> None:
+    engine = create_async_engine(PG_URL)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> str:
+    asyncio.run(_reset_postgres())
+    upgrade(PG_URL)
+    return PG_URL
+
+
+async def _truncate_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        rows = await connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))
+        tables = ", ".join(f'"{row[0]}"' for row in rows)
+        if tables:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "cunwu.db"
+        shutil.copy(template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    url: str = request.getfixturevalue("postgres_schema")
+    asyncio.run(_truncate_postgres(url))
+    yield url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, bot_token=TEST_TOKEN, database_url=database_url,  # type: ignore[call-arg]
+                    admin_ids=[ADMIN_ID], redis_url=None)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 4, 3, 2, 0, tzinfo=UTC))  # 10:00 in Asia/Shanghai
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: FakeClock) -> AsyncIterator[Runtime]:
+    rt = build_runtime(settings, clock)
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+def world() -> FakeTelegram:
+    return FakeTelegram(TEST_TOKEN, bot_id=int(TEST_TOKEN.split(":")[0]))
+
+
+@pytest.fixture
+async def harness(runtime: Runtime, world: FakeTelegram) -> AsyncIterator[Harness]:
+    h = Harness(runtime, world)
+    yield h
+    await h.bot.session.close()

@@ -1,0 +1,183 @@
+"""The real `cunwu run` process against the project's fake Bot API server, over HTTP.
+
+The server and its world live in the test's event loop; the bot is a subprocess that knows only the
+environment an operator would give it. People act through the world's driver methods, and the story is
+the demo's (bot/demo.py), so what `cunwu demo` shows is what is tested here against the real process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.demo import Stage, StoryError, Transcript, play_story
+from bot.fakeapi import FakeBotAPIServer, FakeTelegram
+from bot.texts import Texts
+from models.db import create_engine, session_factory
+from tests.conftest import ADMIN_ID, ENGINES, PG_URL
+
+TOKEN = "5151515151:E2E-secret-token-that-must-never-be-logged-xyz"
+# Never `test` (the unit tests own that schema); one per test process, so parallel runs do not collide.
+E2E_DATABASE = f"cunwu_e2e_{os.getpid()}"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    stdout: Path
+    stderr: Path
+
+    def output(self) -> str:
+        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
+
+
+def _env(**values: str) -> dict[str, str]:
+    """The operator's environment: nothing inherited that could change the bot's settings."""
+    settings = {"BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "ADMIN_IDS", "DEFAULT_TIMEZONE",
+                "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY"}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
+    env.update(values)
+    return env
+
+
+async def _start(folder: Path, env: dict[str, str], *args: str) -> BotProcess:
+    out, err = folder / "stdout.log", folder / "stderr.log"
+    with out.open("wb") as stdout, err.open("wb") as stderr:  # files, not pipes: DEBUG logs fill a pipe
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", *args, cwd=folder, env=env, stdout=stdout, stderr=stderr)
+    return BotProcess(process, out, err)
+
+
+async def _stop(bot: BotProcess) -> int:
+    """SIGTERM (aiogram stops polling and the app closes), then SIGKILL if it hangs."""
+    if bot.process.returncode is None:
+        bot.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(bot.process.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            bot.process.kill()
+            await bot.process.wait()
+    return bot.process.returncode or 0
+
+
+async def _wait_started(world: FakeTelegram, bot: BotProcess) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + START_TIMEOUT
+    # getMe comes after the migrations; the first long poll is recorded only when it returns, and
+    # updates queued before it are simply fetched by it, as with Telegram.
+    while not world.requests_for("getMe"):
+        if bot.process.returncode is not None:
+            pytest.fail(f"cunwu run exited with {bot.process.returncode}: {bot.output()[-2000:]}")
+        if loop.time() > deadline:
+            pytest.fail(f"cunwu run did not start in {START_TIMEOUT:.0f} s: {bot.output()[-2000:]}")
+        await asyncio.sleep(0.05)
+
+
+async def _admin_sql(*statements: str) -> None:
+    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")  # CREATE DATABASE runs outside a transaction
+    async with admin.connect() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+    await admin.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}"
+        return
+    drop = f"DROP DATABASE IF EXISTS {E2E_DATABASE} WITH (FORCE)"
+    await _admin_sql(drop, f"CREATE DATABASE {E2E_DATABASE}")
+    yield make_url(PG_URL).set(database=E2E_DATABASE).render_as_string(hide_password=False)
+    await _admin_sql(drop)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Stage, BotProcess]]:
+    world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
+    async with FakeBotAPIServer(world) as server:
+        env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database_url,
+                   ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL=os.environ.get("E2E_LOG", "DEBUG"))
+        bot = await _start(tmp_path, env, "run")
+        engine = create_engine(database_url)
+        try:
+            await _wait_started(world, bot)
+            yield Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2), bot
+        finally:
+            await _stop(bot)
+            await engine.dispose()
+
+
+async def test_onboarding_and_notice_through_the_real_process(tmp_path: Path, e2e_database: str) -> None:
+    async with running_bot(tmp_path, e2e_database) as (stage, bot):
+        await _play(stage, bot)
+        world = stage.world
+        staff, resident = stage.people["staff"], stage.people["resident"]
+        assert "村务公开人员 · 兴隆村" in "\n".join(stage.texts_in(staff))
+        assert "已确认您是 兴隆村 的村民" in "\n".join(stage.texts_in(resident))
+        title = stage.facts["title"]
+        for key in ("residents1", "residents2", "residents3"):
+            posted = [m for m in world.bot_messages(stage.chats[key]) if title in m.text]
+            assert len(posted) == 1, f"{key} got the notice {len(posted)} times"
+            assert [m.message_id for m in world.pinned(stage.chats[key])] == [posted[0].message_id]
+            assert "党组织书记 张书记" in posted[0].text and "村务监督委员会成员 刘监委" in posted[0].text
+        filing = [m for m in world.bot_messages(stage.chats["filing"]) if title in m.text]
+        assert len(filing) == 1 and "【备案】" in filing[0].text
+        assert any("发送完成：4/4" in t for t in stage.texts_in(staff))
+    assert bot.process.returncode == 0, bot.output()[-2000:]
+    logs = bot.output()
+    assert "DEBUG" in logs  # the level really was DEBUG, so request logging had its chance to leak
+    assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
+
+
+async def _play(stage: Stage, bot: BotProcess) -> None:
+    """The demo's story; each chapter checks what it needs and raises StoryError otherwise."""
+    try:
+        await play_story(stage)
+    except StoryError as error:
+        seen = Transcript(stage).render("what people saw", since={})
+        pytest.fail(f"{error}\n{seen}\n--- bot log (end) ---\n{bot.output()[-3000:]}")
+
+
+async def _run_to_exit(folder: Path, env: dict[str, str]) -> tuple[int, list[str]]:
+    folder.mkdir()
+    bot = await _start(folder, env, "run")
+    try:
+        code = await asyncio.wait_for(bot.process.wait(), START_TIMEOUT)
+    finally:
+        await _stop(bot)
+    return code, [line for line in bot.stderr.read_text().splitlines() if line.strip()]
+
+
+async def test_operator_mistakes_stop_run_with_one_line(tmp_path: Path) -> None:
+    """Missing token, placeholder token, unreachable database: each one line and a non-zero exit.
+    The three processes run at once (each spends most of its time importing)."""
+    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    cases = {
+        "missing": _env(BOT_TOKEN="", DATABASE_URL=sqlite),
+        "placeholder": _env(BOT_TOKEN="123456:ABC-DEF", DATABASE_URL=sqlite),
+        "database": _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9",
+                         DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"),
+    }
+    results = await asyncio.gather(*(_run_to_exit(tmp_path / name, env) for name, env in cases.items()))
+    outcome = dict(zip(cases, results, strict=True))
+    for name, (code, lines) in outcome.items():
+        assert code != 0, name
+        assert len(lines) == 1 and "Traceback" not in lines[0], (name, lines)
+        assert TOKEN not in lines[0]
+    assert "BOT_TOKEN" in outcome["missing"][1][0] and "BOT_TOKEN" in outcome["placeholder"][1][0]
+    assert "database" in outcome["database"][1][0].lower()
+    assert not (tmp_path / "x.db").exists()  # a refused token touches nothing

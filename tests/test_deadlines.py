@@ -1,0 +1,340 @@
+"""Obligations, nags and escalations through the real scheduler and Dispatcher, /due, /report, /event,
+"draft it now", "remind me tomorrow", and the CLI commands (issue 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.clock import FakeClock
+from bot.fakeapi import FakeUser
+from catalogs import Period
+from models import NagLog, Notice, Obligation, Person, Snooze, Village
+from reminders import scheduler as sched
+from services import compliance, directory, nags, obligations
+from services.roles import Role
+from tests.harness import Harness
+
+QUARTERLY_ITEM = "jyv:sw.1"
+
+
+async def _village(h: Harness) -> tuple[Village, dict[str, FakeUser]]:
+    users = {name: h.world.new_user(label) for name, label in
+             (("staff", "王会计"), ("secretary", "李书记"), ("supervisor", "赵监委"), ("inspector", "镇检查员"))}
+    for user in users.values():
+        await h.say(user, "/start")  # a private chat exists once the person has started the bot
+    async with h.runtime.sessions() as session:
+        village = await directory.create_village(session, "hongqi", "xinglong", "兴隆村")
+        village.created_at = h.runtime.clock.now() - timedelta(days=30)
+        for role, user in users.items():
+            person = await directory.get_or_create_person(session, user.id, user.first_name, None)
+            if role == "inspector":
+                await directory.grant_role(session, person.id or 0, Role.INSPECTOR, township_id=village.township_id)
+            else:
+                await directory.grant_role(session, person.id or 0, Role(role), village_id=village.id)
+        await session.commit()
+    return village, users
+
+
+def _item_of(h: Harness) -> str:
+    catalog = h.runtime.policy.registry.catalog("jyv")
+    return next(i.full_id for i in catalog.items() if i.cadence.value == "quarterly")
+
+
+async def _publish(h: Harness, village: Village, item: str, period: str | None, when: datetime,
+                   corrects: int | None = None) -> Notice:
+    async with h.runtime.sessions() as session:
+        author = (await session.exec(select(Person))).first()
+        notice = Notice(village_id=village.id or 0, author_id=author.id or 0, item_id=item, period=period,
+                        title="t", body="b", state="published", published_at=when, corrects_id=corrects)
+        session.add(notice)
+        await session.commit()
+        return notice
+
+
+def _local(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+08:00").astimezone(UTC)
+
+
+# --- obligation status --------------------------------------------------------------------------------
+
+def test_status_on_due_date_boundaries() -> None:
+    due = date(2026, 4, 10)
+    assert obligations.status_of(due, [], date(2026, 4, 10)) == ("due", None)
+    assert obligations.status_of(due, [], date(2026, 4, 11)) == ("overdue", None)
+    assert obligations.status_of(due, [date(2026, 4, 10)], date(2026, 4, 20)) == ("met_on_time", date(2026, 4, 10))
+    assert obligations.status_of(due, [date(2026, 4, 11)], date(2026, 4, 20)) == ("met_late", date(2026, 4, 11))
+    # two notices: the first on-time one counts, even if a late one came first in the list
+    assert obligations.status_of(due, [date(2026, 4, 12), date(2026, 4, 9)], date(2026, 4, 20))[0] == "met_on_time"
+
+
+def test_current_periods_switch_the_day_after_the_due_date(runtime) -> None:  # type: ignore[no-untyped-def]
+    profile = runtime.policy.registry.profile("jiangyuan")
+    on_due = obligations.current_periods(profile, Period.parse("2026Q1").cadence, date(2026, 4, 10))
+    after = obligations.current_periods(profile, Period.parse("2026Q1").cadence, date(2026, 4, 11))
+    assert str(on_due[0]) == "2026Q1" and str(after[0]) == "2026Q2" and str(after[1]) == "2026Q1"
+    assert len(after) == obligations.HORIZON + 1
+
+
+async def test_village_obligations_met_on_time_late_and_corrections(harness: Harness) -> None:
+    h = harness
+    village, _ = await _village(h)
+    item = _item_of(h)
+    original = await _publish(h, village, item, "2026Q1", _local("2026-04-10", 23))
+    await _publish(h, village, item, "2026Q1", _local("2026-04-12"), corrects=original.id)
+    async with h.runtime.sessions() as session:
+        _, owed = await obligations.village_on(session, h.runtime.policy, "xinglong", date(2026, 4, 10))
+        by_key = {o.key: o for o in owed}
+        assert by_key[f"{item}@2026Q1"].status == "met_on_time"
+        _, before = await obligations.village_on(session, h.runtime.policy, "xinglong", date(2026, 4, 9))
+        assert {o.key: o for o in before}[f"{item}@2026Q1"].status == "due"  # not yet published then
+        _, later = await obligations.village_on(session, h.runtime.policy, "xinglong", date(2026, 4, 11))
+        other = [o for o in later if o.period == "2026Q1" and o.item_id != item]
+        assert other and all(o.status == "overdue" for o in other)
+        assert f"{item}@2026Q1" not in {o.key for o in later}  # met past periods drop off the list
+
+
+async def test_tagging_a_period_that_does_not_exist_is_refused(harness: Harness) -> None:
+    h = harness
+    village, users = await _village(h)
+    async with h.runtime.sessions() as session:
+        staff = await directory.person_by_tg(session, users["staff"].id)
+        assert staff is not None
+        for bad in ("2026Q5", "2026-13", "2026-03", "soon"):
+            with pytest.raises(Exception) as error:
+                await obligations.draft_for(session, h.runtime.policy, staff, village.id or 0, _item_of(h), bad,
+                                            None, h.runtime.clock.now())
+            assert getattr(error.value, "key", "") == "draft.bad_period"
+
+
+async def test_event_obligations_and_publication_hook(harness: Harness) -> None:
+    h = harness
+    village, users = await _village(h)
+    async with h.runtime.sessions() as session:
+        staff = await directory.person_by_tg(session, users["staff"].id)
+        assert staff is not None
+        rows = await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "election",
+                                                "2026-06-01", h.runtime.clock.now())
+        assert [(r.rule, r.due) for r in rows] == [
+            ("election_voter_list", date(2026, 5, 12)), ("election_candidates", date(2026, 5, 25)),
+            ("election_results", date(2026, 6, 4))]
+        meeting = await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "meeting",
+                                                   "2026-04-13", h.runtime.clock.now())
+        assert meeting[0].due == date(2026, 4, 8)  # Monday meeting: 3 working days before is Wednesday
+        notice = Notice(village_id=village.id or 0, author_id=staff.id or 0, obligation_id=rows[0].id,
+                        state="published")
+        session.add(notice)
+        await session.flush()
+        assert (await obligations.on_published(session, notice, h.runtime.clock.now())) is rows[0]
+        await session.commit()
+        owed = await obligations.for_village(session, h.runtime.policy, village, date(2026, 4, 3))
+    statuses = {o.cadence: o.status for o in owed if o.obligation_id}
+    assert statuses["election_voter_list"] == "met_on_time" and statuses["election_results"] == "due"
+
+
+# --- nags through the real scheduler ---------------------------------------------------------------------
+
+async def _run_hourly(h: Harness, name: str = "test") -> None:
+    """What the scheduler calls: the job loaded back from the database job store (textual reference,
+    pickled arguments), run once."""
+    scheduler = sched.build_scheduler(h.runtime, name)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job(sched.HOURLY)
+        assert job is not None and job.coalesce and job.misfire_grace_time == sched.MISFIRE_GRACE
+        await job.func(*job.args)
+    finally:
+        scheduler.shutdown(wait=False)
+    await h.worker.run_until_idle()
+
+
+async def _nag_count(h: Harness) -> int:
+    async with h.runtime.sessions() as session:
+        return len(list(await session.exec(select(NagLog))))
+
+
+async def test_reminder_once_then_escalations(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await _run_hourly(h)  # 2026-04-03 10:00 local: T-7 for 2026Q1 (due 04-10)
+    first = h.texts(staff)[1:]
+    assert len(first) == 1 and "还有 7 天到期" in first[0] and "2026Q1" in first[0]
+    logged = await _nag_count(h)
+    await _run_hourly(h)  # a second scan the same day
+    await _run_hourly(h, name="restarted")  # and a "restart": a new scheduler on the same job store
+    assert len(h.texts(staff)) == 2 and await _nag_count(h) == logged
+    assert len(h.texts(users["secretary"])) == 1 and len(h.texts(users["inspector"])) == 1
+
+    clock.set(_local("2026-04-11"))
+    await _run_hourly(h)
+    assert "已逾期 1 天" in h.last(staff) and len(h.texts(users["secretary"])) == 1
+    clock.set(_local("2026-04-14"))  # 4 days overdue (the scheduler was down on the 3rd day): escalate once
+    await _run_hourly(h)
+    assert "提请党组织书记" in h.last(users["secretary"]) and "提请党组织书记" in h.last(users["supervisor"])
+    assert len(h.texts(users["inspector"])) == 1
+    clock.set(_local("2026-04-15"))
+    await _run_hourly(h)
+    assert len(h.texts(users["secretary"])) == 2  # escalations are sent once
+    clock.set(_local("2026-04-17"))
+    await _run_hourly(h)
+    assert "报乡镇" in h.last(users["inspector"])
+    async with h.runtime.sessions() as session:
+        rows = list(await session.exec(select(NagLog).where(NagLog.kind == "escalate_township")))
+    assert rows and all(r.day == date(2026, 4, 17) for r in rows)
+
+
+async def test_quiet_hours_and_scan_hour(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    _, users = await _village(h)
+    clock.set(_local("2026-04-03", 22))
+    await _run_hourly(h)
+    clock.set(_local("2026-04-03", 7))
+    await _run_hourly(h)
+    assert len(h.texts(users["staff"])) == 1 and await _nag_count(h) == 0
+    assert not nags.awake(8, 9) and nags.awake(9, 9) and nags.awake(20, 9) and not nags.awake(21, 9)
+    assert not nags.awake(7, 5) and nags.awake(8, 5)
+
+
+async def test_draft_it_now_and_remind_me_tomorrow(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await _run_hourly(h)
+    await h.tap(staff, "⏰")
+    async with h.runtime.sessions() as session:
+        snooze = (await session.exec(select(Snooze))).one()
+    assert snooze.until == date(2026, 4, 4)
+    await h.tap(staff, "起草")
+    assert "标题" in h.last(staff)
+    async with h.runtime.sessions() as session:
+        draft = (await session.exec(select(Notice))).one()
+    assert draft.item_id and draft.period == "2026Q1" and draft.state == "draft"
+    await h.say(staff, "2026年第一季度村务公开")
+    async with h.runtime.sessions() as session:
+        assert (await session.get(Notice, draft.id)).title == "2026年第一季度村务公开"  # type: ignore[union-attr]
+    before = len(h.texts(staff))
+    clock.set(_local("2026-04-04"))
+    await _run_hourly(h)
+    assert len(h.texts(staff)) == before + 1 and "还有 6 天到期" in h.last(staff)
+
+
+async def test_forged_nag_button_is_refused(harness: Harness) -> None:
+    h = harness
+    village, _ = await _village(h)
+    stranger = h.world.new_user("外人")
+    from bot.deadline_keyboards import NagDraft
+
+    data = NagDraft(village_id=village.id or 0, item=_item_of(h), period="2026Q1", ob=0).pack()
+    await h.forge_tap(stranger, h.world.private_chat(stranger), 1, data)
+    assert "没有" in h.last_alert()
+    async with h.runtime.sessions() as session:
+        assert not list(await session.exec(select(Notice)))
+
+
+# --- /event, /due, /report ------------------------------------------------------------------------------
+
+async def test_event_conversation(harness: Harness) -> None:
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await h.say(staff, "/event")
+    await h.tap(staff, "四议两公开决议")
+    await h.say(staff, "2026-02-30")
+    assert "不是有效日期" in h.last(staff)
+    await h.say(staff, "2026-04-05")
+    assert "已登记" in h.last(staff) and "2026-04-05" in h.last(staff)
+    async with h.runtime.sessions() as session:
+        row = (await session.exec(select(Obligation))).one()
+    assert (row.rule, row.due, row.created_by is not None) == ("immediate", date(2026, 4, 5), True)
+    await h.say(users["inspector"], "/event")
+    assert "没有" in h.last(users["inspector"])
+
+
+async def test_due_lists_due_overdue_and_met(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    village, users = await _village(h)
+    item = _item_of(h)
+    await _publish(h, village, item, "2026Q1", _local("2026-04-02"))
+    await h.say(users["staff"], "/due")
+    text = "\n".join(h.texts(users["staff"])[1:])
+    assert "2026-04-10 前公开" in text and "已按时公开" in text
+    await h.say(users["secretary"], "/due")
+    assert "兴隆村" in "".join(h.texts(users["secretary"]))
+    await h.say(h.world.new_user("路人"), "/due")
+
+
+def _png_size(content: bytes) -> tuple[int, int]:
+    assert content[:8] == b"\x89PNG\r\n\x1a\n" and content[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", content[16:24])
+    return width, height
+
+
+async def test_report_text_and_chart(harness: Harness) -> None:
+    h = harness
+    village, users = await _village(h)
+    await _publish(h, village, _item_of(h), "2025Q4", _local("2026-01-05"))
+    await h.say(users["inspector"], "/report 2026Q1")
+    assert "村务公开情况" in h.texts(users["inspector"])[-1] or "兴隆村" in "".join(h.texts(users["inspector"]))
+    photos = h.world.requests_for("sendPhoto")
+    assert photos and photos[-1].ok
+    content = [f for f in h.world.files.values() if f.file_path.startswith("photos/")][-1].content
+    assert _png_size(content) == compliance.chart_size(1, compliance.QUARTERS_SHOWN)
+    await h.say(users["staff"], "/report")
+    assert "没有" in h.last(users["staff"])
+
+
+async def test_weekly_report_photo_goes_to_the_filing_group(harness: Harness) -> None:
+    h = harness
+    village, users = await _village(h)
+    group = h.world.new_group("红旗镇备案群", members=[users["inspector"]])
+    from models import BoundChat
+
+    async with h.runtime.sessions() as session:
+        session.add(BoundChat(chat_id=group.id, title=group.title, purpose="filing",
+                              township_id=village.township_id))
+        await session.commit()
+    h.world.add_bot_to_group(group, admin=True)
+    await sched.weekly_report(sched.register(h.runtime, "weekly"))
+    await h.worker.run_until_idle()
+    photos = h.world.requests_for("sendPhoto")
+    assert photos and photos[-1].ok
+    content = [f for f in h.world.files.values() if f.file_path.startswith("photos/")][-1].content
+    assert _png_size(content) == compliance.chart_size(1, compliance.QUARTERS_SHOWN)
+
+
+# --- the CLI ------------------------------------------------------------------------------------------
+
+def test_cli_obligations_json_and_report_csv(database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BOT_TOKEN", "")
+
+    async def setup() -> None:
+        from bot.runtime import build_runtime
+        from bot.settings import Settings
+
+        runtime = build_runtime(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
+        async with runtime.sessions() as session:
+            await directory.create_village(session, "hongqi", "xinglong", "兴隆村")
+            await session.commit()
+        await runtime.close()
+
+    asyncio.run(setup())
+    assert main(["obligations", "--village", "xinglong", "--date", "2026-04-11", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["village"] == "xinglong" and data["date"] == "2026-04-11"
+    q1 = [o for o in data["obligations"] if o["period"] == "2026Q1"]
+    assert q1 and all(o["status"] == "overdue" and o["due"] == "2026-04-10" for o in q1)
+    assert main(["admin", "report", "--township", "hongqi", "--quarter", "2026Q1", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split(",") == list(compliance.CSV_FIELDS)
+    assert len(lines) == 1 + compliance.QUARTERS_SHOWN and lines[-1].startswith("xinglong,兴隆村,2026Q1,")
+    assert main(["obligations", "--village", "nowhere", "--date", "2026-04-11"]) == 1

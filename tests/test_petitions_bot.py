@@ -1,0 +1,254 @@
+"""Petitions through the real Dispatcher: starting, confirming or refusing, opening by itself, signing from
+the group post's link with a live (throttled) count, the threshold creating one immediate obligation, the
+disclosure closing it, expiry; every bad input; and 100 residents signing at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlmodel import func, select
+
+from bot.clock import FakeClock
+from models import Obligation, OutboxMessage, Petition, PetitionPost, Signature
+from reminders import voice
+from services import petitions
+from services.errors import DomainError
+from tests.harness import Harness
+from tests.voice_fixtures import Cast, person, publish, seed
+
+
+async def _petition(h: Harness) -> Petition:
+    async with h.runtime.sessions() as session:
+        return (await session.exec(select(Petition))).one()
+
+
+async def _start(h: Harness, cast: Cast, title: str = "公开村集体土地流转合同") -> None:
+    await h.say(cast.resident, "/petition")
+    await h.say(cast.resident, title)
+    await h.say(cast.resident, "请公开2025年以来全部土地流转合同及租金收支。")
+    await h.tap(cast.resident, "跳过")
+
+
+async def _open(h: Harness, cast: Cast) -> int:
+    await _start(h, cast)
+    await h.tap(cast.staff, "确认受理")
+    return (await _petition(h)).id or 0
+
+
+async def _sign(h: Harness, user, petition_id: int) -> None:  # type: ignore[no-untyped-def]
+    await h.open_link(user, f"s_{petition_id}")
+    await h.tap(user, "确认联署")
+
+
+def _post_text(h: Harness, cast: Cast) -> str:
+    return next(m.text for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text)
+
+
+async def test_petition_story(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    cast = await seed(h, population=20, representatives=10)  # 2 residents or 2 representatives
+    await _start(h, cast)
+    assert "已提交" in h.last(cast.resident)
+    assert "公开村集体土地流转合同" in h.last(cast.staff) and "李大爷" in h.last(cast.staff)
+    assert "确认受理" in str(h.world.last_message(h.world.private_chat(cast.supervisor)).data)  # type: ignore[union-attr]
+    await h.tap(cast.staff, "确认受理")
+    assert "已开放联署" in h.last(cast.resident)
+    post = h.world.bot_messages(cast.group)[-1]
+    assert "村民联署：0/2" in post.text and "村民代表联署：0/2" in post.text
+    [[button]] = post.data["reply_markup"]["inline_keyboard"]
+    petition_id = (await _petition(h)).id
+    assert button["url"].endswith(f"start=s_{petition_id}")
+    async with h.runtime.sessions() as session:
+        [pp] = list(await session.exec(select(PetitionPost)))
+    assert pp.chat_id == cast.group.id
+    # The confirm screen signs nothing.
+    await h.open_link(cast.resident, f"s_{petition_id}")
+    assert "确认联署吗" in h.last(cast.resident) and (await _petition(h)).resident_count == 0
+    await h.tap(cast.resident, "确认联署")
+    assert "您已联署" in h.last(cast.resident) and "1/2" in h.last(cast.resident)
+    assert "村民联署：1/2" in post.text  # the first change is shown at once
+    # Withdraw, then sign again: still one signature row; the post is edited at most every 3 seconds.
+    await h.open_link(cast.resident, f"s_{petition_id}")
+    await h.tap(cast.resident, "撤回联署")
+    assert "已撤回" in h.last(cast.resident) and (await _petition(h)).resident_count == 0
+    assert "村民联署：1/2" in post.text
+    clock.advance(timedelta(seconds=3))
+    await h.flush()
+    assert "村民联署：0/2" in post.text
+    await _sign(h, cast.resident, petition_id)
+    await _sign(h, cast.neighbour, petition_id)
+    petition = await _petition(h)
+    assert petition.state == "granted" and petition.resident_count == 2 and petition.obligation_id
+    async with h.runtime.sessions() as session:
+        obligation = (await session.exec(select(Obligation))).one()
+        signatures = list(await session.exec(select(Signature)))
+    assert obligation.source == "petition" and obligation.rule == "immediate" and obligation.source_id == petition.id
+    assert obligation.due.isoformat() == "2026-04-03" and len(signatures) == 2
+    for user in (cast.staff, cast.secretary, cast.supervisor, cast.inspector):
+        assert "联名申请达到人数" in h.last(user), user.first_name
+    for user in (cast.resident, cast.neighbour):
+        assert "已达到人数" in "\n".join(h.texts(user)[-2:]), user.first_name
+    clock.advance(timedelta(seconds=3))
+    await h.flush()
+    final = h.world.bot_messages(cast.group)[0]
+    assert "已达到联署人数" in _post_text(h, cast) and not final.data.get("reply_markup")
+    # The disclosure that meets the obligation closes the petition and tells the signers.
+    await publish(h, cast, "土地流转合同公开", obligation_id=petition.obligation_id)
+    assert (await _petition(h)).state == "closed"
+    assert "已经公开" in h.last(cast.resident) and "已经公开" in h.last(cast.neighbour)
+
+
+async def test_representatives_count_separately(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h, population=100, representatives=5)  # 10 residents or 1 representative
+    petition_id = await _open(h, cast)
+    await _sign(h, cast.resident, petition_id)
+    assert (await _petition(h)).state == "open"
+    await _sign(h, cast.representative, petition_id)  # a representative who is not a resident
+    petition = await _petition(h)
+    assert (petition.resident_count, petition.representative_count, petition.state) == (1, 1, "granted")
+
+
+async def test_refusal_reason_reaches_the_petitioner(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    await _start(h, cast)
+    await h.tap(cast.supervisor, "不予受理")
+    await h.say(cast.supervisor, "这不是公开申请，属于个人纠纷。")
+    assert "已记录" in h.last(cast.supervisor)
+    assert "未被受理" in h.last(cast.resident) and "个人纠纷" in h.last(cast.resident)
+    await h.tap(cast.staff, "确认受理")
+    assert "已经处理过" in h.last_alert()
+    petition = await _petition(h)
+    assert petition.state == "refused" and h.world.bot_messages(cast.group) == []
+    await h.open_link(cast.neighbour, f"s_{petition.id}")
+    assert "未被受理" in h.last(cast.neighbour)
+
+
+async def test_opens_by_itself_then_expires(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    cast = await seed(h)
+    await _start(h, cast)
+    petition_id = (await _petition(h)).id
+    await h.open_link(cast.neighbour, f"s_{petition_id}")
+    assert "等待确认" in h.last(cast.neighbour)
+    clock.advance(timedelta(days=1))
+    await voice.hourly(h.runtime)
+    assert (await _petition(h)).state == "pending"
+    clock.advance(timedelta(days=1, hours=1))
+    await voice.hourly(h.runtime)
+    await voice.hourly(h.runtime)
+    await h.flush()
+    petition = await _petition(h)
+    assert petition.state == "open" and petition.residents_needed == 2
+    assert len([m for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text]) == 1
+    await _sign(h, cast.neighbour, petition_id or 0)
+    clock.advance(timedelta(days=60))
+    await h.open_link(cast.resident, f"s_{petition_id}")
+    assert "已到期" in h.last(cast.resident)  # past its time even before the hourly job ran
+    await voice.hourly(h.runtime)
+    await voice.hourly(h.runtime)
+    await h.flush()
+    assert (await _petition(h)).state == "expired"
+    outcome = [m.text for m in h.world.bot_messages(cast.group) if m.text.startswith("⌛")]
+    assert len(outcome) == 1 and "1/2" in outcome[0]
+    assert "已到期" in h.last(cast.resident)  # the petitioner hears too
+    await h.open_link(cast.resident, f"s_{petition_id}")
+    assert "已到期" in h.last(cast.resident)
+
+
+async def test_bad_petitions(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    await h.say(cast.stranger, "/petition")
+    assert "已确认的村民" in h.last(cast.stranger)
+    await h.say(cast.resident, "/petition")
+    await h.say(cast.resident, "   ")
+    assert "不能为空" in h.last(cast.resident)
+    await h.say(cast.resident, "标" * 201)
+    assert "标题太长" in h.last(cast.resident)
+    await h.say(cast.resident, "公开低保名单")
+    await h.say(cast.resident, "\u200b\u200b")
+    assert "不能为空" in h.last(cast.resident)
+    await h.say(cast.resident, "公" * 10_000)
+    assert "内容太长（10000 字，最多 2000 字）" in h.last(cast.resident)
+    await h.say(cast.resident, "请公开2026年低保对象名单及发放金额。")
+    await h.tap(cast.resident, "救灾救助")  # a catalog item this time
+    petition = await _petition(h)
+    assert (petition.item_id or "").startswith("jyv:") and petition.request.startswith("请公开2026年")
+
+
+async def test_bad_signatures(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h, population=30, representatives=0)  # 3 residents; no representative route
+    petition_id = await _open(h, cast)
+    assert "村民代表" not in _post_text(h, cast)
+    await _sign(h, cast.resident, petition_id)
+    # Signing twice: the link now offers to withdraw; a replayed Sign tap is refused.
+    await h.open_link(cast.resident, f"s_{petition_id}")
+    assert "您已联署" in h.last(cast.resident)
+    _, data = h.find_button(h.world.private_chat(cast.resident), "撤回联署")
+    await h.forge_tap(cast.resident, h.world.private_chat(cast.resident), 11, data.replace("withdraw", "sign"))
+    assert "已经联署过" in h.last_alert()
+    # From another village, from nowhere, and as a representative-only person in a village without them.
+    for n, user in enumerate((cast.outsider, cast.stranger)):
+        await h.open_link(user, f"s_{petition_id}")
+        assert "已确认的村民" in h.last(user)
+        await h.forge_tap(user, h.world.private_chat(user), 20 + n, data.replace("withdraw", "sign"))
+        assert "已确认的村民" in h.last_alert()
+    await h.forge_tap(cast.neighbour, h.world.private_chat(cast.neighbour), 13, data)  # withdraw unsigned
+    assert "没有联署" in h.last_alert()
+    await h.forge_tap(cast.neighbour, h.world.private_chat(cast.neighbour), 14, "ps1:999999:sign")
+    assert "找不到这个联名申请" in h.last_alert()
+    petition = await _petition(h)
+    assert (petition.resident_count, petition.representative_count) == (1, 0)
+    # After the threshold: no more signing, no withdrawing.
+    async with h.runtime.sessions() as session:
+        await session.exec(  # type: ignore[call-overload]
+            petitions.update(Petition).values(residents_needed=2))
+        await session.commit()
+    await _sign(h, cast.neighbour, petition_id)
+    assert (await _petition(h)).state == "granted"
+    await h.open_link(cast.representative, f"s_{petition_id}")
+    assert "已经达到人数" in h.last(cast.representative)
+    await h.forge_tap(cast.resident, h.world.private_chat(cast.resident), 15, data)
+    assert "已经达到人数" in h.last_alert()
+    assert (await _petition(h)).resident_count == 2
+
+
+async def test_hundred_signers_at_once(harness: Harness) -> None:
+    """100 residents sign in the same instant; the threshold is 50: exactly 50 signatures count, the
+    petition is granted once, with one obligation and one set of notifications."""
+    h = harness
+    cast = await seed(h, population=500, representatives=0, extra_residents=100)
+    petition_id = await _open(h, cast)
+    people = [await person(h, user) for user in cast.extra]
+    now, policy = h.runtime.clock.now(), h.runtime.policy
+
+    async def sign(signer) -> bool:  # type: ignore[no-untyped-def]
+        async with h.runtime.sessions() as session:
+            try:
+                await petitions.sign(session, policy, signer, petition_id, now)
+                await session.commit()
+                return True
+            except DomainError as error:
+                await session.rollback()
+                assert error.key == "voice.petition_granted", error.key
+                return False
+
+    results = await asyncio.gather(*(sign(p) for p in people))
+    petition = await _petition(h)
+    async with h.runtime.sessions() as session:
+        signatures = (await session.exec(select(func.count()).select_from(Signature))).one()
+        obligations = (await session.exec(select(func.count()).select_from(Obligation))).one()
+        staff_told = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.template == "petition_granted_staff"))).one()
+        signers_told = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.template == "petition_granted"))).one()
+        edits = list(await session.exec(select(OutboxMessage).where(
+            OutboxMessage.topic == "pp:1", OutboxMessage.status == "pending")))
+    assert sum(results) == 50 == petition.resident_count == signatures
+    assert petition.state == "granted" and obligations == 1 and petition.obligation_id
+    assert staff_told == 4 and signers_told == 50  # staff, secretary, supervisor, inspector; each signer
+    assert len(edits) == 1  # one pending edit of the group post, kept current, not 50

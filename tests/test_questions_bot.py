@@ -1,0 +1,225 @@
+"""Questions and complaints about published notices, through the real Dispatcher: asking from the notice's
+deep link, staff replying, the committee requiring explanations and closing, reminders, /questions, the
+digest, attachments by link; and every bad input (retracted notice, non-residents, edited payloads, the
+daily limit)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.clock import FakeClock
+from models import Notice, OutboxMessage, Question
+from reminders import voice
+from services import publication
+from tests.harness import Harness
+from tests.voice_fixtures import Cast, person, publish, seed
+
+
+async def _ask(h: Harness, cast: Cast, notice_id: int, text: str, *, complaint: bool = False) -> None:
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    await h.say(cast.resident, text)
+    await h.tap(cast.resident, "作为投诉发送" if complaint else "作为提问发送")
+
+
+async def _questions(h: Harness) -> list[Question]:
+    async with h.runtime.sessions() as session:
+        return list(await session.exec(select(Question).order_by(Question.id)))  # type: ignore[arg-type]
+
+
+async def test_notice_buttons_link_to_questions_and_attachments(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    post = h.world.bot_messages(cast.group)[0]
+    urls = [b["url"] for row in post.data["reply_markup"]["inline_keyboard"] for b in row]
+    assert urls[0].endswith(f"start=q_{notice_id}")
+
+
+async def test_complaint_story(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    assert "2026年第一季度财务收支" in h.last(cast.resident)
+    await h.say(cast.resident, "村道维修为什么花了这么多钱？")
+    assert "村道维修为什么" in h.last(cast.resident)
+    await h.tap(cast.resident, "作为投诉发送")
+    assert "投诉已发送" in h.last(cast.resident) and "2026-04-13" in h.last(cast.resident)
+    # Staff see who asked; the committee sees the complaint but not the name.
+    assert "李大爷" in h.last(cast.staff) and "投诉" in h.last(cast.staff)
+    assert "村道维修为什么" in h.last(cast.supervisor) and "李大爷" not in h.last(cast.supervisor)
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "用于修补3公里村道，明细见附件。")
+    assert "已发送给提问的村民" in h.last(cast.staff)
+    assert "用于修补3公里村道" in h.last(cast.resident) and "有了答复" in h.last(cast.resident)
+    assert "已答复" in h.last(cast.supervisor)
+    await h.tap(cast.supervisor, "要求说明")
+    assert "要求对以下投诉作出说明" in h.last(cast.staff)
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "补充：施工合同已在村委会公示栏张贴。")
+    assert "施工合同" in h.last(cast.resident)
+    await h.tap(cast.supervisor, "结案")
+    assert "已由村务监督委员会结案" in h.last(cast.resident)
+    [question] = await _questions(h)
+    assert question.complaint and question.state == "closed" and question.reply and "施工合同" in question.reply
+    # A closed question takes no more replies, even from an old button.
+    await h.tap(cast.staff, "答复")
+    assert "已经答复或结案" in h.last_alert()
+
+
+async def test_question_with_photo_passed_to_committee(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    h.world.user_sends_photo(cast.resident, h.world.private_chat(cast.resident), caption="这张发票对吗？")
+    await h.flush()
+    assert "附照片" in h.last(cast.resident)
+    await h.tap(cast.resident, "作为提问发送")
+    assert "问题已发送" in h.last(cast.resident)
+    assert h.world.messages_in(h.world.private_chat(cast.supervisor)) == []  # a question is for the staff
+    await h.tap(cast.staff, "查看照片")
+    assert "photo" in h.world.last_message(h.world.private_chat(cast.staff)).data  # type: ignore[union-attr]
+    await h.tap(cast.staff, "转交监委会")
+    assert "转交监委会" in h.last(cast.supervisor) and "李大爷" not in h.last(cast.supervisor)
+    await h.tap(cast.staff, "转交监委会")
+    assert "已经处理过" in h.last_alert()
+    # A resident cannot use a staff button (a forged tap with the same data).
+    _, data = h.find_button(h.world.private_chat(cast.staff), "答复")
+    await h.forge_tap(cast.resident, h.world.private_chat(cast.resident), 1, data)
+    assert "没有“村务公开人员”身份" in h.last_alert()
+
+
+async def test_question_refused_for_retracted_notice_and_non_residents(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await h.open_link(cast.stranger, f"q_{notice_id}")
+    assert "已确认的村民" in h.last(cast.stranger)
+    await h.open_link(cast.outsider, f"q_{notice_id}")
+    assert "已确认的村民" in h.last(cast.outsider)
+    # A resident with the question half-written when the notice is retracted.
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    await h.say(cast.resident, "这个数字对吗？")
+    secretary = await person(h, cast.secretary)
+    async with h.runtime.sessions() as session:
+        await publication.retract(session, secretary, notice_id, "数字有误", h.runtime.clock.now())
+        await session.commit()
+    await h.tap(cast.resident, "作为提问发送")
+    assert "已撤回" in h.last_alert()
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    assert "已撤回" in h.last(cast.resident)
+    assert await _questions(h) == []
+
+
+async def test_hand_edited_payloads(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    await publish(h, cast)
+    for payload in ("q_abc", "q_1_2", "q_-1", "q_", "a_x", "q_99999999999999", "s_-1", "s_abc"):
+        await h.open_link(cast.resident, payload)
+        assert "不完整或已损坏" in h.last(cast.resident), payload
+    await h.open_link(cast.resident, "q_999999")
+    assert "已撤回或尚未发布" in h.last(cast.resident)
+    await h.open_link(cast.resident, "s_999999")
+    assert "找不到这个联名申请" in h.last(cast.resident)
+    await h.open_link(cast.resident, "zz_1")  # an unknown kind of link: the home screen
+    assert "您好" in h.last(cast.resident)
+
+
+async def test_daily_limit(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    for n in range(5):
+        await _ask(h, cast, notice_id, f"第{n + 1}个问题")
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    assert "达到每日上限" in h.last(cast.resident)
+    assert len(await _questions(h)) == 5
+    clock.advance(timedelta(hours=14))  # 10:00 + 14 h: past midnight in Asia/Shanghai
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    assert "关于《" in h.last(cast.resident)
+
+
+async def test_empty_and_long_questions(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    await h.say(cast.resident, "问" * 2001)
+    assert "内容太长" in h.last(cast.resident)
+    await h.say(cast.resident, "\u200b ")
+    assert "不能为空" in h.last(cast.resident)
+    assert await _questions(h) == []
+
+
+async def test_reminder_then_escalation_once_each(harness: Harness, clock: FakeClock) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await _ask(h, cast, notice_id, "补贴什么时候发？")
+    before_staff = len(h.texts(cast.staff))
+    await voice.hourly(h.runtime)
+    await h.flush()
+    assert len(h.texts(cast.staff)) == before_staff  # not due tomorrow yet
+    clock.advance(timedelta(days=9))  # 2026-04-12: due tomorrow
+    await voice.hourly(h.runtime)
+    await voice.hourly(h.runtime)
+    await h.flush()
+    assert len(h.texts(cast.staff)) == before_staff + 1 and "提醒" in h.last(cast.staff)
+    clock.advance(timedelta(days=2))  # 2026-04-14: late
+    await voice.hourly(h.runtime)
+    await voice.hourly(h.runtime)
+    await h.flush()
+    late = [t for t in h.texts(cast.supervisor) if "逾期未答复" in t]
+    assert len(late) == 1 and "李大爷" not in late[0]
+    async with h.runtime.sessions() as session:
+        topics = [r.topic for r in await session.exec(select(OutboxMessage).where(
+            OutboxMessage.topic != None))]  # noqa: E711
+    assert topics.count("q-late:1") == 1 and topics.count("q-remind:1") == 1
+
+
+async def test_questions_list_and_digest(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await _ask(h, cast, notice_id, "路灯什么时候修？")
+    await _ask(h, cast, notice_id, "账目不全", complaint=True)
+    await h.say(cast.staff, "/questions")
+    staff_lines = h.texts(cast.staff)[-2:]
+    assert all("李大爷" in line for line in staff_lines)
+    await h.say(cast.supervisor, "/questions")
+    assert "账目不全" in h.last(cast.supervisor) and "李大爷" not in h.last(cast.supervisor)
+    assert not any("路灯" in t for t in h.texts(cast.supervisor))
+    await h.say(cast.resident, "/questions")
+    assert "没有“村务公开人员”身份" in h.last(cast.resident)
+    await h.say(cast.staff, "/digest")
+    assert "没有新的已答复提问" in h.last(cast.staff)
+    await h.tap(cast.staff, "答复")  # the newest: the complaint
+    await h.say(cast.staff, "账目已补充完整 <见公示栏>")
+    await h.say(cast.staff, "/digest")
+    preview = "\n".join(h.texts(cast.staff)[-3:])
+    assert "账目不全" in preview and "账目已补充完整 &lt;见公示栏&gt;" not in preview
+    assert "账目已补充完整 <见公示栏>" in preview and "李大爷" not in preview and "路灯" not in preview
+    async with h.runtime.sessions() as session:
+        draft = (await session.exec(select(Notice).where(Notice.state == "draft"))).one()
+    assert draft.item_id == "jyv:sw.20" and "账目已补充完整" in draft.body
+    await h.tap(cast.staff, "提交审核")
+    assert "账目不全" in h.last(cast.secretary)
+
+
+async def test_attachments_by_link(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    sent = h.world.user_sends_photo(cast.staff, h.world.private_chat(cast.staff))
+    h.world.take_updates()
+    file_id = sent.data["photo"][-1]["file_id"]
+    with_file = await publish(h, cast, "村道维修照片", attachment=file_id)
+    without = await publish(h, cast, "低保名单")
+    await h.open_link(cast.stranger, f"a_{with_file}")
+    assert "附件（1 个）" in "\n".join(h.texts(cast.stranger))
+    assert "photo" in h.world.last_message(h.world.private_chat(cast.stranger)).data  # type: ignore[union-attr]
+    await h.open_link(cast.stranger, f"a_{without}")
+    assert "没有附件" in h.last(cast.stranger)
