@@ -2,7 +2,8 @@
 
 CUNWU_TEST_DATABASES chooses the engines ("sqlite,postgresql" by default; CI runs both).
 SQLite: the schema is migrated once into a template file, copied for each test.
-PostgreSQL: the schema is migrated once per run, and each test starts from truncated tables.
+PostgreSQL: a database of this run's own (tests/pg.py) is migrated once, and each test starts from truncated
+tables; the database is dropped when the run ends.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from models.migrate import upgrade
 from tests.harness import Harness
+from tests.pg import create_database, drop_database
 
 TEST_TOKEN = "4242424242:TEST-token-that-is-long-enough-to-look-real"
-PG_URL = os.environ.get("CUNWU_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 ENGINES = [e.strip() for e in os.environ.get("CUNWU_TEST_DATABASES", "sqlite,postgresql").split(",") if e.strip()]
 ADMIN_ID = 9000001
 
@@ -38,19 +39,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _reset_postgres() -> None:
-    engine = create_async_engine(PG_URL)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
 @pytest.fixture(scope="session")
-def postgres_schema() -> str:
-    asyncio.run(_reset_postgres())
-    upgrade(PG_URL)
-    return PG_URL
+def postgres_schema() -> Iterator[str]:
+    url = asyncio.run(create_database("cunwu_test"))
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(drop_database(url))
 
 
 async def _truncate_postgres(url: str) -> None:

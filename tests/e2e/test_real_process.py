@@ -17,19 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.demo import Stage, StoryError, Transcript, play_story
 from bot.fakeapi import FakeBotAPIServer, FakeTelegram
 from bot.texts import Texts
 from models.db import create_engine, session_factory
-from tests.conftest import ADMIN_ID, ENGINES, PG_URL
+from tests.conftest import ADMIN_ID, ENGINES
+from tests.pg import scratch_database
 
 TOKEN = "5151515151:E2E-secret-token-that-must-never-be-logged-xyz"
 # Never `test` (the unit tests own that schema); one per test process, so parallel runs do not collide.
-E2E_DATABASE = f"cunwu_e2e_{os.getpid()}"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
@@ -86,23 +83,13 @@ async def _wait_started(world: FakeTelegram, bot: BotProcess) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _admin_sql(*statements: str) -> None:
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")  # CREATE DATABASE runs outside a transaction
-    async with admin.connect() as connection:
-        for statement in statements:
-            await connection.execute(text(statement))
-    await admin.dispose()
-
-
 @pytest.fixture(params=ENGINES)
 async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}"
         return
-    drop = f"DROP DATABASE IF EXISTS {E2E_DATABASE} WITH (FORCE)"
-    await _admin_sql(drop, f"CREATE DATABASE {E2E_DATABASE}")
-    yield make_url(PG_URL).set(database=E2E_DATABASE).render_as_string(hide_password=False)
-    await _admin_sql(drop)
+    async with scratch_database("cunwu_e2e") as url:
+        yield url
 
 
 @contextlib.asynccontextmanager

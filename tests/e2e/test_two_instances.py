@@ -19,17 +19,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import func, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot.fakeapi import FakeBotAPIServer, FakeTelegram, FakeUser
 from models import Invite, ProcessedUpdate, Village
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
-from tests.conftest import PG_URL
 from tests.e2e.test_real_process import BotProcess, _env, _start, _stop
+from tests.pg import create_database, drop_database
 
 pytestmark = pytest.mark.skipif("postgresql" not in os.environ.get("CUNWU_TEST_DATABASES", "sqlite,postgresql"),
                                 reason="needs PostgreSQL")
@@ -37,7 +35,6 @@ pytestmark = pytest.mark.skipif("postgresql" not in os.environ.get("CUNWU_TEST_D
 TOKEN = "6161616161:TWO-INSTANCES-token-never-logged-abcdefg"
 SECRET = "webhook-secret-0123456789"
 PEOPLE = 200
-DATABASE = "cunwu_multi"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 
 
@@ -48,12 +45,7 @@ def _free_port() -> int:
 
 
 async def _fresh_database() -> str:
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        await connection.execute(text(f"CREATE DATABASE {DATABASE}"))
-    await admin.dispose()
-    url = make_url(PG_URL).set(database=DATABASE).render_as_string(hide_password=False)
+    url = await create_database("cunwu_multi")
     await asyncio.to_thread(upgrade, url)
     return url
 
@@ -136,6 +128,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegram, list[BotP
         await _stop(process)
     await proxy.runner.cleanup()
     await server.stop()
+    await drop_database(url)
 
 
 async def _replies(world: FakeTelegram, people: list[FakeUser], count: int, limit: float = 120) -> None:
