@@ -3,8 +3,12 @@ the middle of a draft loses nothing, and people who are not in a conversation co
 
 from __future__ import annotations
 
+import asyncio
+
+from aiogram.fsm.storage.base import StorageKey
 from sqlmodel import select
 
+from bot.isolation import ChatLocks, UpdateIsolation
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from models import FsmRecord, Notice
@@ -62,3 +66,43 @@ async def test_people_outside_a_conversation_cost_no_rows(harness: Harness) -> N
     assert [str(cast.staff.id) in row.key for row in rows] == [True]
     await h.say(cast.staff, "/cancel")
     assert await _fsm_rows(h.runtime) == []  # an ended conversation leaves no row behind
+
+
+async def test_the_next_update_of_a_chat_waits_for_the_previous_commit(harness: Harness) -> None:
+    """Telegram hands over a tap and the text typed right after it together; polling handles them at once.
+    The text must find the state the tap left (committed), or the title would be taken for something else."""
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    await h.say(cast.staff, "/draft")
+    message, data = h.find_button(h.world.private_chat(cast.staff), "临时公开")
+    h.world.user_taps(cast.staff, h.world.private_chat(cast.staff), message.message_id, data)
+    h.world.user_sends(cast.staff, h.world.private_chat(cast.staff), "同时到达的标题")
+    tap, text = h.world.take_updates()
+    await asyncio.gather(h.feed(tap), h.feed(text))
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+    assert notice.title == "同时到达的标题"
+    assert "正文" in h.last(cast.staff)
+    assert len(_locks(h)) == 0  # nobody holds or awaits a lock any more: none is kept
+
+
+def _locks(h: Harness) -> ChatLocks:
+    isolation = next(m for m in h.dispatcher.update.outer_middleware if isinstance(m, UpdateIsolation)).isolation
+    assert isinstance(isolation, ChatLocks)
+    return isolation
+
+
+async def test_chat_locks_serialise_one_key_and_forget_it() -> None:
+    locks, order = ChatLocks(), []
+    key = StorageKey(bot_id=1, chat_id=2, user_id=3)
+
+    async def work(name: str) -> None:
+        async with locks.lock(key):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+
+    await asyncio.gather(work("a"), work("b"), work("c"))
+    assert order == ["a in", "a out", "b in", "b out", "c in", "c out"]
+    assert len(locks) == 0
