@@ -16,7 +16,7 @@ from bot.leader import Leadership
 from bot.runtime import Runtime, build_runtime
 from bot.settings import ConfigError, Settings
 from bot.wiring import build_bot, build_dispatcher
-from models.migrate import upgrade
+from models.migrate import MigrationError, upgrade_in_child
 from reminders import scheduler
 
 log = logging.getLogger("cunwu")
@@ -34,7 +34,10 @@ async def prepare(settings: Settings) -> Runtime:
     """Everything `run` needs before the first update: a reachable, migrated database."""
     runtime = build_runtime(settings)
     await check_database(runtime)
-    await asyncio.to_thread(upgrade, settings.database_url)
+    try:
+        await upgrade_in_child(settings.database_url)  # a child process: Alembic never loads into the bot
+    except MigrationError as error:
+        raise ConfigError(f"the database migration failed: {error}") from error
     return runtime
 
 
