@@ -7,15 +7,17 @@ costs ~80 MB of resident memory and seconds of start-up, for types this bot neve
 payments, business accounts, giveaways...).
 
 `import_aiogram()` runs that import with `model_rebuild` replaced, for that loop only, by a function that
-puts the namespace's names into each type's own module (where pydantic looks when it finally builds the
-model) and builds nothing. A type is then built the first time it is used, as `defer_build` intends; the
-methods aiogram builds at import build what they reference. If aiogram stops calling `model_rebuild` this
-way, nothing is replaced and aiogram builds everything as before: slower, never wrong.
+puts the names its field annotations mention into each type's own module (where pydantic looks when it
+finally builds the model) and builds nothing. A type is then built the first time it is used, as
+`defer_build` intends; the methods aiogram builds at import build what they reference. If aiogram stops
+calling `model_rebuild` this way, nothing is replaced and aiogram builds everything as before: slower,
+never wrong.
 tests/test_lazy_aiogram.py builds every type this way and compares it with aiogram's own build.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -28,9 +30,22 @@ def _resolve_later(cls: type[BaseModel], *, _types_namespace: dict[str, Any] | N
     if _types_namespace is None or not cls.model_config.get("defer_build"):
         return _REBUILD.__func__(cls, _types_namespace=_types_namespace, **kwargs)
     module = sys.modules[cls.__module__].__dict__
-    for name, value in _types_namespace.items():
-        module.setdefault(name, value)
+    for name in _annotation_names(cls) & _types_namespace.keys():
+        module.setdefault(name, _types_namespace[name])
     return None
+
+
+def _annotation_names(cls: type) -> set[str]:
+    """Identifiers in the (string, `from __future__ import annotations`) field annotations of cls and its bases:
+    only these need resolving, and copying the whole namespace into ~400 modules would cost ~5 MB."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        for annotation in getattr(klass, "__annotations__", {}).values():
+            names.update(_IDENTIFIER.findall(annotation if isinstance(annotation, str) else repr(annotation)))
+    return names
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 def import_aiogram() -> None:
