@@ -10,12 +10,11 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.clock import FakeClock
-from models import Obligation, OutboxMessage, Petition, PetitionPost, Signature
+from models import Obligation, Petition, PetitionPost, Signature
 from reminders import voice
 from services import petitions
-from services.errors import DomainError
 from tests.harness import Harness
-from tests.voice_fixtures import Cast, person, publish, seed
+from tests.voice_fixtures import Cast, publish, seed
 
 
 async def _petition(h: Harness) -> Petition:
@@ -217,38 +216,42 @@ async def test_bad_signatures(harness: Harness) -> None:
     assert (await _petition(h)).resident_count == 2
 
 
-async def test_hundred_signers_at_once(harness: Harness) -> None:
-    """100 residents sign in the same instant; the threshold is 50: exactly 50 signatures count, the
-    petition is granted once, with one obligation and one set of notifications."""
+async def test_hundred_signers_at_once(harness: Harness, clock: FakeClock) -> None:
+    """100 residents each open the sign link, then all tap "confirm" in the same instant: the 100 callback
+    updates go through the real Dispatcher concurrently. The threshold is 50: exactly 50 signatures count,
+    the petition is granted once (one obligation, one message to each person told), the other 50 are told
+    it is already reached, and the group post ends showing 50/50 without its sign button."""
     h = harness
     cast = await seed(h, population=500, representatives=0, extra_residents=100)
     petition_id = await _open(h, cast)
-    people = [await person(h, user) for user in cast.extra]
-    now, policy = h.runtime.clock.now(), h.runtime.policy
-
-    async def sign(signer) -> bool:  # type: ignore[no-untyped-def]
-        async with h.runtime.sessions() as session:
-            try:
-                await petitions.sign(session, policy, signer, petition_id, now)
-                await session.commit()
-                return True
-            except DomainError as error:
-                await session.rollback()
-                assert error.key == "voice.petition_granted", error.key
-                return False
-
-    results = await asyncio.gather(*(sign(p) for p in people))
+    for user in cast.extra:
+        h.world.user_opens_deep_link(user, f"s_{petition_id}")
+    await h.flush()
+    taps = {}
+    for user in cast.extra:
+        message, data = h.find_button(h.world.private_chat(user), "确认联署")
+        taps[user.id] = h.world.user_taps(user, h.world.private_chat(user), message.message_id, data)
+    updates = h.world.take_updates()
+    assert len(updates) == 100
+    await asyncio.gather(*(h.feed(raw) for raw in updates))
+    await h.worker.run_until_idle()
     petition = await _petition(h)
     async with h.runtime.sessions() as session:
         signatures = (await session.exec(select(func.count()).select_from(Signature))).one()
         obligations = (await session.exec(select(func.count()).select_from(Obligation))).one()
-        staff_told = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.template == "petition_granted_staff"))).one()
-        signers_told = (await session.exec(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.template == "petition_granted"))).one()
-        edits = list(await session.exec(select(OutboxMessage).where(
-            OutboxMessage.topic == "pp:1", OutboxMessage.status == "pending")))
-    assert sum(results) == 50 == petition.resident_count == signatures
-    assert petition.state == "granted" and obligations == 1 and petition.obligation_id
-    assert staff_told == 4 and signers_told == 50  # staff, secretary, supervisor, inspector; each signer
-    assert len(edits) == 1  # one pending edit of the group post, kept current, not 50
+    assert petition.state == "granted" and petition.resident_count == 50 == signatures
+    assert obligations == 1 and petition.obligation_id
+    for user in (cast.staff, cast.secretary, cast.supervisor, cast.inspector):
+        assert sum("联名申请达到人数" in text for text in h.texts(user)) == 1, user.first_name
+    signed = [u for u in cast.extra if any("您已联署" in text for text in h.texts(u))]
+    refused = [u for u in cast.extra if "已经达到人数" in str(h.world.callback_answers[taps[u.id]].get("text"))]
+    assert len(signed) == 50 and len(refused) == 50 and not {u.id for u in signed} & {u.id for u in refused}
+    for user in signed:
+        assert sum("已达到人数，村里须在" in text for text in h.texts(user)) == 1, user.first_name
+    for user in refused:
+        assert not any("已达到人数，村里须在" in text for text in h.texts(user)), user.first_name
+    clock.advance(timedelta(seconds=3))  # the throttled last edit of the group post
+    await h.flush()
+    post = h.world.bot_messages(cast.group)[0]
+    assert "村民联署：50/50" in post.text and "已达到联署人数" in post.text
+    assert not post.data.get("reply_markup")
