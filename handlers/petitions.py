@@ -114,9 +114,8 @@ async def reason_given(message: Message, session: AsyncSession, person: Person, 
 
 async def sign_link(opened: Opened) -> bool:
     """The confirm screen: nothing is signed until the person taps Sign."""
-    petition_ = await petitions.check_signable(opened.session, opened.person, parse_id(opened.ref),
-                                               opened.runtime.clock.now())
-    signed = await petitions.has_signed(opened.session, opened.person, petition_.id or 0)
+    petition_, signed = await petitions.signing_screen(opened.session, opened.person, parse_id(opened.ref),
+                                                       opened.runtime.clock.now())
     view = petitions.petition_view(petition_, opened.runtime.policy.item(petition_.item_id))
     await opened.message.answer(opened.ui.render("petition_confirm", signed=signed, **view),
                                 reply_markup=kb.petition_confirm(opened.ui, petition_.id or 0, signed))

@@ -193,12 +193,16 @@ async def open_due(session: AsyncSession, policy: Policy, now: datetime, days: i
 
 # --- signing -----------------------------------------------------------------------------------------------
 
-async def check_signable(session: AsyncSession, person: Person, petition_id: int, now: datetime) -> Petition:
-    """The confirm screen: may this person sign this petition now?"""
+async def signing_screen(session: AsyncSession, person: Person, petition_id: int,
+                         now: datetime) -> tuple[Petition, bool]:
+    """The confirm screen: (the petition, whether the person has signed it). Signing needs a resident's or a
+    representative's role; withdrawing one's own signature does not (someone who moved away may take it back)."""
     petition = await get(session, petition_id)
-    await _signer_roles(session, person, petition)
+    signed = await has_signed(session, person, petition.id or 0)
+    if not signed:
+        await _signer_roles(session, person, petition)
     _require_open(petition, now)
-    return petition
+    return petition, signed
 
 
 def _require_open(petition: Petition, now: datetime) -> None:
@@ -234,7 +238,7 @@ async def sign(session: AsyncSession, policy: Policy, person: Person, petition_i
         await session.refresh(petition)
         _require_open(petition, now)
         raise DomainError("voice.petition_expired")
-    await _record_signature(session, petition, person, representative, now)
+    await _record_signature(session, petition, person, resident, representative, now)
     await session.refresh(petition)
     if await _claim_threshold(session, petition, now):
         await _granted(session, policy, petition, now)
@@ -243,14 +247,15 @@ async def sign(session: AsyncSession, policy: Policy, person: Person, petition_i
     return petition
 
 
-async def _record_signature(session: AsyncSession, petition: Petition, person: Person, representative: bool,
-                            now: datetime) -> None:
+async def _record_signature(session: AsyncSession, petition: Petition, person: Person, resident: bool,
+                            representative: bool, now: datetime) -> None:
     existing = (await session.exec(select(Signature).where(
         Signature.petition_id == petition.id, Signature.person_id == person.id))).first()
     if existing is not None and existing.withdrawn_at is None:
         raise DomainError("voice.already_signed")  # the caller's rollback undoes the count as well
     signature = existing or Signature(petition_id=petition.id or 0, person_id=person.id or 0)
-    signature.representative, signature.signed_at, signature.withdrawn_at = representative, now, None
+    signature.resident, signature.representative = resident, representative  # what the counts got
+    signature.signed_at, signature.withdrawn_at = now, None
     session.add(signature)
     await session.flush()
 
@@ -271,17 +276,17 @@ async def _claim_threshold(session: AsyncSession, petition: Petition, now: datet
 
 async def withdraw(session: AsyncSession, policy: Policy, person: Person, petition_id: int,
                    now: datetime) -> Petition:
-    """A signature may be withdrawn while the petition is open (until the threshold is reached)."""
+    """A signature may be withdrawn while the petition is open (until the threshold is reached). It takes back
+    what it added when it was made, even if the person's roles have changed since."""
     petition = await get(session, petition_id)
     signature = (await session.exec(select(Signature).where(
         Signature.petition_id == petition.id, Signature.person_id == person.id,
         col(Signature.withdrawn_at).is_(None)))).first()
     if signature is None:
         raise DomainError("voice.not_signed")
-    resident = await directory.holds(session, person.id or 0, Role.RESIDENT, petition.village_id)
     moved = await session.exec(  # type: ignore[call-overload]
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open")
-        .values(resident_count=Petition.resident_count - int(resident),
+        .values(resident_count=Petition.resident_count - int(signature.resident),
                 representative_count=Petition.representative_count - int(signature.representative)))
     if moved.rowcount != 1:
         await session.refresh(petition)

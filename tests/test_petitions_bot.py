@@ -10,11 +10,12 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.clock import FakeClock
-from models import Obligation, Petition, PetitionPost, Signature
+from models import Obligation, Petition, PetitionPost, RoleGrant, Signature
 from reminders import voice
-from services import petitions
+from services import directory, petitions
+from services.roles import Role
 from tests.harness import Harness
-from tests.voice_fixtures import Cast, publish, seed
+from tests.voice_fixtures import Cast, person, publish, seed
 
 
 async def _petition(h: Harness) -> Petition:
@@ -255,3 +256,32 @@ async def test_hundred_signers_at_once(harness: Harness, clock: FakeClock) -> No
     post = h.world.bot_messages(cast.group)[0]
     assert "村民联署：50/50" in post.text and "已达到联署人数" in post.text
     assert not post.data.get("reply_markup")
+
+
+async def test_withdrawal_takes_back_what_was_counted(harness: Harness) -> None:
+    """Roles change between signing and withdrawing: a representative who then also becomes a resident, and a
+    resident who then moves away. Each withdrawal takes back exactly what its signature added."""
+    h = harness
+    cast = await seed(h, population=100, representatives=10)  # 10 residents or 2 representatives
+    petition_id = await _open(h, cast)
+    await _sign(h, cast.representative, petition_id)
+    await _sign(h, cast.resident, petition_id)
+    assert ((await _petition(h)).resident_count, (await _petition(h)).representative_count) == (1, 1)
+    representative, resident = await person(h, cast.representative), await person(h, cast.resident)
+    async with h.runtime.sessions() as session:
+        await directory.grant_role(session, representative.id or 0, Role.RESIDENT, village_id=cast.village_id)
+        grant = (await session.exec(select(RoleGrant).where(
+            RoleGrant.person_id == resident.id, RoleGrant.role == Role.RESIDENT))).one()
+        grant.status = "revoked"
+        session.add(grant)
+        await session.commit()
+    for user, left in ((cast.representative, (1, 0)), (cast.resident, (0, 0))):
+        await h.open_link(user, f"s_{petition_id}")
+        await h.tap(user, "撤回联署")
+        assert "已撤回" in h.last(user), user.first_name
+        petition = await _petition(h)
+        assert (petition.resident_count, petition.representative_count, petition.state) == (*left, "open")
+    async with h.runtime.sessions() as session:
+        rows = list(await session.exec(select(Signature).order_by(Signature.id)))  # type: ignore[arg-type]
+    assert [(s.resident, s.representative, s.withdrawn_at is not None) for s in rows] == [
+        (False, True, True), (True, False, True)]
