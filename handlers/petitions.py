@@ -37,9 +37,11 @@ class Refusing(StatesGroup):
 # --- starting a petition ----------------------------------------------------------------------------------
 
 @router.message(Command("petition"))
-async def petition(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext) -> None:
+async def petition(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                   state: FSMContext) -> None:
     await state.clear()
-    village = await petitions.village_of_resident(session, person)
+    village = await petitions.begin(session, runtime.policy, person, runtime.clock.now(),
+                                    runtime.settings.petition_daily_limit)
     await state.set_state(Petitioning.title)
     await state.update_data(village_id=village.id)
     await message.answer(ui.t("voice.p_ask_title", village=village.name))
@@ -71,7 +73,8 @@ async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, sess
         raise DomainError("err.stale_button")
     item_id = None if callback_data.item == "_skip" else callback_data.item
     created = await petitions.create(session, runtime.policy, person, callback_data.village_id, data["title"],
-                                     data["request"], item_id, runtime.clock.now())
+                                     data["request"], item_id, runtime.clock.now(),
+                                     runtime.settings.petition_daily_limit)
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
@@ -128,7 +131,8 @@ async def sign_tapped(query: CallbackQuery, callback_data: kb.PetitionSign, sess
     if callback_data.action not in ("sign", "withdraw"):
         raise DomainError("err.stale_button")
     act = petitions.sign if callback_data.action == "sign" else petitions.withdraw
-    petition_ = await act(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now())
+    petition_ = await act(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now(),
+                          runtime.settings.signing_hourly_limit)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(ui.render("petition_signed", action=callback_data.action,

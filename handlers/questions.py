@@ -40,11 +40,12 @@ class Replying(StatesGroup):
 # --- residents ----------------------------------------------------------------------------------------
 
 async def ask_link(opened: Opened) -> bool:
+    limit = opened.runtime.settings.question_daily_limit
     notice = await questions.start(opened.session, opened.runtime.policy, opened.person, parse_id(opened.ref),
-                                   opened.runtime.clock.now())
+                                   opened.runtime.clock.now(), limit)
     await opened.state.set_state(Asking.text)
     await opened.state.update_data(notice_id=notice.id)
-    await opened.message.answer(opened.ui.render("question_ask", title=notice.title, limit=questions.DAILY_LIMIT))
+    await opened.message.answer(opened.ui.render("question_ask", title=notice.title, limit=limit))
     return False
 
 
@@ -88,7 +89,8 @@ async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, se
     if data.get("notice_id") != callback_data.notice_id or "text" not in data:
         raise DomainError("err.stale_button")
     question = await questions.ask(session, runtime.policy, person, callback_data.notice_id, data["text"],
-                                   data.get("photo"), callback_data.complaint, runtime.clock.now())
+                                   data.get("photo"), callback_data.complaint, runtime.clock.now(),
+                                   runtime.settings.question_daily_limit)
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import event_due_date
 from models import Obligation, OutboxMessage, Person, Petition, PetitionPost, Signature, Village
-from services import directory, notices
+from services import directory, notices, voice_limits
 from services.errors import DomainError, NotAllowed
 from services.outbox import queue, queue_to_person
 from services.policy import Policy
@@ -55,6 +55,23 @@ async def village_of_resident(session: AsyncSession, person: Person) -> Village:
     return villages[0]
 
 
+def daily_quota(policy: Policy, village: Village, now: datetime, limit: int) -> voice_limits.Quota:
+    """`limit` petitions a person may start per day of the village's calendar (PETITION_DAILY_LIMIT)."""
+    return voice_limits.daily(policy, village, now, voice_limits.PETITION, limit, "voice.petition_rate_limited")
+
+
+def signing_quota(now: datetime, limit: int) -> voice_limits.Quota:
+    """`limit` signatures and withdrawals a person may make in an hour (SIGNING_HOURLY_LIMIT)."""
+    return voice_limits.hourly(now, voice_limits.SIGN, limit, "voice.signing_rate_limited")
+
+
+async def begin(session: AsyncSession, policy: Policy, person: Person, now: datetime, limit: int) -> Village:
+    """/petition: the person's village, unless they have started as many petitions today as they may."""
+    village = await village_of_resident(session, person)
+    await voice_limits.check(session, person.id or 0, daily_quota(policy, village, now, limit))
+    return village
+
+
 async def item_choices(session: AsyncSession, policy: Policy, village_id: int, lang: str) -> list[tuple[str, str]]:
     village = await directory.village_by_id(session, village_id)
     """(item code in the village's catalog, label): the code, e.g. "sw.20", fits in callback data."""
@@ -62,9 +79,10 @@ async def item_choices(session: AsyncSession, policy: Policy, village_id: int, l
 
 
 async def create(session: AsyncSession, policy: Policy, person: Person, village_id: int, title: str, request: str,
-                 item_code: str | None, now: datetime) -> Petition:
+                 item_code: str | None, now: datetime, limit: int) -> Petition:
     await directory.require(session, person.id or 0, Role.RESIDENT, village_id)
     village = await directory.village_by_id(session, village_id)
+    await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     item_id = None
     if item_code is not None:
         known = {i.code: i.full_id for i in policy.catalog_for(village).items()}
@@ -224,9 +242,11 @@ async def _signer_roles(session: AsyncSession, person: Person, petition: Petitio
     return resident, representative
 
 
-async def sign(session: AsyncSession, policy: Policy, person: Person, petition_id: int, now: datetime) -> Petition:
+async def sign(session: AsyncSession, policy: Policy, person: Person, petition_id: int, now: datetime,
+               limit: int) -> Petition:
     petition = await get(session, petition_id)
     resident, representative = await _signer_roles(session, person, petition)
+    await voice_limits.take(session, person.id or 0, signing_quota(now, limit))
     # First the counter: this UPDATE takes the petition's row (PostgreSQL) or the write lock (SQLite), so
     # what follows sees every earlier signer's commit.
     moved = await session.exec(  # type: ignore[call-overload]
@@ -275,7 +295,7 @@ async def _claim_threshold(session: AsyncSession, petition: Petition, now: datet
 
 
 async def withdraw(session: AsyncSession, policy: Policy, person: Person, petition_id: int,
-                   now: datetime) -> Petition:
+                   now: datetime, limit: int) -> Petition:
     """A signature may be withdrawn while the petition is open (until the threshold is reached). It takes back
     what it added when it was made, even if the person's roles have changed since."""
     petition = await get(session, petition_id)
@@ -284,6 +304,7 @@ async def withdraw(session: AsyncSession, policy: Policy, person: Person, petiti
         col(Signature.withdrawn_at).is_(None)))).first()
     if signature is None:
         raise DomainError("voice.not_signed")
+    await voice_limits.take(session, person.id or 0, signing_quota(now, limit))
     moved = await session.exec(  # type: ignore[call-overload]
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open")
         .values(resident_count=Petition.resident_count - int(signature.resident),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import QUESTION_REPLY, event_due_date
 from models import Attachment, Notice, OutboxMessage, Person, Question, Village
-from services import directory, notices
+from services import directory, notices, voice_limits
 from services.errors import DomainError, NotAllowed
 from services.outbox import queue_to_person
 from services.policy import Policy
@@ -26,7 +26,6 @@ from services.workflow import State
 
 QUESTION_MAX = 2_000
 REPLY_MAX = 4_000
-DAILY_LIMIT = 5
 OPEN_STATES = ("open", "explain")
 REMIND_TOPIC = "q-remind:{id}"
 LATE_TOPIC = "q-late:{id}"
@@ -47,22 +46,18 @@ async def require_resident(session: AsyncSession, person_id: int, village_id: in
         raise NotAllowed("voice.not_resident")
 
 
-async def asked_today(session: AsyncSession, policy: Policy, person_id: int, village: Village, now: datetime) -> int:
-    """Questions the person asked since midnight in the village's time zone."""
-    midnight = datetime.combine(policy.today(village, now), time(0), tzinfo=policy.tz(village))
-    count = await session.exec(select(func.count()).select_from(Question).where(
-        Question.person_id == person_id, col(Question.created_at) >= midnight))
-    return int(count.one())
+def daily_quota(policy: Policy, village: Village, now: datetime, limit: int) -> voice_limits.Quota:
+    """`limit` questions a person may ask per day of the village's calendar (QUESTION_DAILY_LIMIT)."""
+    return voice_limits.daily(policy, village, now, voice_limits.QUESTION, limit, "voice.rate_limited")
 
 
 async def start(session: AsyncSession, policy: Policy, person: Person, notice_id: int, now: datetime,
-                limit: int = DAILY_LIMIT) -> Notice:
+                limit: int) -> Notice:
     """May this person ask about this notice now? Returns the notice, or says why not."""
     notice = await published_notice(session, notice_id)
     await require_resident(session, person.id or 0, notice.village_id)
     village = await directory.village_by_id(session, notice.village_id)
-    if await asked_today(session, policy, person.id or 0, village, now) >= limit:
-        raise DomainError("voice.rate_limited", limit=limit)
+    await voice_limits.check(session, person.id or 0, daily_quota(policy, village, now, limit))
     return notice
 
 
@@ -72,10 +67,11 @@ def check_text(text: str | None, photo_file_id: str | None) -> str:
 
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
-              photo_file_id: str | None, complaint: bool, now: datetime) -> Question:
-    notice = await start(session, policy, person, notice_id, now)
+              photo_file_id: str | None, complaint: bool, now: datetime, limit: int) -> Question:
+    notice = await start(session, policy, person, notice_id, now, limit)
     body = check_text(text, photo_file_id)
     village = await directory.village_by_id(session, notice.village_id)
+    await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     due = event_due_date(policy.profile_for(village), QUESTION_REPLY, policy.today(village, now))
     question = Question(notice_id=notice.id or 0, village_id=notice.village_id, person_id=person.id or 0,
                         text=body, photo_file_id=photo_file_id, complaint=complaint, due=due, created_at=now)

@@ -285,3 +285,28 @@ async def test_withdrawal_takes_back_what_was_counted(harness: Harness) -> None:
         rows = list(await session.exec(select(Signature).order_by(Signature.id)))  # type: ignore[arg-type]
     assert [(s.resident, s.representative, s.withdrawn_at is not None) for s in rows] == [
         (False, True, True), (True, False, True)]
+
+
+async def test_petition_rate_limits(harness: Harness, clock: FakeClock) -> None:
+    """Starting petitions (PETITION_DAILY_LIMIT) and signing or withdrawing (SIGNING_HOURLY_LIMIT) are limited
+    per person, with a clear answer; the next day (hour) the person may again."""
+    h = harness
+    h.runtime.settings.petition_daily_limit = 1
+    h.runtime.settings.signing_hourly_limit = 3
+    cast = await seed(h, population=100)
+    petition_id = await _open(h, cast)
+    await h.say(cast.resident, "/petition")
+    assert "您今天已经发起 1 个联名申请，达到每日上限" in h.last(cast.resident)
+    for action in ("确认联署", "撤回联署", "确认联署"):
+        await h.open_link(cast.neighbour, f"s_{petition_id}")
+        await h.tap(cast.neighbour, action)
+    await h.open_link(cast.neighbour, f"s_{petition_id}")
+    await h.tap(cast.neighbour, "撤回联署")
+    assert "您一小时内联署或撤回已达 3 次，请稍后再试" in h.last_alert()
+    assert (await _petition(h)).resident_count == 1  # the refused withdrawal changed nothing
+    clock.advance(timedelta(hours=1))
+    await h.tap(cast.neighbour, "撤回联署")
+    assert "已撤回" in h.last(cast.neighbour) and (await _petition(h)).resident_count == 0
+    clock.advance(timedelta(days=1))
+    await h.say(cast.resident, "/petition")
+    assert "发起联名申请" in h.last(cast.resident)

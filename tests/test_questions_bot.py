@@ -5,6 +5,7 @@ daily limit)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import select
@@ -141,6 +142,28 @@ async def test_daily_limit(harness: Harness, clock: FakeClock) -> None:
     clock.advance(timedelta(hours=14))  # 10:00 + 14 h: past midnight in Asia/Shanghai
     await h.open_link(cast.resident, f"q_{notice_id}")
     assert "关于《" in h.last(cast.resident)
+
+
+async def test_daily_limit_is_a_setting_and_a_double_tap_cannot_pass_it(harness: Harness) -> None:
+    h = harness
+    h.runtime.settings.question_daily_limit = 2
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await _ask(h, cast, notice_id, "第1个问题")
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    assert "每人每天最多提问 2 次" in h.last(cast.resident)
+    await h.say(cast.resident, "第2个问题")
+    # Two taps on "send" in the same instant: one question, and a clear answer to the other tap.
+    chat = h.world.private_chat(cast.resident)
+    message, data = h.find_button(chat, "作为提问发送")
+    first, second = (h.world.user_taps(cast.resident, chat, message.message_id, data) for _ in range(2))
+    await asyncio.gather(*(h.feed(raw) for raw in h.world.take_updates()))
+    await h.flush()
+    assert len(await _questions(h)) == 2
+    answers = sorted(str(h.world.callback_answers[query].get("text") or "") for query in (first, second))
+    assert answers == ["", "这个按钮已失效，请重新操作。"]  # the first sends silently, the second is told
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    assert "您今天已经提问 2 次，达到每日上限" in h.last(cast.resident)
 
 
 async def test_empty_and_long_questions(harness: Harness) -> None:
