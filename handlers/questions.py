@@ -129,7 +129,7 @@ async def _photo(query: CallbackQuery, question_id: int, session: AsyncSession, 
 
 async def _explain(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
                    runtime: Runtime, state: FSMContext) -> None:
-    await questions.require_explanation(session, person, question_id)
+    await questions.require_explanation(session, person, question_id, runtime.clock.now())
     await query.answer(ui.t("voice.explain_sent"), show_alert=True)
 
 
@@ -169,12 +169,11 @@ async def reply_expected(message: Message, ui: UI) -> None:
 
 @router.message(Command("questions"))
 async def open_questions(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
-    listed = await questions.open_for(session, person)
+    listed = await questions.open_views(session, person)
     if not listed:
         await message.answer(ui.t("voice.no_open_questions"))
         return
-    for entry in listed:
-        view = questions.question_view(entry.question, entry.notice, entry.asker)
+    for entry, view in listed:
         make = kb.question_staff if entry.as_staff else kb.question_committee
         await message.answer(ui.render("question_line", **view),
                              reply_markup=make(ui, entry.question.id or 0, bool(entry.question.photo_file_id)))

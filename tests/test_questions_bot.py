@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.clock import FakeClock
-from models import Notice, OutboxMessage, Question
+from models import Notice, OutboxMessage, Question, QuestionEntry
 from reminders import voice
 from services import publication
 from tests.harness import Harness
@@ -58,16 +58,30 @@ async def test_complaint_story(harness: Harness) -> None:
     assert "已答复" in h.last(cast.supervisor)
     await h.tap(cast.supervisor, "要求说明")
     assert "要求对以下投诉作出说明" in h.last(cast.staff)
+    assert "此前" not in h.last(cast.staff) and "答：用于修补3公里村道" in h.last(cast.staff)
     await h.tap(cast.staff, "答复")
     await h.say(cast.staff, "补充：施工合同已在村委会公示栏张贴。")
-    assert "施工合同" in h.last(cast.resident)
+    assert "施工合同" in h.last(cast.resident) and "补充说明" in h.last(cast.resident)
+    # The committee sees the whole history, in order: the answer, its own request, the explanation.
+    seen = h.last(cast.supervisor)
+    assert seen.index("答：用于修补3公里村道") < seen.index("要求作出说明") < seen.index("说明：补充：施工合同")
+    await h.say(cast.supervisor, "/questions")
+    assert "用于修补3公里村道" in h.last(cast.supervisor) and "施工合同" in h.last(cast.supervisor)
     await h.tap(cast.supervisor, "结案")
     assert "已由村务监督委员会结案" in h.last(cast.resident)
     [question] = await _questions(h)
     assert question.complaint and question.state == "closed" and question.reply and "施工合同" in question.reply
+    async with h.runtime.sessions() as session:
+        entries = list(await session.exec(select(QuestionEntry).order_by(QuestionEntry.id)))  # type: ignore[arg-type]
+    assert [(e.kind, (e.text or "")[:4]) for e in entries] == [
+        ("reply", "用于修补"), ("explain", ""), ("explanation", "补充：施")]
     # A closed question takes no more replies, even from an old button.
     await h.tap(cast.staff, "答复")
     assert "已经答复或结案" in h.last_alert()
+    # The digest keeps both the first answer and the explanation.
+    await h.say(cast.staff, "/digest")
+    preview = "\n".join(h.texts(cast.staff)[-3:])
+    assert "答：用于修补3公里村道" in preview and "说明：补充：施工合同" in preview and "李大爷" not in preview
 
 
 async def test_question_with_photo_passed_to_committee(harness: Harness) -> None:
@@ -113,6 +127,33 @@ async def test_question_refused_for_retracted_notice_and_non_residents(harness: 
     await h.open_link(cast.resident, f"q_{notice_id}")
     assert "已撤回" in h.last(cast.resident)
     assert await _questions(h) == []
+
+
+async def test_committee_acts_only_on_questions_given_to_it(harness: Harness) -> None:
+    """A plain question is the staff's: the committee's buttons (forged with its id) are refused, and nothing
+    changes, until the staff pass it on."""
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    h.world.user_sends_photo(cast.resident, h.world.private_chat(cast.resident), caption="发票对吗？")
+    await h.flush()
+    await h.tap(cast.resident, "作为提问发送")
+    [question] = await _questions(h)
+    chat = h.world.private_chat(cast.supervisor)
+    for n, action in enumerate(("explain", "close", "photo")):
+        await h.forge_tap(cast.supervisor, chat, 30 + n, f"qa1:{question.id}:{action}")
+        assert "没有转交村务监督委员会" in h.last_alert(), action
+    assert h.world.messages_in(chat) == []  # no photo was sent
+    [question] = await _questions(h)
+    assert (question.state, question.closed_at, question.passed_to_committee) == ("open", None, False)
+    async with h.runtime.sessions() as session:
+        assert list(await session.exec(select(QuestionEntry))) == []
+    await h.tap(cast.staff, "转交监委会")
+    await h.tap(cast.supervisor, "查看照片")
+    assert "photo" in h.world.last_message(chat).data  # type: ignore[union-attr]
+    await h.tap(cast.supervisor, "结案")
+    assert "已结案" in h.last_alert() and (await _questions(h))[0].state == "closed"
 
 
 async def test_hand_edited_payloads(harness: Harness) -> None:
@@ -198,6 +239,8 @@ async def test_reminder_then_escalation_once_each(harness: Harness, clock: FakeC
     await h.flush()
     late = [t for t in h.texts(cast.supervisor) if "逾期未答复" in t]
     assert len(late) == 1 and "李大爷" not in late[0]
+    await h.tap(cast.supervisor, "要求说明")  # escalated: the question is now the committee's too
+    assert "要求对以下提问作出说明" in h.last(cast.staff)
     async with h.runtime.sessions() as session:
         topics = [r.topic for r in await session.exec(select(OutboxMessage).where(
             OutboxMessage.topic != None))]  # noqa: E711
