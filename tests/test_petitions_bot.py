@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from bot.clock import FakeClock
 from models import Obligation, Petition, PetitionPost, RoleGrant, Signature
-from reminders import voice
+from reminders import scheduler, voice
 from services import directory, petitions
 from services.roles import Role
 from tests.harness import Harness
@@ -310,3 +310,39 @@ async def test_petition_rate_limits(harness: Harness, clock: FakeClock) -> None:
     clock.advance(timedelta(days=1))
     await h.say(cast.resident, "/petition")
     assert "发起联名申请" in h.last(cast.resident)
+
+
+async def test_granted_petition_is_nagged_due_and_met_from_the_nag(harness: Harness, clock: FakeClock) -> None:
+    """The immediate obligation of a granted petition shows in /due and in the daily nag scan (the deadline
+    engine's own scan, as the hourly job runs it); "draft it now" on the nag starts a notice that, once
+    published, meets the obligation: the signers are told and the petition closes."""
+    h = harness
+    cast = await seed(h, population=20, representatives=0)
+    petition_id = await _open(h, cast)
+    for user in (cast.resident, cast.neighbour):
+        await _sign(h, user, petition_id)
+    assert (await _petition(h)).state == "granted"
+    assert "公开村集体土地流转合同：2026-04-03 前公开" in await _due(h, cast)
+    clock.advance(timedelta(minutes=5))  # the group post's last count edit goes out; the notice follows it
+    await scheduler.scan(h.runtime)  # the hourly job's nag step
+    await h.flush()
+    assert "公开村集体土地流转合同：今天（2026-04-03）到期" in h.last(cast.staff)
+    await h.tap(cast.staff, "起草：公开村集体土地流转合同")
+    await h.say(cast.staff, "村集体土地流转合同公开")
+    await h.say(cast.staff, "2025年起流转土地320亩，合同3份，年租金合计19.2万元。")
+    await h.tap(cast.staff, "完成")
+    await h.tap(cast.staff, "提交审核")
+    await h.tap(cast.secretary, "同意")
+    assert any("村集体土地流转合同公开" in m.text for m in h.world.bot_messages(cast.group))
+    petition = await _petition(h)
+    assert petition.state == "closed"
+    for user in (cast.resident, cast.neighbour):
+        assert "已经公开" in h.last(user), user.first_name
+    assert "公开村集体土地流转合同：2026-04-03 已按时公开" in await _due(h, cast)
+
+
+async def _due(h: Harness, cast: Cast) -> str:
+    """What the staff see in answer to /due (it may take several messages)."""
+    before = len(h.texts(cast.staff))
+    await h.say(cast.staff, "/due")
+    return "\n".join(h.texts(cast.staff)[before:])
