@@ -185,9 +185,9 @@ async def digest(message: Message, session: AsyncSession, person: Person, ui: UI
     await state.clear()
     now = runtime.clock.now()
 
-    def body(rows: list[dict[str, object]]) -> str:
+    def body(rows: list[dict[str, object]], adhoc: bool) -> str:
         # The notice body is plain text that the notice template escapes when it is shown.
-        return html.unescape(ui.render("digest_body", rows=rows))
+        return html.unescape(ui.render("digest_body", rows=rows, adhoc=adhoc))
 
     notice = await questions.create_digest(session, runtime.policy, person, ui.t("voice.digest_title"), body, now)
     await show_preview(message, session, runtime, ui, notice.id or 0, state)

@@ -27,6 +27,7 @@ class Question(SQLModel, table=True):
     closed_by: int | None = Field(default=None, foreign_key="person.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    digest_notice_id: int | None = Field(default=None, foreign_key="notice.id")  # the latest digest drafted with it
 
 
 class QuestionEntry(SQLModel, table=True):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -340,27 +341,46 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
 
 # --- the digest: replies to villagers' questions, published as a notice ---------------------------------
 
-DigestBody = Callable[[list[dict[str, Any]]], str]
+DigestBody = Callable[[list[dict[str, Any]], bool], str]  # (the questions, ad hoc?) -> the notice body
 
 
-async def digest_item(session: AsyncSession, policy: Policy, village: Village) -> str:
+def digest_item(policy: Policy, village: Village) -> str | None:
+    """The catalog's "replies to villagers' questions" item (Jiangyuan: village 事务类 20, community 事务类 15).
+    The other catalogs (Yubei, Dawukou, Yanliang) have none and no item of theirs is near enough to borrow:
+    their digest is an ad hoc notice (临时公开) whose body says why."""
     items = policy.catalog_for(village).with_role("question_replies")
-    if not items:
-        raise DomainError("voice.digest_no_item")
-    return items[0].full_id
+    return items[0].full_id if items else None
 
 
-async def answered_since_last_digest(session: AsyncSession, village_id: int, item_id: str) -> list[dict[str, Any]]:
-    last = (await session.exec(select(func.max(Notice.published_at)).where(
-        Notice.village_id == village_id, Notice.item_id == item_id))).one()
+async def _legacy_cutoff(session: AsyncSession, village_id: int, item_id: str | None) -> datetime | None:
+    """When the last published notice of the digest item was drafted. Questions never drafted into a digest
+    and answered before then are taken as covered by it: digests made before questions recorded their digest
+    (migration 0003_voice), or written by hand with /draft."""
+    if item_id is None:
+        return None
+    found = await session.exec(select(func.max(Notice.created_at)).where(
+        Notice.village_id == village_id, Notice.item_id == item_id, col(Notice.published_at).is_not(None)))
+    return found.one()
+
+
+async def answered_since_last_digest(session: AsyncSession, village_id: int,
+                                     item_id: str | None) -> list[tuple[Question, dict[str, Any]]]:
+    """Questions with an answer no published digest shows yet, with what the digest shows of each: the
+    question and its whole history, never who asked. A question is covered when the digest it was drafted
+    into was published and nothing was answered or explained after that draft was made; a question answered
+    while a digest waited for review goes into the next one."""
+    digest = aliased(Notice)
+    covered = col(digest.published_at).is_not(None) & (col(Question.replied_at) <= col(digest.created_at))
     query = (select(Question, Notice).join(Notice, col(Notice.id) == Question.notice_id)
-             .where(Question.village_id == village_id, col(Question.reply).is_not(None)))
-    if last is not None:
-        query = query.where(col(Question.replied_at) > last)
-    rows = list(await session.exec(query.order_by(col(Question.replied_at))))
+             .outerjoin(digest, col(digest.id) == Question.digest_notice_id)
+             .where(Question.village_id == village_id, col(Question.reply).is_not(None), ~covered))
+    cutoff = await _legacy_cutoff(session, village_id, item_id)
+    if cutoff is not None:
+        query = query.where(col(Question.digest_notice_id).is_not(None) | (col(Question.replied_at) > cutoff))
+    rows = list(await session.exec(query.order_by(col(Question.replied_at), col(Question.id))))
     found = await histories(session, [q.id or 0 for q, _ in rows])
-    return [{"notice_title": n.title, "text": q.text, "reply": q.reply, "complaint": q.complaint,
-             "asked_on": q.created_at.date().isoformat(), "history": found.get(q.id or 0, [])} for q, n in rows]
+    return [(q, {"notice_title": n.title, "text": q.text, "reply": q.reply, "complaint": q.complaint,
+                 "asked_on": q.created_at.date().isoformat(), "history": found.get(q.id or 0, [])}) for q, n in rows]
 
 
 async def create_digest(session: AsyncSession, policy: Policy, staff: Person, title: str, render: DigestBody,
@@ -371,13 +391,16 @@ async def create_digest(session: AsyncSession, policy: Policy, staff: Person, ti
     if not villages:
         raise NotAllowed("err.not_role", role=Role.STAFF.value)
     village = villages[0]
-    item_id = await digest_item(session, policy, village)
+    item_id = digest_item(policy, village)
     answered = await answered_since_last_digest(session, village.id or 0, item_id)
     if not answered:
         raise DomainError("voice.digest_empty")
     notice = await notices.create_draft(session, staff, village.id or 0, item_id, None, now)
     await notices.set_title(session, staff, notice.id or 0, title, now)
-    await notices.set_body(session, staff, notice.id or 0, render(answered), now)
+    await notices.set_body(session, staff, notice.id or 0, render([row for _, row in answered], item_id is None), now)
+    for question, _ in answered:
+        question.digest_notice_id = notice.id
+        session.add(question)
     return notice
 
 

@@ -276,6 +276,70 @@ async def test_questions_list_and_digest(harness: Harness) -> None:
     assert "账目不全" in h.last(cast.secretary)
 
 
+async def test_digest_where_the_catalog_has_no_replies_item(harness: Harness, clock: FakeClock) -> None:
+    """A Yubei village's catalog has no "replies to villagers' questions" item: the digest is an ad hoc notice
+    that says so and goes through review. The next digest holds what that one did not show: a question
+    answered while it waited for review, and an explanation given after it."""
+    h = harness
+    cast = await seed(h, profile="yubei")
+    notice_id = await publish(h, cast)
+    await _ask(h, cast, notice_id, "路灯什么时候修？", complaint=True)
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "下周三前修好。")
+    clock.advance(timedelta(minutes=10))
+    await h.say(cast.staff, "/digest")
+    preview = "\n".join(h.texts(cast.staff)[-3:])
+    assert "本村的公开目录中没有“村民质询答复”事项，本汇总作为临时公开发布" in preview
+    assert "问：路灯什么时候修？" in preview and "答：下周三前修好。" in preview and "李大爷" not in preview
+    async with h.runtime.sessions() as session:
+        draft = (await session.exec(select(Notice).where(Notice.state == "draft"))).one()
+    assert draft.item_id is None
+    await h.tap(cast.staff, "提交审核")
+    clock.advance(timedelta(minutes=10))
+    await _ask(h, cast, notice_id, "垃圾桶能多放几个吗？")  # answered while the digest waits for review
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "已增设4个。")
+    clock.advance(timedelta(minutes=10))
+    await h.tap(cast.secretary, "同意")
+    posted = h.world.bot_messages(cast.group)[-1].text
+    assert "村民质询答复情况" in posted and "临时公开" in posted and "路灯" in posted and "垃圾桶" not in posted
+    clock.advance(timedelta(minutes=10))
+    await h.tap(cast.supervisor, "要求说明")  # on the streetlight complaint, after its digest
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "灯具已到货，周二安装。")
+    clock.advance(timedelta(minutes=10))
+    await h.say(cast.staff, "/digest")
+    preview = "\n".join(h.texts(cast.staff)[-3:])
+    assert "垃圾桶" in preview and "说明：灯具已到货" in preview
+    await h.tap(cast.staff, "提交审核")
+    clock.advance(timedelta(minutes=10))
+    await h.tap(cast.secretary, "同意")
+    await h.say(cast.staff, "/digest")
+    assert "没有新的已答复提问" in h.last(cast.staff)
+
+
+async def test_digest_after_a_hand_written_one(harness: Harness, clock: FakeClock) -> None:
+    """A notice of the digest item written with /draft (or by a version before digests recorded their
+    questions) covers the questions answered before it was drafted."""
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await _ask(h, cast, notice_id, "路灯什么时候修？")
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "下周三前修好。")
+    clock.advance(timedelta(hours=1))
+    await publish(h, cast, "第一季度村民质询答复", item_id="jyv:sw.20")
+    await h.say(cast.staff, "/digest")
+    assert "没有新的已答复提问" in h.last(cast.staff)
+    clock.advance(timedelta(hours=1))
+    await _ask(h, cast, notice_id, "垃圾桶能多放几个吗？")
+    await h.tap(cast.staff, "答复")
+    await h.say(cast.staff, "已增设4个。")
+    await h.say(cast.staff, "/digest")
+    preview = "\n".join(h.texts(cast.staff)[-3:])
+    assert "垃圾桶" in preview and "路灯" not in preview
+
+
 async def test_attachments_by_link(harness: Harness) -> None:
     h = harness
     cast = await seed(h)
