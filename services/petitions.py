@@ -216,10 +216,10 @@ async def signing_screen(session: AsyncSession, person: Person, petition_id: int
     """The confirm screen: (the petition, whether the person has signed it). Signing needs a resident's or a
     representative's role; withdrawing one's own signature does not (someone who moved away may take it back)."""
     petition = await get(session, petition_id)
+    _require_open(petition, now)
     signed = await has_signed(session, person, petition.id or 0)
     if not signed:
         await _signer_roles(session, person, petition)
-    _require_open(petition, now)
     return petition, signed
 
 
@@ -234,9 +234,12 @@ def _require_open(petition: Petition, now: datetime) -> None:
 
 
 async def _signer_roles(session: AsyncSession, person: Person, petition: Petition) -> tuple[bool, bool]:
-    """(counts as a resident, counts as a representative) in the petition's village; neither: refused."""
+    """(counts as a resident, counts as a representative) in the petition's village; neither: refused. A
+    representative counts only where the village has the representatives' route (its official number of
+    representatives was not 0 when the petition opened): otherwise the signature would count toward nothing."""
     resident = await directory.holds(session, person.id or 0, Role.RESIDENT, petition.village_id)
-    representative = await directory.holds(session, person.id or 0, Role.REPRESENTATIVE, petition.village_id)
+    representative = petition.representatives_needed > 0 and await directory.holds(
+        session, person.id or 0, Role.REPRESENTATIVE, petition.village_id)
     if not (resident or representative):
         raise NotAllowed("voice.not_resident")
     return resident, representative

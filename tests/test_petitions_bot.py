@@ -144,7 +144,10 @@ async def test_opens_by_itself_then_expires(harness: Harness, clock: FakeClock) 
     assert petition.state == "open" and petition.residents_needed == 2
     assert len([m for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text]) == 1
     await _sign(h, cast.neighbour, petition_id or 0)
+    await h.open_link(cast.resident, f"s_{petition_id}")  # the confirm screen, left open past the end
     clock.advance(timedelta(days=60))
+    await h.tap(cast.resident, "确认联署")
+    assert "已到期" in h.last_alert() and (await _petition(h)).resident_count == 1
     await h.open_link(cast.resident, f"s_{petition_id}")
     assert "已到期" in h.last(cast.resident)  # past its time even before the hourly job ran
     await voice.hourly(h.runtime)
@@ -192,7 +195,7 @@ async def test_bad_signatures(harness: Harness) -> None:
     await h.forge_tap(cast.resident, h.world.private_chat(cast.resident), 11, data.replace("withdraw", "sign"))
     assert "已经联署过" in h.last_alert()
     # From another village, from nowhere, and as a representative-only person in a village without them.
-    for n, user in enumerate((cast.outsider, cast.stranger)):
+    for n, user in enumerate((cast.outsider, cast.stranger, cast.representative)):
         await h.open_link(user, f"s_{petition_id}")
         assert "已确认的村民" in h.last(user)
         await h.forge_tap(user, h.world.private_chat(user), 20 + n, data.replace("withdraw", "sign"))
