@@ -436,7 +436,8 @@ async def _voice_petition(stage: Stage) -> list[FakeUser]:
     stage.expect(stage.say_("p_title") in stage.last(staff), "the staff were not asked to confirm the petition")
     await stage.tap(staff, stage.ui("vbtn.p_confirm"))
     post = next((m for m in reversed(stage.world.bot_messages(group)) if stage.say_("p_title") in m.text), None)
-    stage.expect(post is not None, "the petition was not posted in the residents' group")
+    if post is None:
+        raise StoryError("the petition was not posted in the residents' group")
     for signer, count in ((resident, "1/3"), (sun, "1/2"), (wu, "2/3")):
         await stage.open_link(signer, _voice_link(stage, group, "s_"))
         await stage.tap(signer, stage.ui("vbtn.p_sign"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,7 +49,7 @@ def hourly(now: datetime, action: str, limit: int, refusal: str) -> Quota:
     return Quota(action, now.replace(minute=0, second=0, microsecond=0), limit, refusal)
 
 
-def _matches(person_id: int, quota: Quota) -> list[object]:
+def _matches(person_id: int, quota: Quota) -> list[ColumnElement[bool]]:
     return [col(VoiceQuota.person_id) == person_id, col(VoiceQuota.action) == quota.action,
             col(VoiceQuota.window_start) == quota.window_start]
 

@@ -57,7 +57,7 @@ async def test_petition_story(harness: Harness, clock: FakeClock) -> None:
     post = h.world.bot_messages(cast.group)[-1]
     assert "村民联署：0/2" in post.text and "村民代表联署：0/2" in post.text
     [[button]] = post.data["reply_markup"]["inline_keyboard"]
-    petition_id = (await _petition(h)).id
+    petition_id = (await _petition(h)).id or 0
     assert button["url"].endswith(f"start=s_{petition_id}")
     async with h.runtime.sessions() as session:
         [pp] = list(await session.exec(select(PetitionPost)))
