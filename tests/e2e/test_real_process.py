@@ -119,7 +119,7 @@ async def test_onboarding_and_notice_through_the_real_process(tmp_path: Path, e2
         for key in ("residents1", "residents2", "residents3"):
             posted = [m for m in world.bot_messages(stage.chats[key]) if title in m.text]
             assert len(posted) == 1, f"{key} got the notice {len(posted)} times"
-            assert [m.message_id for m in world.pinned(stage.chats[key])] == [posted[0].message_id]
+            assert posted[0].message_id in [m.message_id for m in world.pinned(stage.chats[key])]  # later ones too
             assert "党组织书记 张书记" in posted[0].text and "村务监督委员会成员 刘监委" in posted[0].text
         filing = [m for m in world.bot_messages(stage.chats["filing"]) if title in m.text]
         assert len(filing) == 1 and "【备案】" in filing[0].text
