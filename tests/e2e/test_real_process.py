@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -39,6 +40,29 @@ class BotProcess:
 
     def output(self) -> str:
         return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
+
+
+class HandledLog:
+    """Which updates the process has finished: aiogram logs "Update id=N is handled" (or "is not handled")
+    at INFO once the whole middleware chain, the commit included, has returned. Read incrementally."""
+
+    LINE = re.compile(rb"Update id=(\d+) is (?:not )?handled")
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.ids, self.rest = path, 0, set[int](), b""
+
+    def read(self) -> set[int]:
+        with self.path.open("rb") as log:
+            log.seek(self.offset)
+            chunk = self.rest + log.read()
+            self.offset = log.tell()
+        head, _, self.rest = chunk.rpartition(b"\n")
+        self.ids.update(int(found) for found in self.LINE.findall(head))
+        return self.ids
+
+    def finished(self, world: FakeTelegram) -> bool:
+        last = world.last_update_id
+        return last == 0 or set(range(100_000_001, last + 1)) <= self.read()
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -97,12 +121,15 @@ async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
     async with FakeBotAPIServer(world) as server:
         env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database_url,
-                   ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL=os.environ.get("E2E_LOG", "DEBUG"))
+                   ADMIN_IDS=str(ADMIN_ID),  # DEBUG (or INFO with E2E_LOG=INFO): HandledLog reads an INFO line
+                   LOG_LEVEL="INFO" if os.environ.get("E2E_LOG") == "INFO" else "DEBUG")
         bot = await _start(tmp_path, env, "run")
         engine = create_engine(database_url)
         try:
             await _wait_started(world, bot)
-            yield Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2), bot
+            log = HandledLog(bot.stderr)
+            yield Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2,
+                        all_handled=lambda: log.finished(world)), bot
         finally:
             await _stop(bot)
             await engine.dispose()
