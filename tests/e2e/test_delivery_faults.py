@@ -88,7 +88,8 @@ async def test_worker_killed_mid_broadcast_resumes_exactly_once(harness: Harness
 
     second = DeliveryWorker(h.runtime, build_bot(h.runtime, session=FakeSession(h.world)), UNLIMITED)
     if h.runtime.settings.database_url.startswith("postgresql"):
-        clock.advance(LEASE + timedelta(seconds=1))  # another worker may be alive on PostgreSQL: a claim is recovered when its lease runs out
+        # Other workers may be alive on PostgreSQL: a dead one's claim is recovered when its lease runs out.
+        clock.advance(LEASE + timedelta(seconds=1))
     assert await second.recover(startup=True) == 1
     await second.run_until_idle()
 
