@@ -46,7 +46,7 @@ async def review_tapped(query: CallbackQuery, callback_data: Review, session: As
         return
     # Check now (role, stage, version) so a stale button is refused before asking for a reason.
     notice = await notices.get(session, callback_data.notice_id)
-    await notices.check_reviewer(session, person, notice, callback_data.version, callback_data.stage)
+    await notices.check_reviewer(session, runtime.policy, person, notice, callback_data.version, callback_data.stage)
     await state.set_state(Reasons.review)
     await state.update_data(**data)
     await query.answer()

@@ -241,7 +241,7 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     """One reviewer's tap. Re-checks the role, the stage and the version; the unique key on
     (notice, version, stage) makes a double tap or two reviewers at once decide once."""
     notice = await get(session, notice_id)
-    role = await check_reviewer(session, reviewer, notice, version, stage)
+    role = await check_reviewer(session, policy, reviewer, notice, version, stage)
     if decision not in ("approve", "changes", "reject"):
         raise DomainError("err.stale_button")
     if decision != "approve":
@@ -266,14 +266,15 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     return Outcome(notice, decision, published)
 
 
-async def check_reviewer(session: AsyncSession, reviewer: Person, notice: Notice, version: int, stage: int) -> Role:
+async def check_reviewer(session: AsyncSession, policy: Policy, reviewer: Person, notice: Notice, version: int,
+                         stage: int) -> Role:
     """The person holds that stage's role in the notice's village (checked first, so nobody else learns
     anything about the notice), and the tap is current: state, version and stage."""
     if not notice.review_chain or not 0 <= stage < len(notice.review_chain):
         raise DomainError("err.stale_button")
     role = Role(notice.review_chain[stage])
     await directory.require(session, reviewer.id or 0, role, notice.village_id)
-    await _check_current(session, notice, version, stage)
+    await _check_current(session, policy, notice, version, stage)
     return role
 
 
@@ -283,7 +284,7 @@ async def check_supervisor(session: AsyncSession, person: Person, notice_id: int
     return notice
 
 
-async def _check_current(session: AsyncSession, notice: Notice, version: int, stage: int) -> None:
+async def _check_current(session: AsyncSession, policy: Policy, notice: Notice, version: int, stage: int) -> None:
     if notice.state == State.IN_REVIEW and notice.version == version and notice.stage == stage:
         return
     previous = (await session.exec(
@@ -293,7 +294,8 @@ async def _check_current(session: AsyncSession, notice: Notice, version: int, st
     )).first()
     if previous is not None:
         decided, person = previous
-        raise DomainError("review.already_decided", name=person.name, at=decided.decided_at.strftime("%Y-%m-%d %H:%M"))
+        at = policy.local(await village_of(session, notice), decided.decided_at)  # the village's clock, not UTC
+        raise DomainError("review.already_decided", name=person.name, at=at.strftime("%Y-%m-%d %H:%M"))
     raise DomainError("review.stale")
 
 
