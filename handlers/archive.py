@@ -29,6 +29,7 @@ class Retraction(StatesGroup):
     reason = State()
 
 
+
 @router.message(Command("archive"))
 async def list_archive(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI,
                        runtime: Runtime) -> None:
@@ -76,6 +77,6 @@ async def retract_reason(message: Message, session: AsyncSession, person: Person
     await message.answer(ui.t("retract.done" if done else "retract.requested"))
 
 
-@router.message(Retraction.reason)
+@router.message(Retraction.reason, ~F.text.startswith("/"))
 async def retract_reason_expected(message: Message, ui: UI) -> None:
     await message.answer(ui.t("review.reason_expected"))

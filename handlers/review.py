@@ -28,6 +28,7 @@ class Reasons(StatesGroup):
     allow = State()
 
 
+
 async def _decide(session: AsyncSession, runtime: Runtime, person: Person, data: dict[str, int | str],
                   reason: str | None) -> notices.Outcome:
     return await notices.decide(session, runtime.policy, person, int(data["notice_id"]), int(data["version"]),
@@ -95,8 +96,8 @@ async def allow_reason(message: Message, session: AsyncSession, person: Person, 
     await message.answer(ui.t("privacy.allowed"))
 
 
-@router.message(Reasons.review, F.chat.type == "private")
-@router.message(Reasons.allow, F.chat.type == "private")
+@router.message(Reasons.review, F.chat.type == "private", ~F.text.startswith("/"))
+@router.message(Reasons.allow, F.chat.type == "private", ~F.text.startswith("/"))
 async def reason_expected(message: Message, ui: UI) -> None:
     await message.answer(ui.t("review.reason_expected"))
 

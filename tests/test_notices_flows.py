@@ -127,8 +127,11 @@ async def test_bad_text_inputs_in_the_conversation(harness: Harness, cast: Cast)
     assert "这里需要文字" in h.last(staff)
     await h.say(staff, "/help")
     assert "可用命令" in h.last(staff)
-    await h.say(staff, "/frobnicate")
-    assert "草稿已保存" in h.last(staff)
+    await h.say(staff, "/frobnicate")  # leaves the conversation (the draft is kept) and is answered
+    assert "草稿已保存" in h.texts(staff)[-2] and "没有这个命令" in h.last(staff)
+    await h.say(staff, "/drafts")
+    await h.tap(staff, "继续编辑")
+    await h.tap(staff, "改标题")
     title = "<b>通知</b> & <a href='x'>链接</a> 🎉\u200f\u202eRTL"
     await h.say(staff, title)
     body = ("村务公开<script>&amp;" + "长" * 4000 + "\n\n") * 5  # about 20,000 characters in 5 paragraphs
