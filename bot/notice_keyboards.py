@@ -65,6 +65,11 @@ class Retract(CallbackData, prefix="rt1"):
     notice_id: int
 
 
+class ArchiveVillage(CallbackData, prefix="av1"):
+    village_id: int
+    quarter: str  # e.g. "2026Q2"; checked again by the service
+
+
 class Manage(CallbackData, prefix="mg1"):
     notice_id: int
     action: str  # show | correct | retract
@@ -164,3 +169,11 @@ def for_residents(ui: UI, question_link: str, attachments_link: str | None) -> I
     if attachments_link:
         row.append(InlineKeyboardButton(text=ui.t("btn.attachments_view"), url=attachments_link))
     return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def archive_villages(choices: list[tuple[int, str]], quarter: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for village_id, name in choices:
+        builder.button(text=name, callback_data=ArchiveVillage(village_id=village_id, quarter=quarter))
+    builder.adjust(2)
+    return builder.as_markup()
