@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -419,12 +419,23 @@ async def drafts_of(session: AsyncSession, author: Person) -> list[Notice]:
 
 
 async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
-    """Notices at a stage whose role this person holds in the notice's village."""
-    rows = await session.exec(select(Notice).where(Notice.state == State.IN_REVIEW).order_by(col(Notice.id)))
+    """Notices at a stage whose role this person holds in the notice's village (an inspector: in its
+    township). Two queries whatever the number of villages: the person's roles, then their villages'
+    notices in review."""
+    grants = [m for m in await directory.memberships(session, reviewer.id or 0) if m.status == "active"]
+    in_village = {(m.village_id, m.role) for m in grants if m.village_id is not None}
+    townships = {m.township_id for m in grants if m.role is Role.INSPECTOR and m.township_id is not None}
+    if not in_village and not townships:
+        return []
+    rows = await session.exec(
+        select(Notice, Village.township_id).join(Village, col(Village.id) == Notice.village_id)
+        .where(Notice.state == State.IN_REVIEW,
+               or_(col(Notice.village_id).in_({v for v, _ in in_village}), col(Village.township_id).in_(townships)))
+        .order_by(col(Notice.id)))
     waiting = []
-    for notice in rows:
+    for notice, township_id in rows:
         role = Role(notice.review_chain[notice.stage])
-        if await directory.holds(session, reviewer.id or 0, role, notice.village_id):
+        if (notice.village_id, role) in in_village or (role is Role.INSPECTOR and township_id in townships):
             waiting.append(notice)
     return waiting
 
