@@ -352,3 +352,26 @@ async def test_an_unexpected_error_leaves_no_row_sending_and_others_go_on(harnes
     row = next(r for r in await rows(h, "uncertain") if r.chat_id == broken.id)
     assert "driver exploded" in (row.error or "") and f"outbox {row.id}" in caplog.text
     assert len(notice_parts(h, cast.groups[0])) == 1 and len(notice_parts(h, cast.groups[2])) == 1
+
+
+async def test_the_keepers_probes_take_their_turn_from_the_shared_limiters(harness: Harness, cast: Cast) -> None:
+    from bot.keeper import keep_postings
+    from bot.limits import ChatLimiters
+
+    class Counting(ChatLimiters):
+        def __init__(self) -> None:
+            super().__init__()
+            self.turns: list[int] = []
+
+        async def acquire(self, chat_id: int) -> None:
+            self.turns.append(chat_id)
+            await super().acquire(chat_id)
+
+    h = harness
+    await draft_long(h, cast, "本季度收入12万元。")
+    await h.tap(cast.staff, "提交审核")
+    await h.tap(cast.secretary, "同意")
+    await h.tap(cast.supervisor, "同意")
+    h.runtime.limiters = counting = Counting()
+    assert await keep_postings(h.runtime, h.bot) == {"checked": 3, "reposted": 0, "repinned": 0}
+    assert sorted(counting.turns) == sorted(g.id for g in cast.groups)  # one turn per probe, in its chat

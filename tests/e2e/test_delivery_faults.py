@@ -149,6 +149,9 @@ async def test_migrated_group_is_followed_and_delivered_once(harness: Harness) -
     assert new == upgraded.id
     assert copies(h.world, new) == 1 and copies(h.world, old) == 0
     assert [m.message_id for m in h.world.pinned(new)] and postings == ["posted"] * 4
+    async with h.runtime.sessions() as session:
+        posted_in = {p.chat_id for p in await session.exec(select(Posting))}
+    assert new in posted_in and old.id not in posted_in  # later edits, pins and deletes go to the new chat
 
 
 async def test_read_timeout_leaves_the_row_uncertain_and_named(harness: Harness) -> None:
