@@ -106,6 +106,7 @@ class _Job:
     ui: UI | None = None
     markup: InlineKeyboardMarkup | None = None
     title: str | None = None
+    posting: tuple[str | None, dict[str, Any]] | None = None  # (state, values) for the row's posting, once sent
     free_turn: bool = True  # the first request's turn was taken from the limiters by _deliver_chat
 
     @property
@@ -350,7 +351,7 @@ class DeliveryWorker:
         return job.ui.render(job.row.template, **job.row.context)
 
     async def _turn(self, job: _Job) -> None:
-        """Every request takes its turn from the limiters; the first one's was taken by _deliver_chat."""
+        """Every message sent takes its turn from the limiters; the row's first was taken by _deliver_chat."""
         if job.free_turn:
             job.free_turn = False
             return
@@ -367,7 +368,7 @@ class DeliveryWorker:
         parts = split_html(self._render(job))
         await self._send_parts(job, parts, await self._files(job.row), markup_on=0)
         pinned = await self._pin_first(job)
-        await self._record(job, "posted", parts=len(parts), pinned=pinned)
+        self._record(job, "posted", parts=len(parts), pinned=pinned)
         return job.sent.ids[0]
 
     async def _send_parts(self, job: _Job, parts: list[str], files: list[dict[str, str]], markup_on: int) -> None:
@@ -382,7 +383,7 @@ class DeliveryWorker:
                 sent = await self._send_file(job.chat_id, files[index - len(parts)])
             job.title = sent.chat.title
             job.sent.ids.append(sent.message_id)
-            if index + 1 < steps or job.row.posting_id is not None:
+            if index + 1 < steps:  # the last one is recorded with the row (or by _retry_later / _finish)
                 await self._save_progress(job)
 
     async def _send_file(self, chat_id: int, file: dict[str, str]) -> Message:
@@ -405,13 +406,11 @@ class DeliveryWorker:
         if job.sent.pinned or not await self._wants_pin(job.row):
             return job.sent.pinned
         job.sent.pinned = await self._pin(job, job.sent.ids[0], required=False)
-        if job.sent.pinned:
-            await self._save_progress(job)
         return job.sent.pinned
 
     async def _pin(self, job: _Job, message_id: int, *, required: bool) -> bool:
-        """Pinning twice is harmless, so a pin that timed out or met a 5xx is simply tried again later."""
-        await self._turn(job)
+        """Pinning twice is harmless, so a pin that timed out or met a 5xx is simply tried again later.
+        (Pins and edits are not messages: Telegram's per-chat and per-bot message limits do not count them.)"""
         try:
             await self.bot.pin_chat_message(job.chat_id, message_id, disable_notification=True)
         except TelegramBadRequest as error:  # no right to pin, or the message is gone: still posted
@@ -430,7 +429,7 @@ class DeliveryWorker:
             log.info("unpin of %s in %s: %s", message_id, job.chat_id, error.message)
         except (TelegramNetworkError, TelegramServerError) as error:
             raise _RetryLater(5, f"unpin: {error}") from error
-        await self._record(job, "posted", pinned=False)
+        self._record(job, None, pinned=False)
 
     async def _wants_pin(self, row: OutboxMessage) -> bool:
         delivery = row.context.get("delivery")
@@ -480,11 +479,10 @@ class DeliveryWorker:
         job.sent.ids = list(posting.message_ids)
         job.sent.pinned = posting.pinned
         pinned = await self._pin_first(job)
-        await self._record(job, "posted", parts=len(parts), pinned=pinned, attachment_ids=posting.attachment_ids)
+        self._record(job, "posted", parts=len(parts), pinned=pinned, attachment_ids=posting.attachment_ids)
         return posting.message_ids[0]
 
     async def _edit_one(self, job: _Job, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        await self._turn(job)
         try:
             await self.bot.edit_message_text(text=text, chat_id=job.chat_id, message_id=message_id,
                                              reply_markup=markup)
@@ -532,17 +530,12 @@ class DeliveryWorker:
         if removed and row.action in ("post", "edit"):
             raise _Cancelled()
 
-    async def _record(self, job: _Job, state: str, *, parts: int | None = None, **values: Any) -> None:
-        if job.row.posting_id is None:
-            return
+    def _record(self, job: _Job, state: str | None, *, parts: int | None = None, **values: Any) -> None:
+        """What the row did to its posting; written with the row's own status, in one transaction."""
         if parts is not None:
             values.setdefault("attachment_ids", job.sent.ids[parts:])
             values["message_ids"] = job.sent.ids[:parts]
-        async with self.runtime.sessions() as session:
-            await publication.posting_result(session, job.row.posting_id, state, now=self.runtime.clock.now(),
-                                             **values)
-            await onboarding.remember_title(session, job.chat_id, job.title)
-            await session.commit()
+        job.posting = (state, values)
 
     async def _posting_missed(self, session: AsyncSession, job: _Job, state: str) -> None:
         """A posting that did not make it; whatever messages were confirmed are kept with it."""
@@ -570,6 +563,11 @@ class DeliveryWorker:
                 .values(status=status, message_id=message_id, error=(error or None) and error[:255],
                         done_at=self.runtime.clock.now(), progress=job.sent.as_json() if job.sent.ids else None)
             )
+            if status == "sent" and job.posting is not None and job.row.posting_id is not None:
+                state, values = job.posting
+                await publication.posting_result(session, job.row.posting_id, state, now=self.runtime.clock.now(),
+                                                 **values)
+                await onboarding.remember_title(session, job.chat_id, job.title)
             await session.commit()
 
     async def _retry_later(self, job: _Job, seconds: float, reason: str) -> None:
@@ -630,6 +628,7 @@ class ProgressReporter:
     def __init__(self, runtime: Runtime, bot: Bot, interval: float = 2.0) -> None:
         self.runtime, self.bot, self.interval = runtime, bot, interval
         self._last: dict[str, float] = {}
+        self._messages: dict[int, OutboxMessage] = {}
 
     async def report(self, topic: str | None) -> None:
         if not topic or not topic.startswith("notice:"):
@@ -637,10 +636,11 @@ class ProgressReporter:
         notice_id = int(topic.split(":", 1)[1])
         async with self.runtime.sessions() as session:
             counts = await publication.progress(session, notice_id)
-            message = await publication.progress_message(session, notice_id)
-        loop_time = asyncio.get_running_loop().time()
+            message = self._messages.get(notice_id) or await publication.progress_message(session, notice_id)
         if message is None or message.message_id is None:
             return
+        self._messages[notice_id] = message  # sent once and never changed: no need to read it again
+        loop_time = asyncio.get_running_loop().time()
         if not counts["done"] and loop_time - self._last.get(topic, -1e9) < self.interval:
             return
         self._last[topic] = loop_time

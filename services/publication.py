@@ -247,18 +247,19 @@ def keep_window(published_on: date, days: int) -> tuple[date, date]:
 
 # --- what the delivery worker reports back ------------------------------------------------------------
 
-async def posting_result(session: AsyncSession, posting_id: int, state: str, message_ids: list[int] | None = None,
+async def posting_result(session: AsyncSession, posting_id: int, state: str | None,
+                         message_ids: list[int] | None = None,
                          pinned: bool | None = None, now: datetime | None = None,
                          attachment_ids: list[int] | None = None) -> Posting | None:
     """Record what the worker did in a chat. A posting removed meanwhile (its notice was retracted while
-    the row was in flight) stays removed, and whatever went out in between is deleted."""
+    the row was in flight) stays removed, and whatever went out in between is deleted. `state` None: as is."""
     posting = await session.get(Posting, posting_id)
     if posting is None:
         return None
     if posting.state == "removed":
         _queue_deletes(session, posting, [*(message_ids or []), *(attachment_ids or [])])
         return posting
-    posting.state = state
+    posting.state = state or posting.state
     if message_ids is not None:
         posting.message_ids = message_ids
     if attachment_ids is not None:
