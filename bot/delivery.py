@@ -170,6 +170,7 @@ class DeliveryWorker:
                 log.error("delivery to %s failed", chat_id, exc_info=result)
             else:
                 done += result
+        await self.progress.flush()
         return done
 
     # --- claiming and recovery ----------------------------------------------------------------------
@@ -313,7 +314,7 @@ class DeliveryWorker:
         if status == "sent" and row.topic and row.topic.startswith("progress:"):
             # The author's private chat is slower (1 message/s) than the groups: when the progress message
             # goes out after the postings finished, no later posting would ever bring it up to date.
-            await self.progress.report("notice:" + row.topic.split(":", 1)[1])
+            await self.progress.report("notice:" + row.topic.split(":", 1)[1], now=True)
             return
         if row.posting_id is None or row.action not in ("post", "edit"):
             return
@@ -622,28 +623,39 @@ def _in_order_per_chat(rows: Iterable[OutboxMessage], now: datetime) -> Iterable
 
 
 class ProgressReporter:
-    """Edits the author's "sent 12/40" message as a notice goes out: at most every `interval` seconds
-    per notice (a private chat takes about one message a second), and always at the end."""
+    """Edits the author's "sent 12/40" message as a notice goes out: at most every `interval` seconds per
+    notice (a private chat takes about one message a second), and at the end of every delivery round, so
+    the last edit ("done") always comes. Counting a notice's postings is a query over all of them, so it
+    runs only when an edit may follow, not after every group."""
 
     def __init__(self, runtime: Runtime, bot: Bot, interval: float = 2.0) -> None:
         self.runtime, self.bot, self.interval = runtime, bot, interval
         self._last: dict[str, float] = {}
         self._messages: dict[int, OutboxMessage] = {}
+        self._due: set[str] = set()
 
-    async def report(self, topic: str | None) -> None:
+    async def report(self, topic: str | None, *, now: bool = False) -> None:
         if not topic or not topic.startswith("notice:"):
             return
-        notice_id = int(topic.split(":", 1)[1])
+        loop_time = asyncio.get_running_loop().time()
+        if not now and loop_time - self._last.get(topic, -1e9) < self.interval:
+            self._due.add(topic)  # said at the end of this round at the latest
+            return
+        self._due.discard(topic)
+        self._last[topic] = loop_time
+        await self._edit(int(topic.split(":", 1)[1]))
+
+    async def flush(self) -> None:
+        for topic in sorted(self._due):
+            await self.report(topic, now=True)
+
+    async def _edit(self, notice_id: int) -> None:
         async with self.runtime.sessions() as session:
             counts = await publication.progress(session, notice_id)
             message = self._messages.get(notice_id) or await publication.progress_message(session, notice_id)
         if message is None or message.message_id is None:
             return
         self._messages[notice_id] = message  # sent once and never changed: no need to read it again
-        loop_time = asyncio.get_running_loop().time()
-        if not counts["done"] and loop_time - self._last.get(topic, -1e9) < self.interval:
-            return
-        self._last[topic] = loop_time
         ui = self.runtime.texts.for_lang(message.lang or None)
         text = ui.render("delivery_progress", **{**message.context, **counts})
         try:

@@ -248,28 +248,19 @@ def keep_window(published_on: date, days: int) -> tuple[date, date]:
 # --- what the delivery worker reports back ------------------------------------------------------------
 
 async def posting_result(session: AsyncSession, posting_id: int, state: str | None,
-                         message_ids: list[int] | None = None,
-                         pinned: bool | None = None, now: datetime | None = None,
-                         attachment_ids: list[int] | None = None) -> Posting | None:
-    """Record what the worker did in a chat. A posting removed meanwhile (its notice was retracted while
-    the row was in flight) stays removed, and whatever went out in between is deleted. `state` None: as is."""
-    posting = await session.get(Posting, posting_id)
-    if posting is None:
-        return None
-    if posting.state == "removed":
-        _queue_deletes(session, posting, [*(message_ids or []), *(attachment_ids or [])])
-        return posting
-    posting.state = state or posting.state
-    if message_ids is not None:
-        posting.message_ids = message_ids
-    if attachment_ids is not None:
-        posting.attachment_ids = attachment_ids
-    if pinned is not None:
-        posting.pinned = pinned
-    if now is not None:
-        posting.updated_at = now
-    session.add(posting)
-    return posting
+                         message_ids: list[int] | None = None, pinned: bool | None = None,
+                         now: datetime | None = None, attachment_ids: list[int] | None = None) -> None:
+    """Record what the worker did in a chat (one UPDATE: the worker calls this for every row). A posting
+    removed meanwhile (its notice was retracted while the row was in flight) stays removed, and whatever
+    went out in between is deleted. `state` None: as it is."""
+    values: dict[str, Any] = {"state": state, "message_ids": message_ids, "attachment_ids": attachment_ids,
+                              "pinned": pinned, "updated_at": now}
+    changed = await session.exec(  # type: ignore[call-overload]
+        update(Posting).where(col(Posting.id) == posting_id, col(Posting.state) != "removed")
+        .values(**{key: value for key, value in values.items() if value is not None}))
+    if changed.rowcount == 0 and await is_removed(session, posting_id):
+        posting = await session.get(Posting, posting_id)
+        _queue_deletes(session, posting, [*(message_ids or []), *(attachment_ids or [])])  # type: ignore[arg-type]
 
 
 async def is_removed(session: AsyncSession, posting_id: int | None) -> bool:
