@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.clock import FakeClock
-from models import Notice, OutboxMessage, Posting, ReviewDecision
+from models import Notice, OutboxMessage, Posting, ReviewDecision, Village
 from reminders.scheduler import unpin_sweep
 from tests.faults import FaultySession
 from tests.harness import Harness
@@ -167,15 +167,27 @@ async def test_the_author_watches_the_count_go_up(runtime: object, world: object
 
 # --- the posting period ----------------------------------------------------------------------------------
 
-async def test_unpinned_when_the_posting_period_ends_and_never_twice(harness: Harness, cast: Cast,
-                                                                     clock: FakeClock) -> None:
+@pytest.mark.parametrize(("profile", "last_pinned_day"), [("jiangyuan", 12), ("dawukou", 9)])
+async def test_unpinned_when_the_posting_period_ends_and_never_twice(harness: Harness, cast: Cast, clock: FakeClock,
+                                                                     profile: str, last_pinned_day: int) -> None:
+    """Published on 3 April: jiangyuan keeps a notice up 10 days (T-KEEP10), dawukou 7 (T-KEEP7)."""
     h = harness
-    await draft_notice(h, cast)
-    await approve(h, cast)  # published 2026-04-03; jiangyuan keeps notices up 10 days (T-KEEP10)
-    assert all(p.pin_until == date(2026, 4, 13) for p in await postings(h) if p.purpose == "residents")
-    clock.set(datetime(2026, 4, 12, 15, 30, tzinfo=UTC))  # 23:30 on day 9 in the village
+    async with h.runtime.sessions() as session:
+        village = (await session.exec(select(Village).where(Village.code == "xinglong"))).one()
+        village.profile = profile
+        session.add(village)
+        await session.commit()
+    await h.say(cast.staff, "/draft")
+    await h.tap(cast.staff, "临时公开")
+    await h.say(cast.staff, "村道维修公示")
+    await h.say(cast.staff, "村道维修完工，欢迎监督。")
+    await h.tap(cast.staff, "完成")
+    await approve(h, cast)
+    until = date(2026, 4, last_pinned_day + 1)
+    assert all(p.pin_until == until for p in await postings(h) if p.purpose == "residents")
+    clock.set(datetime(2026, 4, last_pinned_day, 15, 30, tzinfo=UTC))  # 23:30 on the last day, village time
     assert await unpin_sweep(h.runtime) == 0
-    clock.set(datetime(2026, 4, 12, 16, 30, tzinfo=UTC))  # 00:30 on 13 April in the village: day 10
+    clock.set(datetime(2026, 4, last_pinned_day, 16, 30, tzinfo=UTC))  # 00:30 the next day, village time
     assert await unpin_sweep(h.runtime) == 3
     assert await unpin_sweep(h.runtime) == 0  # queued once, even before it went out
     await h.flush()
@@ -185,6 +197,7 @@ async def test_unpinned_when_the_posting_period_ends_and_never_twice(harness: Ha
     assert await unpin_sweep(h.runtime) == 0
     await h.flush()
     assert len(h.world.requests_for("unpinChatMessage")) == 3
+    assert all(not p.pinned and p.state == "posted" for p in await postings(h) if p.purpose == "residents")
 
 
 # --- corrections ----------------------------------------------------------------------------------------
@@ -221,6 +234,10 @@ async def test_a_correction_keeps_the_attachments_and_its_own_posting_period(har
         assert [m.message_id for m in h.world.pinned(group)] == [first.message_id]  # up again, for its period
     corrected = [p for p in await postings(h) if p.purpose == "residents"]
     assert {p.pin_until for p in corrected} == {date(2026, 4, 25)} and all(p.pinned for p in corrected)
+    clock.set(datetime(2026, 4, 24, 16, 30, tzinfo=UTC))  # 25 April in the village: the correction's period ends
+    assert await unpin_sweep(h.runtime) == 3
+    await h.flush()
+    assert all(not h.world.pinned(g) for g in cast.groups)
     assert [n.state for n in await notice_rows(h)] == ["corrected", "published"]
 
 
