@@ -94,7 +94,7 @@ async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, sessio
 async def allow_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
                        state: FSMContext) -> None:
     data = await state.get_data()
-    finding = await notices.allow_finding(session, person, int(data["notice_id"]), str(data["key"]),
+    finding = await notices.allow_finding(session, person, int(data["notice_id"]), str(data.get("key", "")),
                                           message.text or "", runtime.clock.now())
     await state.clear()
     await message.answer(ui.t("privacy.allowed_one", kind=ui.t(f"kind.{finding.kind}"), masked=finding.masked))

@@ -280,7 +280,7 @@ async def progress(session: AsyncSession, notice_id: int) -> dict[str, Any]:
         select(Posting, BoundChat.title).outerjoin(BoundChat, col(BoundChat.chat_id) == Posting.chat_id)
         .where(Posting.notice_id == notice_id)
     )
-    counts = {"total": 0, "sent": 0, "failed": [], "uncertain": []}
+    counts: dict[str, Any] = {"total": 0, "sent": 0, "failed": [], "uncertain": []}
     for posting, title in rows:
         counts["total"] += 1
         if posting.state == "posted":
