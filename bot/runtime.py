@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock, SystemClock
+from bot.limits import ChatLimiters
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.texts import Texts
@@ -30,6 +31,7 @@ class Runtime:
     bot_username: str = "cunwu_bot"
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
+    limiters: ChatLimiters = field(default_factory=ChatLimiters)  # Telegram's limits, for all who send
     bot: Bot | None = None  # set by BotApp; scheduled jobs that talk to Telegram directly use it
 
     def wake_delivery(self) -> None:
