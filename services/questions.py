@@ -355,7 +355,7 @@ def digest_item(policy: Policy, village: Village) -> str | None:
 async def _legacy_cutoff(session: AsyncSession, village_id: int, item_id: str | None) -> datetime | None:
     """When the last published notice of the digest item was drafted. Questions never drafted into a digest
     and answered before then are taken as covered by it: digests made before questions recorded their digest
-    (migration 0003_voice), or written by hand with /draft."""
+    (migration 0003), or written by hand with /draft."""
     if item_id is None:
         return None
     found = await session.exec(select(func.max(Notice.created_at)).where(

@@ -1,4 +1,4 @@
-"""Migration 0003_voice on SQLite and PostgreSQL: the voice tables match the models, existing replies become
+"""Migration 0003 (voice) on SQLite and PostgreSQL: the voice tables match the models, existing replies become
 the first entry of each question's history, existing signatures learn whether they counted as a resident's,
 and the migration goes down and up again."""
 

@@ -8,7 +8,7 @@
 - question.digest_notice_id: the digest notice a question was last drafted into, so the digest knows what it
   published before even where the catalog has no "replies to villagers' questions" item (an ad hoc digest).
 
-Revision ID: 0003_voice
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30
 """
@@ -21,7 +21,7 @@ import models.types  # noqa: F401
 from alembic import op
 
 
-revision = '0003_voice'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """notices: outbox claims and per-step progress; a posting's attachment messages
 
-Revision ID: 0003_notices
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-22
 
 - outbox.progress: what of a multi-request row (text parts, attachments, pin) Telegram has confirmed,
@@ -20,8 +20,8 @@ import models.types  # noqa: F401
 from alembic import op
 
 
-revision = '0003_notices'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
