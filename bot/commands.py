@@ -12,7 +12,7 @@ GROUP_COMMANDS = ("join", "bind", "help")
 
 
 def command_list(texts: Texts, lang: str, names: tuple[str, ...]) -> list[BotCommand]:
-    return [BotCommand(command=name, description=texts.t(lang, f"cmd.{name}")) for name in names]
+    return [BotCommand(command=name, description=texts.plain(lang, f"cmd.{name}")) for name in names]
 
 
 async def register_commands(bot: Bot, texts: Texts) -> None:

@@ -137,6 +137,6 @@ async def join_decided(query: CallbackQuery, callback_data: JoinDecision, sessio
     _, resident = await onboarding.decide_join(session, person, callback_data.grant_id, callback_data.approve,
                                                runtime.clock.now())
     key = "pending.approved" if callback_data.approve else "pending.declined"
-    await query.answer(ui.t(key, name=resident.name))
+    await query.answer(ui.plain(key, name=resident.name))
     if query.message is not None and hasattr(query.message, "edit_text"):
-        await query.message.edit_text(ui.html(key, name=resident.name))
+        await query.message.edit_text(ui.t(key, name=resident.name))

@@ -23,7 +23,7 @@ def test_every_template_exists_in_both_languages() -> None:
 def test_every_key_used_in_code_is_defined() -> None:
     defined = set(load_locale("zh"))
     used: set[str] = set()
-    pattern = re.compile(r"""(?:\.t|\.html|DomainError|NotAllowed)\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+    pattern = re.compile(r"""(?:\.t|\.plain|DomainError|NotAllowed)\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
     for folder in ("bot", "handlers", "services"):
         for path in (ROOT / folder).rglob("*.py"):
             used |= set(pattern.findall(path.read_text(encoding="utf-8")))
