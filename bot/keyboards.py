@@ -26,6 +26,10 @@ class BindVillage(CallbackData, prefix="bv1"):
     village_id: int
 
 
+class BindTownship(CallbackData, prefix="bt1"):
+    township_id: int
+
+
 class InviteVillage(CallbackData, prefix="iv1"):
     village_id: int
 

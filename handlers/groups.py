@@ -1,5 +1,5 @@
-"""Group chats: /bind (staff bind a resident group; inspectors bind the township's filing group),
-/join (posts the join deep link), and the bot's own membership changes."""
+"""Group chats: /bind (staff bind a resident group; inspectors bind the township's filing group), /unbind,
+/join (posts the join deep link), /help, and the bot's own membership changes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
-from bot.keyboards import BindVillage
+from bot.keyboards import BindTownship, BindVillage
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
@@ -61,8 +61,8 @@ async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot
                       person: Person, ui: UI) -> None:
     if query.message is None or query.message.chat.type not in GROUP_TYPES:
         raise DomainError("err.stale_button")
-    await query.answer()
     await _bind_village(query.message, bot, session, person, ui, callback_data.village_id)  # type: ignore[arg-type]
+    await query.answer()
 
 
 async def _bind_village(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI,
@@ -78,11 +78,44 @@ async def _bind_filing(message: Message, bot: Bot, session: AsyncSession, person
     townships = await directory.townships_where_inspector(session, person.id or 0)
     if not townships:
         raise DomainError("err.not_role", role="inspector")
+    if len(townships) > 1:
+        choices = [(t.id or 0, t.name) for t in townships]
+        await message.answer(ui.t("bind.which_township"),
+                             reply_markup=keyboards.pick_village(choices, lambda i: BindTownship(township_id=i)))
+        return
+    await _bind_township(message, bot, session, person, ui, townships[0].id or 0)
+
+
+@router.callback_query(BindTownship.filter())
+async def bind_township_picked(query: CallbackQuery, callback_data: BindTownship, bot: Bot, session: AsyncSession,
+                               person: Person, ui: UI) -> None:
+    if query.message is None or query.message.chat.type not in GROUP_TYPES:
+        raise DomainError("err.stale_button")
+    await _bind_township(query.message, bot, session, person, ui,  # type: ignore[arg-type]
+                         callback_data.township_id)
+    await query.answer()
+
+
+async def _bind_township(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI,
+                         township_id: int) -> None:
     can_pin = await _can_pin(bot, message.chat.id)
-    result = await onboarding.bind_filing_group(session, person, townships[0].id or 0, message.chat.id,
+    result = await onboarding.bind_filing_group(session, person, township_id, message.chat.id,
                                                 message.chat.title or "", can_pin)
     await message.answer(ui.render("bound", village=result.township.name if result.township else "",
                                    can_pin=can_pin, filing=True))
+
+
+@router.message(Command("unbind"), F.chat.type == "private")
+async def unbind_in_private(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("unbind.private"))
+
+
+@router.message(Command("unbind"), F.chat.type.in_(GROUP_TYPES))
+async def unbind(message: Message, session: AsyncSession, person: Person | None, ui: UI, runtime: Runtime) -> None:
+    person = _require_person(person)
+    place = await onboarding.unbind_chat(session, person, message.chat.id,
+                                         runtime.settings.is_admin(person.tg_user_id))
+    await message.answer(ui.t("unbind.done", place=place))
 
 
 @router.message(Command("join"), F.chat.type.in_(GROUP_TYPES))
