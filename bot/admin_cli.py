@@ -20,9 +20,12 @@ async def import_directory(settings: Settings, path: Path) -> int:
         return 1
     runtime = await prepare(settings)
     try:
-        async with runtime.sessions() as session:
-            counts = await import_file(session, directory)
+        async with runtime.sessions() as session:  # one transaction: an error half-way leaves nothing
+            counts = await import_file(session, directory, runtime.policy.registry)
             await session.commit()
+    except DirectoryFileError as error:
+        print(f"cunwu: {error}", file=sys.stderr)
+        return 1
     finally:
         await runtime.close()
     print(f"imported township {directory.township.code}: {counts['villages']} villages, "
