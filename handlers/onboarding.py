@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
 from bot.keyboards import JoinDecision, LangPick
-from bot.links import LinkHandler, Opened
+from bot.links import LinkHandler, Opened, parse_id
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
@@ -52,14 +52,12 @@ async def _invite(opened: Opened) -> bool:
 
 
 async def _join_link(opened: Opened) -> bool:
-    await _join(opened.message, opened.session, opened.person, opened.ui, opened.ref)
+    await _join(opened.message, opened.session, opened.person, opened.ui, parse_id(opened.ref))
     return False
 
 
-async def _join(message: Message, session: AsyncSession, person: Person, ui: UI, village_ref: str) -> None:
-    if not village_ref.isdigit():
-        raise DomainError("err.bad_link")
-    grant = await onboarding.request_join(session, person, int(village_ref))
+async def _join(message: Message, session: AsyncSession, person: Person, ui: UI, village_id: int) -> None:
+    grant = await onboarding.request_join(session, person, village_id)
     village = await directory.village_by_id(session, grant.village_id or 0)
     await message.answer(ui.render("join_requested", village=village.name))
 
@@ -117,7 +115,7 @@ async def join(message: Message, command: CommandObject, session: AsyncSession, 
     if village is None:
         await message.answer(ui.t("join.how"))
         return
-    await _join(message, session, person, ui, str(village.id))
+    await _join(message, session, person, ui, village.id or 0)
 
 
 @router.message(Command("pending"))
