@@ -120,7 +120,7 @@ class BotApp:
     async def start_background(self) -> None:
         me = await check_telegram(self.bot, self.runtime.settings.telegram_api_url)
         self.runtime.bot_username = me.username or self.runtime.bot_username
-        await register_commands(self.bot, self.runtime.texts)
+        await register_commands(self.bot, self.runtime.texts, self.runtime.settings.admin_ids)
         self.tasks.append(asyncio.create_task(self.leadership.run(self.stop_event)))
 
     async def _lead(self) -> None:

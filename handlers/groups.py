@@ -13,6 +13,7 @@ from bot.keyboards import BindTownship, BindVillage
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
+from handlers import onboarding as onboarding_handlers
 from models import Person
 from services import directory, onboarding
 from services.errors import DomainError
@@ -127,6 +128,12 @@ async def join_in_group(message: Message, session: AsyncSession, ui: UI, runtime
     link = runtime.deep_link(f"{onboarding.JOIN_PREFIX}{village.id}")
     await message.answer(ui.render("join_link", village=village.name),
                          reply_markup=keyboards.url_button(ui.t("btn.join"), link))
+
+
+@router.message(Command("help"), F.chat.type.in_(GROUP_TYPES))
+async def help_in_group(message: Message, session: AsyncSession, person: Person | None, ui: UI,
+                        runtime: Runtime) -> None:
+    await message.answer(await onboarding_handlers.help_text(session, person, ui, runtime, "group"))
 
 
 @router.my_chat_member(F.chat.type.in_(GROUP_TYPES))

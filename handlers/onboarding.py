@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import keyboards
+from bot import commands, keyboards
 from bot.keyboards import JoinDecision, LangPick
 from bot.links import LinkHandler, Opened, parse_id
 from bot.routes import Routes
@@ -26,8 +26,8 @@ router.message.filter(F.chat.type == "private")
 
 async def _home(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
     roles = await directory.memberships(session, person.id or 0)
-    text = ui.render("start", name=person.name, roles=roles, is_admin=runtime.settings.is_admin(person.tg_user_id))
-    await message.answer(text)
+    await message.answer(ui.render("start", name=person.name, roles=roles, days=runtime.settings.invite_ttl_days,
+                                   is_admin=runtime.settings.is_admin(person.tg_user_id)))
 
 
 @router.message(CommandStart(deep_link=True))
@@ -44,10 +44,9 @@ async def start_with_link(message: Message, command: CommandObject, session: Asy
 
 
 async def _invite(opened: Opened) -> bool:
-    invite = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
-    village = await directory.village_by_id(opened.session, invite.village_id)
-    await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{invite.role}"),
-                                                 village=village.name))
+    outcome = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
+    await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{outcome.role.value}"),
+                                                 village=outcome.place))
     return True
 
 
@@ -80,8 +79,15 @@ async def start(message: Message, session: AsyncSession, person: Person, ui: UI,
 
 @router.message(Command("help"))
 async def help_(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
-    roles = {m.role.value for m in await directory.memberships(session, person.id or 0) if m.status == "active"}
-    await message.answer(ui.render("help", roles=roles, is_admin=runtime.settings.is_admin(person.tg_user_id)))
+    await message.answer(await help_text(session, person, ui, runtime, "private"))
+
+
+async def help_text(session: AsyncSession, person: Person | None, ui: UI, runtime: Runtime, chat: str) -> str:
+    """/help lists the commands of the roles the person holds (bot/commands.py), in a private chat or a group."""
+    roles = await directory.active_roles(session, person.id or 0) if person is not None else set()
+    is_admin = person is not None and runtime.settings.is_admin(person.tg_user_id)
+    return ui.render("help", sections=commands.help_sections(roles, is_admin, chat),
+                     days=runtime.settings.invite_ttl_days, in_group=chat == "group")
 
 
 @router.message(Command("cancel"))

@@ -56,6 +56,11 @@ async def memberships(session: AsyncSession, person_id: int) -> list[Membership]
     ]
 
 
+async def active_roles(session: AsyncSession, person_id: int) -> set[str]:
+    """The role values the person actively holds anywhere."""
+    return {m.role.value for m in await memberships(session, person_id) if m.status == "active"}
+
+
 async def holds(session: AsyncSession, person_id: int, role: Role, village_id: int) -> bool:
     """True when the person actively holds `role` in the village (inspectors: in its township)."""
     if role is Role.INSPECTOR:
@@ -134,6 +139,12 @@ async def village_by_id(session: AsyncSession, village_id: int) -> Village:
     if village is None:
         raise DomainError("err.no_village")
     return village
+
+
+async def township_of(session: AsyncSession, village: Village) -> Township:
+    township = await session.get(Township, village.township_id)
+    assert township is not None  # a foreign key
+    return township
 
 
 async def village_by_code(session: AsyncSession, code: str) -> Village | None:

@@ -25,20 +25,52 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+@dataclass(frozen=True)
+class InviteTarget:
+    village: Village
+    township: Township
+
+
+async def invite_target(session: AsyncSession, *, village_id: int | None = None, code: str | None = None
+                        ) -> InviteTarget:
+    """The village an admin is making an invite for (by id or code), with its township."""
+    village = await directory.village_by_code(session, code) if code else None
+    if village_id is not None:
+        village = await directory.village_by_id(session, village_id)
+    if village is None:
+        raise DomainError("err.no_village")
+    return InviteTarget(village, await directory.township_of(session, village))
+
+
+@dataclass(frozen=True)
+class InviteOutcome:
+    invite: Invite
+    role: Role
+    place: str  # the village's name; for an inspector, the township's
+
+
 async def create_invite(
     session: AsyncSession, village_id: int, role: Role, created_by: int | None, now: datetime, ttl_days: int
-) -> Invite:
-    if role is Role.INSPECTOR or role is Role.RESIDENT:
+) -> InviteOutcome:
+    """An invite for one role in one village; an inspector invite (made from any of its villages) grants
+    the inspector role in the village's township. Residents join through /join, not by invite."""
+    if role is Role.RESIDENT:
         raise DomainError("err.invite_role", role=role.value)
-    await directory.village_by_id(session, village_id)
+    village = await directory.village_by_id(session, village_id)
     invite = Invite(token=new_token(), role=role, village_id=village_id, created_by=created_by,
                     expires_at=now + timedelta(days=ttl_days))
     session.add(invite)
     await session.flush()
-    return invite
+    return InviteOutcome(invite, role, await _place(session, village, role))
 
 
-async def redeem_invite(session: AsyncSession, token: str, person: Person, now: datetime) -> Invite:
+async def _place(session: AsyncSession, village: Village, role: Role) -> str:
+    if role is not Role.INSPECTOR:
+        return village.name
+    return (await directory.township_of(session, village)).name
+
+
+async def redeem_invite(session: AsyncSession, token: str, person: Person, now: datetime) -> InviteOutcome:
     """Single use even when two people open the link at once: the UPDATE decides who was first."""
     invite = (await session.exec(select(Invite).where(Invite.token == token))).first()
     if invite is None:
@@ -53,8 +85,12 @@ async def redeem_invite(session: AsyncSession, token: str, person: Person, now: 
     )
     if claimed.rowcount != 1:
         raise DomainError("err.invite_used")
-    await directory.grant_role(session, person.id or 0, Role(invite.role), village_id=invite.village_id)
-    return invite
+    role, village = Role(invite.role), await directory.village_by_id(session, invite.village_id)
+    if role is Role.INSPECTOR:
+        await directory.grant_role(session, person.id or 0, role, township_id=village.township_id)
+    else:
+        await directory.grant_role(session, person.id or 0, role, village_id=village.id)
+    return InviteOutcome(invite, role, await _place(session, village, role))
 
 
 @dataclass(frozen=True)

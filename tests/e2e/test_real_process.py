@@ -124,6 +124,11 @@ async def test_onboarding_and_notice_through_the_real_process(tmp_path: Path, e2
         filing = [m for m in world.bot_messages(stage.chats["filing"]) if title in m.text]
         assert len(filing) == 1 and "【备案】" in filing[0].text
         assert any("发送完成：4/4" in t for t in stage.texts_in(staff))
+        menus = {scope: [c["command"] for c in commands] for scope, commands in world.commands.items()}
+        for lang in ("", "en"):  # the command menu was registered at start, per language and chat kind
+            assert "draft" in menus[('{"type": "all_private_chats"}', lang)]
+            assert "bind" in menus[('{"type": "all_group_chats"}', lang)]
+            assert "invite" in menus[(f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}', lang)]
     assert bot.process.returncode == 0, bot.output()[-2000:]
     logs = bot.output()
     assert "DEBUG" in logs  # the level really was DEBUG, so request logging had its chance to leak
