@@ -72,7 +72,8 @@ async def export_archive(settings: Settings, village: str, quarter: str, output_
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows(csv_row(row, lang) for row in rows)
-    page = runtime.texts.render(lang, "archive_print", village=found, quarter=quarter, notices=rows)
+    page = runtime.texts.render(lang, "archive_print", village=found, unit=runtime.policy.issuing_unit(found),
+                                quarter=quarter, notices=rows)
     stem.with_suffix(".html").write_text(page, encoding="utf-8")
     print(f"{len(rows)} notices: {stem}.csv, {stem}.html")
     return 0

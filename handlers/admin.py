@@ -30,13 +30,15 @@ class InviteFlow(StatesGroup):
 
 
 @router.message(Command("newvillage"))
-async def new_village(message: Message, command: CommandObject, session: AsyncSession, ui: UI) -> None:
+async def new_village(message: Message, command: CommandObject, session: AsyncSession, ui: UI,
+                      runtime: Runtime) -> None:
     parts = (command.args or "").split(maxsplit=2)
     if len(parts) < 3:
         await message.answer(ui.t("admin.newvillage_usage"))
         return
     township_code, code, name = parts
-    village = await directory.create_village(session, township_code, code, name)
+    village = await directory.create_village(session, township_code, code, name,
+                                             language=runtime.settings.default_language)
     await message.answer(ui.render("village_created", village=village))
 
 

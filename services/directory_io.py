@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Registry, load_registry
 from models import BoundChat, Person, RoleGrant, Township, Village
-from services.directory import default_committee_name, grant_role
+from services.directory import grant_role
 from services.roles import REVIEW_ROLES, Role
 
 APPOINTED = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
@@ -253,7 +253,7 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
     for name, value in fields.items():
         setattr(village, name, value)
     village.township_id = township.id or 0
-    village.committee_name = entry.committee_name or default_committee_name(entry.name, entry.kind)
+    village.committee_name = entry.committee_name or ""  # "": the usual name for its kind (Policy.issuing_unit)
     village.review_chain = [role.value for role in entry.review_chain]
     session.add(village)
     await session.flush()
@@ -354,6 +354,7 @@ async def _village_dict(session: AsyncSession, village: Village) -> dict[str, An
     fields = set(VillageEntry.model_fields) - {"roles", "groups"}
     entry = VillageEntry.model_validate(village.model_dump(include=fields))
     data = entry.model_dump(mode="json", exclude={"roles", "groups"})
+    data["committee_name"] = village.committee_name or None  # None: the usual name for its kind
     groups = await session.exec(select(BoundChat.chat_id).where(
         BoundChat.village_id == village.id, BoundChat.purpose == "residents").order_by(col(BoundChat.id)))
     data["groups"] = list(groups)
