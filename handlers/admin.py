@@ -7,7 +7,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
 from bot.filters import IsAdmin
@@ -16,7 +15,7 @@ from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from models import Person
-from services import directory, onboarding
+from services import Session, directory, onboarding
 from services.errors import DomainError
 
 router = Routes("admin")
@@ -30,7 +29,7 @@ class InviteFlow(StatesGroup):
 
 
 @router.message(Command("newvillage"))
-async def new_village(message: Message, command: CommandObject, session: AsyncSession, ui: UI,
+async def new_village(message: Message, command: CommandObject, session: Session, ui: UI,
                       runtime: Runtime) -> None:
     parts = (command.args or "").split(maxsplit=2)
     if len(parts) < 3:
@@ -46,7 +45,7 @@ MAX_VILLAGE_BUTTONS = 24  # beyond this a keyboard is unusable on a phone: ask f
 
 
 @router.message(Command("invite"))
-async def invite(message: Message, command: CommandObject, session: AsyncSession, ui: UI,
+async def invite(message: Message, command: CommandObject, session: Session, ui: UI,
                  state: FSMContext) -> None:
     code = (command.args or "").strip()
     if code:
@@ -72,7 +71,7 @@ async def _ask_role(message: Message, ui: UI, state: FSMContext, target: onboard
 
 
 @router.callback_query(InviteVillage.filter(), InviteFlow.village)
-async def invite_village(query: CallbackQuery, callback_data: InviteVillage, session: AsyncSession, ui: UI,
+async def invite_village(query: CallbackQuery, callback_data: InviteVillage, session: Session, ui: UI,
                          state: FSMContext) -> None:
     target = await onboarding.invite_target(session, village_id=callback_data.village_id)
     await query.answer()
@@ -81,7 +80,7 @@ async def invite_village(query: CallbackQuery, callback_data: InviteVillage, ses
 
 
 @router.callback_query(InviteRole.filter(), InviteFlow.role)
-async def invite_role(query: CallbackQuery, callback_data: InviteRole, session: AsyncSession, person: Person,
+async def invite_role(query: CallbackQuery, callback_data: InviteRole, session: Session, person: Person,
                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
     role = keyboards.invitable_role(callback_data.index)
     if role is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
 from bot.keyboards import BindTownship, BindVillage
@@ -15,7 +14,7 @@ from bot.runtime import Runtime
 from bot.texts import UI
 from handlers import onboarding as onboarding_handlers
 from models import Person
-from services import directory, onboarding
+from services import Session, directory, onboarding
 from services.errors import DomainError
 from services.roles import Role
 
@@ -40,7 +39,7 @@ async def bind_in_private(message: Message, ui: UI) -> None:
 
 
 @router.message(Command("bind"), F.chat.type.in_(GROUP_TYPES))
-async def bind(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
+async def bind(message: Message, command: CommandObject, bot: Bot, session: Session,
                person: Person | None, ui: UI) -> None:
     person = _require_person(person)
     if (command.args or "").strip().lower() == "filing":
@@ -58,7 +57,7 @@ async def bind(message: Message, command: CommandObject, bot: Bot, session: Asyn
 
 
 @router.callback_query(BindVillage.filter())
-async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot, session: AsyncSession,
+async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot, session: Session,
                       person: Person, ui: UI) -> None:
     if query.message is None or query.message.chat.type not in GROUP_TYPES:
         raise DomainError("err.stale_button")
@@ -66,7 +65,7 @@ async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot
     await query.answer()
 
 
-async def _bind_village(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI,
+async def _bind_village(message: Message, bot: Bot, session: Session, person: Person, ui: UI,
                         village_id: int) -> None:
     can_pin = await _can_pin(bot, message.chat.id)
     result = await onboarding.bind_residents_group(session, person, village_id, message.chat.id,
@@ -75,7 +74,7 @@ async def _bind_village(message: Message, bot: Bot, session: AsyncSession, perso
                                    can_pin=can_pin, filing=False))
 
 
-async def _bind_filing(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI) -> None:
+async def _bind_filing(message: Message, bot: Bot, session: Session, person: Person, ui: UI) -> None:
     townships = await directory.townships_where_inspector(session, person.id or 0)
     if not townships:
         raise DomainError("err.not_role", role="inspector")
@@ -88,7 +87,7 @@ async def _bind_filing(message: Message, bot: Bot, session: AsyncSession, person
 
 
 @router.callback_query(BindTownship.filter())
-async def bind_township_picked(query: CallbackQuery, callback_data: BindTownship, bot: Bot, session: AsyncSession,
+async def bind_township_picked(query: CallbackQuery, callback_data: BindTownship, bot: Bot, session: Session,
                                person: Person, ui: UI) -> None:
     if query.message is None or query.message.chat.type not in GROUP_TYPES:
         raise DomainError("err.stale_button")
@@ -97,7 +96,7 @@ async def bind_township_picked(query: CallbackQuery, callback_data: BindTownship
     await query.answer()
 
 
-async def _bind_township(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI,
+async def _bind_township(message: Message, bot: Bot, session: Session, person: Person, ui: UI,
                          township_id: int) -> None:
     can_pin = await _can_pin(bot, message.chat.id)
     result = await onboarding.bind_filing_group(session, person, township_id, message.chat.id,
@@ -112,7 +111,7 @@ async def unbind_in_private(message: Message, ui: UI) -> None:
 
 
 @router.message(Command("unbind"), F.chat.type.in_(GROUP_TYPES))
-async def unbind(message: Message, session: AsyncSession, person: Person | None, ui: UI, runtime: Runtime) -> None:
+async def unbind(message: Message, session: Session, person: Person | None, ui: UI, runtime: Runtime) -> None:
     person = _require_person(person)
     place = await onboarding.unbind_chat(session, person, message.chat.id,
                                          runtime.settings.is_admin(person.tg_user_id))
@@ -120,7 +119,7 @@ async def unbind(message: Message, session: AsyncSession, person: Person | None,
 
 
 @router.message(Command("join"), F.chat.type.in_(GROUP_TYPES))
-async def join_in_group(message: Message, session: AsyncSession, ui: UI, runtime: Runtime) -> None:
+async def join_in_group(message: Message, session: Session, ui: UI, runtime: Runtime) -> None:
     village = await onboarding.village_of_chat(session, message.chat.id)
     if village is None:
         await message.answer(ui.t("join.unbound_group"))
@@ -131,13 +130,13 @@ async def join_in_group(message: Message, session: AsyncSession, ui: UI, runtime
 
 
 @router.message(Command("help"), F.chat.type.in_(GROUP_TYPES))
-async def help_in_group(message: Message, session: AsyncSession, person: Person | None, ui: UI,
+async def help_in_group(message: Message, session: Session, person: Person | None, ui: UI,
                         runtime: Runtime) -> None:
     await message.answer(await onboarding_handlers.help_text(session, person, ui, runtime, "group"))
 
 
 @router.my_chat_member(F.chat.type.in_(GROUP_TYPES))
-async def bot_membership_changed(update: ChatMemberUpdated, session: AsyncSession) -> None:
+async def bot_membership_changed(update: ChatMemberUpdated, session: Session) -> None:
     status = update.new_chat_member.status
     if status in ("left", "kicked"):
         await onboarding.chat_lost(session, update.chat.id, f"bot {status}")
@@ -147,5 +146,5 @@ async def bot_membership_changed(update: ChatMemberUpdated, session: AsyncSessio
 
 
 @router.message(F.migrate_to_chat_id)
-async def group_migrated(message: Message, session: AsyncSession) -> None:
+async def group_migrated(message: Message, session: Session) -> None:
     await onboarding.migrate_chat(session, message.chat.id, message.migrate_to_chat_id or 0)
