@@ -335,7 +335,7 @@ async def export_township(session: AsyncSession, code: str) -> str:
     township = (await session.exec(select(Township).where(Township.code == code))).first()
     if township is None:
         raise DirectoryFileError(f"no township with code {code!r}")
-    data = {"township": await _township_dict(session, township), "villages": []}
+    data: dict[str, Any] = {"township": await _township_dict(session, township), "villages": []}
     villages = await session.exec(select(Village).where(Village.township_id == township.id).order_by(col(Village.id)))
     for village in villages:
         data["villages"].append(await _village_dict(session, village))
