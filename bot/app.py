@@ -71,8 +71,8 @@ async def check_telegram(bot: Bot, api_url: str) -> User:
         raise telegram_refusal(error, api_url) from error
 
 
-async def open_database(settings: Settings) -> Runtime:
-    """The runtime on a reachable database (not migrated yet)."""
+async def prepare(settings: Settings) -> Runtime:
+    """Everything a command needs before it works: a reachable, migrated database."""
     ensure_sqlite_folder(settings.database_url)
     runtime = build_runtime(settings)
     try:
@@ -80,17 +80,7 @@ async def open_database(settings: Settings) -> Runtime:
     except ConfigError:
         await runtime.close()
         raise
-    return runtime
-
-
-async def migrate(runtime: Runtime) -> None:
-    await asyncio.to_thread(upgrade, runtime.settings.database_url)
-
-
-async def prepare(settings: Settings) -> Runtime:
-    """Everything a command needs before it works: a reachable, migrated database."""
-    runtime = await open_database(settings)
-    await migrate(runtime)
+    await asyncio.to_thread(upgrade, settings.database_url)
     return runtime
 
 
@@ -148,6 +138,7 @@ class BotApp:
     async def poll(self) -> None:
         try:
             await self.start_background()
+            log.info("cunwu is polling %s", self.runtime.settings.telegram_api_url)
             await self.dispatcher.start_polling(self.bot, handle_signals=True, close_bot_session=True)
         finally:
             await self.stop_background()
@@ -156,17 +147,9 @@ class BotApp:
 
 
 async def run(settings: Settings) -> None:
-    """Checks cheapest first and before anything is written: token, database, Telegram; then migrates."""
+    """The token first (a refusal touches nothing), then the database (reached and migrated), then Telegram
+    (getMe, in start_background): the first getMe means the schema is ready, which the end-to-end tests
+    rely on."""
     settings.require_token()
-    runtime = await open_database(settings)
-    bot = build_bot(runtime)
-    try:
-        await check_telegram(bot, settings.telegram_api_url)
-        await migrate(runtime)
-    except BaseException:
-        await bot.session.close()
-        await runtime.close()
-        raise
-    app = BotApp(runtime, bot)
-    log.info("cunwu is polling %s", settings.telegram_api_url)
-    await app.poll()
+    runtime = await prepare(settings)
+    await BotApp(runtime, build_bot(runtime)).poll()
