@@ -22,7 +22,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import ConfigError, Settings
 from bot.wiring import build_bot, build_dispatcher
 from models.db import is_sqlite
-from models.migrate import upgrade
+from models.migrate import MigrationError, upgrade_in_child
 from reminders import scheduler
 
 log = logging.getLogger("cunwu")
@@ -77,10 +77,13 @@ async def prepare(settings: Settings) -> Runtime:
     runtime = build_runtime(settings)
     try:
         await check_database(runtime)
+        await upgrade_in_child(settings.database_url)  # a child process: Alembic never loads into the bot
+    except MigrationError as error:
+        await runtime.close()
+        raise ConfigError(f"the database migration failed: {error}") from error
     except ConfigError:
         await runtime.close()
         raise
-    await asyncio.to_thread(upgrade, settings.database_url)
     return runtime
 
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     leader_interval: float = 10.0  # seconds between tries of the leader lock (PostgreSQL)
     scan_hour: int = 9
     petition_days: int = Field(default=60, ge=1)  # an open petition not granted by then expires
+    question_daily_limit: int = Field(default=5, ge=1)  # questions one person may ask a day
+    petition_daily_limit: int = Field(default=3, ge=1)  # petitions one person may start a day
+    signing_hourly_limit: int = Field(default=10, ge=1)  # signatures and withdrawals by one person an hour
 
     @field_validator("admin_ids", mode="before")
     @classmethod

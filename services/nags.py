@@ -227,8 +227,9 @@ async def _plan(session: AsyncSession, policy: Policy, villages: list[Awake]) ->
                 nags += _nags(vid, about, (), today, logged, asked)
         for row in events.get(vid, ()):
             item = policy.item(row.item_id)
+            # without a catalog item the obligation's own title names it (a petition's), as /due does
             about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id,
-                        item.zh if item else "", item.en if item else "", row.rule)
+                        item.zh if item else row.title, item.en if item else row.title, row.rule)
             nags += _nags(vid, about, kinds_for(row.due, today), today, logged,
                           asked_here.get(about.key) if asked_here else None)
     return nags
