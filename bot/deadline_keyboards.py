@@ -39,7 +39,7 @@ class EventKind(CallbackData, prefix="ek1"):
 
 
 def _label(ui: UI, button: dict[str, Any]) -> str:
-    text = str(button.get(ui.lang) or "") or ui.t(f"dl.rule.{button.get('r') or 'adhoc'}")
+    text = str(button.get(ui.lang) or "") or ui.plain(f"dl.rule.{button.get('r') or 'adhoc'}")
     return text[:24]
 
 
@@ -48,10 +48,10 @@ def nag(ui: UI, village_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboar
     for b in buttons:
         ids = {"village_id": village_id, "item": b.get("i") or "", "period": b.get("p") or "",
                "ob": int(b.get("o") or 0)}
-        row = [InlineKeyboardButton(text=ui.t("dl.btn.draft", label=_label(ui, b)),
+        row = [InlineKeyboardButton(text=ui.plain("dl.btn.draft", label=_label(ui, b)),
                                     callback_data=NagDraft(**ids).pack())]
         if b.get("s"):
-            row.append(InlineKeyboardButton(text=ui.t("dl.btn.snooze", label=_label(ui, b)[:10]),
+            row.append(InlineKeyboardButton(text=ui.plain("dl.btn.snooze", label=_label(ui, b)[:10]),
                                             callback_data=NagSnooze(**ids).pack()))
         rows.append(row)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

@@ -48,7 +48,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Raises CatalogError on a broken catalog: the bot refuses to start rather than run with half of one."""
     registry = load_registry([Path(d) for d in settings.catalog_dirs])
     registry.profile(settings.policy_profile)  # an unknown POLICY_PROFILE stops start-up too
-    policy = Policy(registry, settings.policy_profile, settings.default_timezone)
+    texts = Texts(settings.default_language)
+    policy = Policy(registry, settings.policy_profile, settings.default_timezone, labels=texts.strings)
     engine = create_engine(settings.database_url)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
-                   texts=Texts(settings.default_language), clock=clock or SystemClock(), policy=policy)
+                   texts=texts, clock=clock or SystemClock(), policy=policy)

@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
 from bot.fsm_storage import DatabaseStorage
 from bot.isolation import ChatLocks, UpdateIsolation
-from bot.middlewares import UpdateContext
+from bot.middlewares import CommitBeforeTelling, UpdateContext
 from bot.runtime import Runtime
 from handlers import get_routers
 
@@ -49,5 +49,6 @@ def build_bot(runtime: Runtime, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = TelegramAPIServer.from_base(runtime.settings.telegram_api_url)
         session = AiohttpSession(api=api)
+    session.middleware(CommitBeforeTelling())  # what the bot tells is committed first (bot.middlewares)
     return Bot(runtime.settings.require_token(), session=session,
                default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))

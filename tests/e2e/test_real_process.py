@@ -151,6 +151,11 @@ async def test_onboarding_and_notice_through_the_real_process(tmp_path: Path, e2
         filing = [m for m in world.bot_messages(stage.chats["filing"]) if title in m.text]
         assert len(filing) == 1 and "【备案】" in filing[0].text
         assert any("发送完成：4/4" in t for t in stage.texts_in(staff))
+        menus = {scope: [c["command"] for c in commands] for scope, commands in world.commands.items()}
+        for lang in ("", "en"):  # the command menu was registered at start, per language and chat kind
+            assert "draft" in menus[('{"type": "all_private_chats"}', lang)]
+            assert "bind" in menus[('{"type": "all_group_chats"}', lang)]
+            assert "invite" in menus[(f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}', lang)]
     assert bot.process.returncode == 0, bot.output()[-2000:]
     logs = bot.output()
     assert "DEBUG" in logs  # the level really was DEBUG, so request logging had its chance to leak
@@ -177,21 +182,41 @@ async def _run_to_exit(folder: Path, env: dict[str, str]) -> tuple[int, list[str
 
 
 async def test_operator_mistakes_stop_run_with_one_line(tmp_path: Path) -> None:
-    """Missing token, placeholder token, unreachable database: each one line and a non-zero exit.
-    The three processes run at once (each spends most of its time importing)."""
+    """Each mistake an operator can make in the environment: one line on stderr naming what to fix, a
+    non-zero exit, and neither the token nor a database password in the output. A few processes run at
+    once (each spends most of its time importing)."""
     sqlite = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
-    cases = {
-        "missing": _env(BOT_TOKEN="", DATABASE_URL=sqlite),
-        "placeholder": _env(BOT_TOKEN="123456:ABC-DEF", DATABASE_URL=sqlite),
-        "database": _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9",
-                         DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"),
-    }
-    results = await asyncio.gather(*(_run_to_exit(tmp_path / name, env) for name, env in cases.items()))
-    outcome = dict(zip(cases, results, strict=True))
-    for name, (code, lines) in outcome.items():
+    (tmp_path / "a-file").write_text("not a folder")
+    other_bot = FakeTelegram("7777777777:a-different-bot-whose-token-is-not-ours-x")
+    async with FakeBotAPIServer(other_bot) as server:
+        cases: dict[str, tuple[dict[str, str], str]] = {
+            "missing": (_env(BOT_TOKEN="", DATABASE_URL=sqlite), "BOT_TOKEN"),
+            "placeholder": (_env(BOT_TOKEN="123456:ABC-DEF", DATABASE_URL=sqlite), "BOT_TOKEN"),
+            "database": (_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9",
+                              DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"),
+                         "cannot reach the database"),
+            "admin ids": (_env(BOT_TOKEN=TOKEN, DATABASE_URL=sqlite, ADMIN_IDS="12,abc"), "ADMIN_IDS"),
+            "log level": (_env(BOT_TOKEN=TOKEN, DATABASE_URL=sqlite, LOG_LEVEL="LOUD"), "LOG_LEVEL"),
+            "time zone": (_env(BOT_TOKEN=TOKEN, DATABASE_URL=sqlite, DEFAULT_TIMEZONE="Mars/Base"),
+                          "DEFAULT_TIMEZONE"),
+            "scheme": (_env(BOT_TOKEN=TOKEN, DATABASE_URL="mysql://root:hunter2@db/cunwu"), "DATABASE_URL"),
+            "sqlite folder": (_env(BOT_TOKEN=TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/a-file/data/x.db"),
+                              "cannot create the folder"),
+            "no telegram": (_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9",
+                                 DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'y.db'}"), "cannot reach Telegram"),
+            "unauthorised": (_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url,
+                                  DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'z.db'}"), "401 Unauthorized"),
+        }
+        gate = asyncio.Semaphore(4)
+
+        async def one(name: str, env: dict[str, str]) -> tuple[int, list[str]]:
+            async with gate:
+                return await _run_to_exit(tmp_path / name.replace(" ", "-"), env)
+
+        results = await asyncio.gather(*(one(name, env) for name, (env, _) in cases.items()))
+    for (name, (_, expected)), (code, lines) in zip(cases.items(), results, strict=True):
         assert code != 0, name
         assert len(lines) == 1 and "Traceback" not in lines[0], (name, lines)
-        assert TOKEN not in lines[0]
-    assert "BOT_TOKEN" in outcome["missing"][1][0] and "BOT_TOKEN" in outcome["placeholder"][1][0]
-    assert "database" in outcome["database"][1][0].lower()
-    assert not (tmp_path / "x.db").exists()  # a refused token touches nothing
+        assert lines[0].startswith("cunwu: ") and expected in lines[0], (name, lines)
+        assert TOKEN not in lines[0] and TOKEN.split(":")[1] not in lines[0] and "hunter2" not in lines[0]
+    assert not (tmp_path / "x.db").exists()  # a refused setting touches nothing
