@@ -18,7 +18,7 @@ import mimetypes
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -658,11 +658,20 @@ class FakeTelegram:
             info["allowed_updates"] = sorted(self._allowed_updates)
         return info
 
-    async def next_webhook_update(self) -> tuple[Webhook, Json]:
-        """For the delivery task: wait until a webhook is set and an update is queued; the oldest comes first."""
-        while self.webhook is None or not self._updates:
+    async def next_webhook_update(self, in_flight: Collection[int] = ()) -> tuple[Webhook, Json]:
+        """For the delivery task: wait until a webhook is set, fewer than its max_connections deliveries are
+        `in_flight`, and an update that is not in flight is queued; the oldest such comes first."""
+        while True:
+            hook = self.webhook
+            if hook is not None and len(in_flight) < hook.max_connections:
+                waiting = next((u for u in self._updates if u["update_id"] not in in_flight), None)
+                if waiting is not None:
+                    return hook, waiting
             await self._wait_change(3600)
-        return self.webhook, self._updates[0]
+
+    def webhook_slot_freed(self) -> None:
+        """A delivery ended without confirming its update: wake the delivery task to send it (or another)."""
+        self._notify()
 
     def webhook_delivered(self, update_id: int) -> None:
         self._updates = [update for update in self._updates if update["update_id"] != update_id]
