@@ -61,6 +61,11 @@ class BotApp:
     def leading(self) -> bool:
         return self.leadership.leading
 
+    @property
+    def delivering(self) -> bool:
+        """The delivery worker runs in this process (it does only while this instance leads)."""
+        return self._worker is not None and not self._worker[1].done()
+
     async def start_background(self) -> None:
         me = await self.bot.get_me()
         self.runtime.bot_username = me.username or self.runtime.bot_username
