@@ -13,6 +13,7 @@ from aiogram.types import Message, TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.fsm_redis import flush_after_commit
 from bot.fsm_storage import current_session
 from bot.runtime import Runtime
 from bot.texts import UI, normalise_language
@@ -61,6 +62,7 @@ class UpdateContext(BaseMiddleware):
                 data.update(person=person, ui=self.runtime.texts.for_lang(person.language or ui.lang))
             result = await handler(event, data)
             await session.commit()
+            await flush_after_commit(data["fsm_storage"], session)  # Redis conversation state: after the commit
             metrics.updates.inc()
             return result
         except DomainError as error:

@@ -23,8 +23,10 @@ def build_storage(runtime: Runtime) -> tuple[BaseStorage, BaseEventIsolation]:
     if runtime.settings.redis_url:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
+        from bot.fsm_redis import CommitBoundRedisStorage
+
         storage = RedisStorage.from_url(runtime.settings.redis_url)
-        return storage, RedisEventIsolation(storage.redis)
+        return CommitBoundRedisStorage(storage), RedisEventIsolation(storage.redis)
     return DatabaseStorage(runtime.sessions), SimpleEventIsolation()
 
 
