@@ -2,8 +2,9 @@
 
 The fake Bot API server delivers webhook updates the way Telegram does: up to max_connections in flight
 at once, and an update that was not answered 2xx is sent again (bot/fakeapi/server.py). The balancer
-plays nginx: round robin, and an instance that refuses connections is skipped; a request cut off half-way
-is NOT retried by it, so the resend of an unconfirmed update is Telegram's (the fake server's) alone.
+(bot/fakeapi/balancer.py) plays nginx: round robin, and an instance that refuses connections is skipped;
+a request cut off half-way is NOT retried by it, so the resend of an unconfirmed update is Telegram's
+(the fake server's) alone.
 
 1,000 updates from 200 people (100 cadres, each with a villager who becomes the village's staff), in
 phases, each person acting only after seeing the bot's answer to their last step. The leader is
@@ -20,14 +21,11 @@ SIGKILLed while updates are in flight to it. Then:
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
 import os
 import random
 import re
 import secrets
 import signal
-import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,11 +34,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from bot.fakeapi import FakeBotAPIServer, FakeTelegram, FakeUser
+from bot.fakeapi.balancer import Balancer, free_port
 from bot.leader import LOCK_KEY
 from models import Invite, OutboxMessage, Person, ProcessedUpdate, RoleGrant, Village
 from models.db import create_engine, session_factory
@@ -57,90 +55,6 @@ PAIRS = 100  # 100 cadres + 100 villagers = 200 people; 10 updates per pair = 1,
 REDIS_URL = os.environ.get("CUNWU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TAKEOVER = 60.0  # the issue: another instance takes over within a minute
 STALE_UPDATE_ID = 1  # a processed update id older than the pruning window, planted before the kill
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Forward:
-    update_id: int
-    port: int
-    outcome: str  # "ok" (2xx), "status" (another answer), "cut" (connection lost after sending)
-
-
-@dataclass
-class Balancer:
-    """nginx in miniature: round robin; an upstream that refuses the connection is skipped for a while
-    (max_fails=1 fail_timeout=5s) and the request goes to the next one, which is safe because nothing
-    was sent. A request cut off after it was sent gets a 502: Telegram sends the update again."""
-
-    ports: list[int]
-    fail_timeout: float = 5.0
-    log: list[Forward] = field(default_factory=list)
-    in_flight: Counter[int] = field(default_factory=Counter)
-    _down_until: dict[int, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._turn = itertools.cycle(self.ports)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type",
-                                                                          "x-telegram-bot-api-secret-token")}
-        update_id = int(json.loads(body)["update_id"])
-        for _ in self.ports:
-            port = self._next()
-            try:
-                return await self._forward(port, update_id, body, headers)
-            except aiohttp.ClientConnectorError:
-                self._down_until[port] = asyncio.get_running_loop().time() + self.fail_timeout
-        return web.Response(status=502)
-
-    def _next(self) -> int:
-        now = asyncio.get_running_loop().time()
-        for _ in self.ports:
-            port = next(self._turn)
-            if self._down_until.get(port, 0) <= now:
-                return port
-        return next(self._turn)
-
-    async def _forward(self, port: int, update_id: int, body: bytes, headers: dict[str, str]) -> web.Response:
-        self.in_flight[port] += 1
-        try:
-            async with self.client.post(f"http://127.0.0.1:{port}/telegram", data=body, headers=headers) as answer:
-                payload = await answer.read()
-                self.log.append(Forward(update_id, port, "ok" if answer.status < 300 else "status"))
-                return web.Response(status=answer.status, body=payload, content_type=answer.content_type)
-        except aiohttp.ClientConnectorError:
-            raise
-        except aiohttp.ClientError:
-            self.log.append(Forward(update_id, port, "cut"))
-            self._down_until[port] = asyncio.get_running_loop().time() + self.fail_timeout
-            return web.Response(status=502)
-        finally:
-            self.in_flight[port] -= 1
-
-    async def start(self) -> str:
-        self.client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
-                                            timeout=aiohttp.ClientTimeout(total=120))
-        app = web.Application()
-        app.router.add_post("/telegram", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        port = _free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", port).start()
-        return f"http://127.0.0.1:{port}/telegram"
-
-    async def stop(self) -> None:
-        await self.runner.cleanup()
-        await self.client.close()
-
-    def handled_on(self, update_id: int) -> int:
-        return next(f.port for f in self.log if f.update_id == update_id and f.outcome == "ok")
 
 
 @dataclass
@@ -183,7 +97,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     world = FakeTelegram(token, bot_id=bot_id)
     server = FakeBotAPIServer(world, webhook_retry_delay=0.2)
     api = await server.start()
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     balancer = Balancer(ports)
     hook = await balancer.start()
     admins = ",".join(str(9_100_000 + i) for i in range(PAIRS))
