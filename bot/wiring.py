@@ -11,6 +11,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.acknowledge import ToleratedAcknowledgements
 from bot.fsm_storage import DatabaseStorage
 from bot.middlewares import UpdateContext
 from bot.runtime import Runtime
@@ -44,5 +45,6 @@ def build_bot(runtime: Runtime, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = TelegramAPIServer.from_base(runtime.settings.telegram_api_url)
         session = AiohttpSession(api=api)
+    session.middleware(ToleratedAcknowledgements())  # a refused tap acknowledgement must not undo the tap
     return Bot(runtime.settings.require_token(), session=session,
                default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
