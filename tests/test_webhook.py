@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -26,7 +28,7 @@ from bot.fakeapi.balancer import free_port
 from bot.runtime import Runtime
 from bot.webhook import make_web_app
 from bot.wiring import build_bot
-from models import NagLog, ProcessedUpdate, Village
+from models import Invite, NagLog, ProcessedUpdate, Village
 from services.outbox import queue
 from tests.conftest import ADMIN_ID
 from tests.harness import UNLIMITED
@@ -195,3 +197,39 @@ async def test_metrics_count_updates_errors_outbox_429s_and_nags(hook: Hook, adm
     assert figures[("cunwu_nags_sent_total", ())] == 1
     outbox = {dict(labels)["status"]: value for (name, labels), value in figures.items() if name == "cunwu_outbox_rows"}
     assert outbox == {"pending": 1, "sending": 0, "sent": 1, "failed": 0, "uncertain": 0}
+
+
+async def test_a_resent_update_finds_the_conversation_where_the_failed_attempt_found_it(
+        runtime: Runtime) -> None:
+    """Redis conversation state is written when the update commits (bot/fsm_redis.py): the role tap
+    fails after the handler cleared the state, Telegram resends it, and it is still a role tap."""
+    import redis.asyncio as redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        await redis.from_url(url).ping()
+    except Exception:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    bot_id = random.randint(1_000_000_000, 1_999_999_999)  # Redis keys fsm:<bot id>:... of this test only
+    token = f"{bot_id}:FSM-test-token-that-is-long-enough-to-look-real"
+    runtime.settings.bot_token, runtime.settings.redis_url = SecretStr(token), url
+    world = FakeTelegram(token, bot_id=bot_id)
+    admin = world.new_user("管理员", user_id=ADMIN_ID)
+    async for served in serve(runtime, world):
+        assert await served.post(served.update(admin, "/newvillage t1 v1 一村")) == 200
+        assert await served.post(served.update(admin, "/invite v1")) == 200  # state: which role?
+        chat = world.private_chat(admin)
+        question = world.bot_messages(chat)[-1]
+        data = next(d for d in question.callback_data() if d.endswith(":staff"))
+        world.user_taps(admin, chat, question.message_id, data)
+        (tap,) = world.take_updates()
+        world.fail_next("sendMessage", kind="429")  # the invite link cannot be sent: the handler fails
+        assert await served.post(tap) == 500
+        assert await served.post(tap) == 200
+        assert served.replies(admin, "🔗") == 1
+        assert await count(runtime, Invite) == 1
+        state = served.app.dispatcher.fsm.get_context(served.app.bot, admin.id, admin.id)
+        assert await state.get_state() is None  # the conversation ended with the successful attempt
+        keys = [key async for key in served.app.dispatcher.storage.redis.scan_iter(match=f"fsm:{bot_id}:*")]
+        if keys:
+            await served.app.dispatcher.storage.redis.delete(*keys)
