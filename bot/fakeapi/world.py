@@ -231,6 +231,10 @@ class Params:
         return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
+# Telegram's stand-in sender for messages that anonymous group admins send.
+ANONYMOUS_ADMIN = FakeUser(1087968824, "Group", username="GroupAnonymousBot", language_code=None, is_bot=True)
+
+
 class FakeTelegram:
     """The Telegram of one bot: users, chats, messages, the update queue, webhooks, limits and faults."""
 
@@ -423,6 +427,18 @@ class FakeTelegram:
         if command := _COMMAND.match(text):
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}]
         return self._user_posts(self._user(user), self._chat(chat), fields, text, reply_to)
+
+    def admin_sends_anonymously(self, chat: FakeChat | int, text: str) -> FakeMessage:
+        """A group admin with "remain anonymous" on: Telegram shows the group as the sender, sets `from` to
+        GroupAnonymousBot and `sender_chat` to the group, so the bot cannot tell which admin it was."""
+        chat = self._chat(chat)
+        fields: Json = {"text": text, "sender_chat": chat.to_json()}
+        if command := _COMMAND.match(text):
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}]
+        message = self._store_message(chat, ANONYMOUS_ADMIN, fields, text, None)
+        if self._bot_reads(chat):
+            self._push_update("message", message.data)
+        return message
 
     def user_sends_photo(self, user: FakeUser | int, chat: FakeChat | int, caption: str | None = None) -> FakeMessage:
         record = self._store_file("photo", b"\xff\xd8\xff\xe0fake-jpeg", "photo.jpg")
