@@ -213,7 +213,7 @@ async def test_two_instances_lose_nothing_and_repeat_nothing(cluster: Cluster) -
 
         # 100 taps that need the FSM state, on whichever instance gets them; the leader dies mid-way.
         tap_step = {cadre.id: script.taps(cadre, "生成哪种身份的邀请", ":staff", "invite_created") for cadre in cadres}
-        await _until(lambda: _in_flight(balancer, leader, 3), 30, "updates in flight to the leader")
+        await _until(lambda: _in_flight(balancer, leader, 5), 30, "updates in flight to the leader")
         cluster.processes[leader].process.send_signal(signal.SIGKILL)
         await _until(lambda: _runs_background(survivor), TAKEOVER, "the survivor to lead")
         holder_after = await _lock_holders(sessions)
