@@ -110,6 +110,11 @@ class BotApp:
     def leading(self) -> bool:
         return self.leadership.leading
 
+    @property
+    def delivering(self) -> bool:
+        """The delivery worker runs in this process (it does only while this instance leads)."""
+        return self._worker is not None and not self._worker[1].done()
+
     async def start_background(self) -> None:
         me = await check_telegram(self.bot, self.runtime.settings.telegram_api_url)
         self.runtime.bot_username = me.username or self.runtime.bot_username

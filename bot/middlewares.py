@@ -41,12 +41,14 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Message, TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.fsm_redis import flush_after_commit
 from bot.fsm_storage import current_session
 from bot.runtime import Runtime
 from bot.texts import UI, normalise_language
@@ -69,12 +71,18 @@ class UpdateTransaction:
 
     session: AsyncSession
     update_id: int
+    storage: BaseStorage
     open: bool = True  # False once the handler is done: error answers commit nothing
     committed: bool = False  # something of this update was committed because it was about to be said
 
+    async def commit(self) -> None:
+        """The database, then the conversation state held back until now (Redis: bot/fsm_redis.py)."""
+        await self.session.commit()
+        await flush_after_commit(self.storage, self.session)
+
     async def before_telling(self) -> None:
         if self.open:
-            await self.session.commit()
+            await self.commit()
             self.committed = True
 
 
@@ -112,15 +120,15 @@ class CommitBeforeTelling(BaseRequestMiddleware):
 class UpdateContext(BaseMiddleware):
     """A session and an `UpdateTransaction` per update; see the module docstring for when it commits."""
 
-    def __init__(self, runtime: Runtime, confirm_after_handling: bool = False) -> None:
-        self.runtime = runtime
+    def __init__(self, runtime: Runtime, storage: BaseStorage, confirm_after_handling: bool = False) -> None:
+        self.runtime, self.storage = runtime, storage
         self.confirm_after_handling = confirm_after_handling
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         user: User | None = data.get("event_from_user")
         async with self.runtime.sessions() as session:
-            update = UpdateTransaction(session, event.update_id)
+            update = UpdateTransaction(session, event.update_id, self.storage)
             session_token, update_token = current_session.set(session), _update.set(update)
             try:
                 return await self._handle(handler, event, data, update, user)
@@ -147,7 +155,7 @@ class UpdateContext(BaseMiddleware):
                 data.update(person=person, ui=self.runtime.texts.for_lang(person.language or ui.lang))
             result = await handler(event, data)
             update.open = False
-            await session.commit()
+            await update.commit()
             metrics.updates.inc()
             return result
         except DomainError as error:

@@ -10,6 +10,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
+from bot.acknowledge import ToleratedAcknowledgements
 from bot.fsm_storage import DatabaseStorage
 from bot.isolation import ChatLocks, UpdateIsolation
 from bot.middlewares import CommitBeforeTelling, UpdateContext
@@ -23,8 +24,10 @@ def build_storage(runtime: Runtime) -> tuple[BaseStorage, BaseEventIsolation]:
     if runtime.settings.redis_url:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
+        from bot.fsm_redis import CommitBoundRedisStorage
+
         storage = RedisStorage.from_url(runtime.settings.redis_url)
-        return storage, RedisEventIsolation(storage.redis)
+        return CommitBoundRedisStorage(storage), RedisEventIsolation(storage.redis)
     return DatabaseStorage(runtime.sessions), ChatLocks()
 
 
@@ -37,7 +40,7 @@ def build_dispatcher(runtime: Runtime, *, confirm_after_handling: bool = False) 
     storage, isolation = build_storage(runtime)
     dispatcher = Dispatcher(storage=storage, disable_fsm=True, runtime=runtime)
     dispatcher.update.outer_middleware(UpdateIsolation(dispatcher.fsm, isolation))
-    dispatcher.update.outer_middleware(UpdateContext(runtime, confirm_after_handling))
+    dispatcher.update.outer_middleware(UpdateContext(runtime, storage, confirm_after_handling))
     dispatcher.update.outer_middleware(dispatcher.fsm)  # its own isolation is disabled: the lock is held
     dispatcher.shutdown.register(isolation.close)
     dispatcher.include_routers(*get_routers())
@@ -49,6 +52,7 @@ def build_bot(runtime: Runtime, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = TelegramAPIServer.from_base(runtime.settings.telegram_api_url)
         session = AiohttpSession(api=api)
+    session.middleware(ToleratedAcknowledgements())  # a refused tap acknowledgement must not undo the tap
     session.middleware(CommitBeforeTelling())  # what the bot tells is committed first (bot.middlewares)
     return Bot(runtime.settings.require_token(), session=session,
                default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))

@@ -12,21 +12,22 @@ per missed hour; the NagLog unique key makes even that one run send nothing twic
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.keeper import keep_postings
 from bot.runtime import Runtime
 from models.db import sync_url
 from reminders import voice
-from services import housekeeping, nags
+from services import housekeeping, nags, update_log
 
 log = logging.getLogger("cunwu.reminders")
 RUNTIMES: dict[str, Runtime] = {}
-HOURLY, WEEKLY = "cunwu.hourly", "cunwu.weekly_report"
+HOURLY, WEEKLY, PRUNE = "cunwu.hourly", "cunwu.weekly_report", "cunwu.prune_updates"
 MISFIRE_GRACE = 6 * 3600  # a job missed by less than this runs once on start; older ones wait for next time
 
 
@@ -53,7 +54,14 @@ def build_scheduler(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
     scheduler.add_job("reminders.scheduler:weekly_report", CronTrigger(day_of_week="mon", hour=1, minute=30,
                                                                       timezone=UTC),
                       args=[name], id=WEEKLY, replace_existing=True)
+    add_update_pruning(scheduler, name)
     return scheduler
+
+
+def add_update_pruning(scheduler: AsyncIOScheduler, name: str) -> None:
+    """Hourly, and once as soon as this instance starts leading (so a new leader shows it is alive)."""
+    scheduler.add_job("reminders.scheduler:prune_updates", IntervalTrigger(hours=1, timezone=UTC), args=[name],
+                      id=PRUNE, replace_existing=True, next_run_time=datetime.now(UTC))
 
 
 def start(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
@@ -108,3 +116,13 @@ async def weekly_report(name: str) -> None:
         await housekeeping.queue_weekly(session, runtime.policy, runtime.clock.now())
         await session.commit()
     runtime.wake_delivery()
+
+
+async def prune_updates(name: str) -> int:
+    runtime = runtime_named(name)
+    async with runtime.sessions() as session:
+        count = await update_log.prune_processed(session, runtime.clock.now())
+        await session.commit()
+    if count:
+        log.info("pruned %s processed update ids older than %s", count, update_log.RETENTION)
+    return count

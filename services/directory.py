@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoundChat, Person, RoleGrant, Township, Village
+from models.types import utcnow
 from services.errors import DomainError, NotAllowed
 from services.roles import Role
 
@@ -156,11 +158,7 @@ async def create_village(
     population: int = 0, representatives: int = 0, language: str = "zh",
 ) -> Village:
     """`language`: the village's own (its petition posts; the default issuing unit's wording)."""
-    township = (await session.exec(select(Township).where(Township.code == township_code))).first()
-    if township is None:
-        township = Township(code=township_code, name=township_code)
-        session.add(township)
-        await session.flush()
+    township = await _township_for_code(session, township_code)
     if await village_by_code(session, code) is not None:
         raise DomainError("err.village_exists", code=code)
     village = Village(township_id=township.id or 0, code=code, name=name, kind=kind, language=language,
@@ -168,6 +166,16 @@ async def create_village(
     session.add(village)
     await session.flush()
     return village
+
+
+async def _township_for_code(session: AsyncSession, code: str) -> Township:
+    """The township with this code, created if missing. Two admins creating the first two villages of one
+    township at once (two webhook instances) must not collide: INSERT ... ON CONFLICT DO NOTHING waits for
+    the other transaction and then leaves its row alone."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.exec(dialect.insert(Township).values(  # type: ignore[call-overload]
+        code=code, name=code, created_at=utcnow()).on_conflict_do_nothing(index_elements=["code"]))
+    return (await session.exec(select(Township).where(Township.code == code))).one()
 
 
 async def bound_chats(session: AsyncSession, village_id: int, *, active_only: bool = True) -> list[BoundChat]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,18 @@ from bot.fakeapi.world import FakeTelegram, Webhook
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+@dataclass
+class WebhookAttempt:
+    """One POST of an update to the webhook: `ok` when answered 2xx; `error` says why not."""
+
+    update_id: int
+    started: float
+    ended: float | None = None
+    status: int | None = None
+    ok: bool = False
+    error: str | None = None
+
+
 class FakeBotAPIServer:
     def __init__(
         self,
@@ -27,15 +40,18 @@ class FakeBotAPIServer:
         *,
         hold_seconds: float = 5.0,
         webhook_retry_delay: float = 0.2,
-        webhook_timeout: float = 10.0,
+        webhook_timeout: float = 60.0,
     ) -> None:
         self.world = world
         self.hold_seconds = hold_seconds  # how long a "timeout" fault keeps the response open
         self.webhook_retry_delay = webhook_retry_delay
-        self.webhook_timeout = webhook_timeout
+        self.webhook_timeout = webhook_timeout  # Telegram gives a webhook about a minute to answer
         self.base_url = ""
         self._runner: web.AppRunner | None = None
         self._delivery: asyncio.Task[None] | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._in_flight: set[int] = set()
+        self.webhook_attempts: list[WebhookAttempt] = []  # every POST to the webhook, for tests to inspect
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -91,27 +107,58 @@ class FakeBotAPIServer:
 
     # ------------------------------------------------------------------ webhook delivery
 
+    @property
+    def webhook_in_flight(self) -> frozenset[int]:
+        """Update ids being posted to the webhook right now."""
+        return frozenset(self._in_flight)
+
     async def _deliver_forever(self) -> None:
-        """One update at a time, in order; an update is re-sent until the bot answers 2xx."""
-        async with aiohttp.ClientSession() as http:
-            while True:
-                hook, update = await self.world.next_webhook_update()
-                if await self._deliver(http, hook, update):
-                    self.world.webhook_delivered(update["update_id"])
-                else:
-                    await asyncio.sleep(self.webhook_retry_delay)
+        """Like Telegram: up to the webhook's max_connections updates in flight at once, the oldest waiting
+        one first; an update that was not answered 2xx is sent again (after `webhook_retry_delay`), to
+        whichever instance the load balancer picks, until one answers 2xx."""
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            try:
+                while True:
+                    hook, update = await self.world.next_webhook_update(self._in_flight)
+                    self._in_flight.add(update["update_id"])
+                    task = asyncio.create_task(self._deliver_once(http, hook, update))
+                    self._deliveries.add(task)
+                    task.add_done_callback(self._deliveries.discard)
+            finally:
+                for task in self._deliveries:
+                    task.cancel()
+                await asyncio.gather(*self._deliveries, return_exceptions=True)
+
+    async def _deliver_once(self, http: aiohttp.ClientSession, hook: Webhook, update: Json) -> None:
+        update_id = update["update_id"]
+        try:
+            if await self._deliver(http, hook, update):
+                self.world.webhook_delivered(update_id)
+            else:
+                await asyncio.sleep(self.webhook_retry_delay)
+        finally:
+            self._in_flight.discard(update_id)
+            self.world.webhook_slot_freed()
 
     async def _deliver(self, http: aiohttp.ClientSession, hook: Webhook, update: Json) -> bool:
         headers = {"X-Telegram-Bot-Api-Secret-Token": hook.secret_token} if hook.secret_token else {}
         timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
+        attempt = WebhookAttempt(update["update_id"], asyncio.get_running_loop().time())
+        self.webhook_attempts.append(attempt)
         try:
             async with http.post(hook.url, json=update, headers=headers, timeout=timeout) as response:
+                attempt.status = response.status
                 if 200 <= response.status < 300:
                     await self._run_webhook_answer(response)
+                    attempt.ok = True
                     return True
-                self.world.webhook_failed(f"Wrong response from the webhook: {response.status} {response.reason}")
+                attempt.error = f"{response.status} {response.reason}"
         except (aiohttp.ClientError, TimeoutError) as error:
-            self.world.webhook_failed(f"Connection failed: {error.__class__.__name__}")
+            attempt.error = error.__class__.__name__
+        finally:
+            attempt.ended = asyncio.get_running_loop().time()
+        self.world.webhook_failed(f"Wrong response from the webhook: {attempt.error}" if attempt.status
+                                  else f"Connection failed: {attempt.error}")
         return False
 
     async def _run_webhook_answer(self, response: aiohttp.ClientResponse) -> None:

@@ -18,7 +18,7 @@ import mimetypes
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +231,10 @@ class Params:
         return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
+# Telegram's stand-in sender for messages that anonymous group admins send.
+ANONYMOUS_ADMIN = FakeUser(1087968824, "Group", username="GroupAnonymousBot", language_code=None, is_bot=True)
+
+
 class FakeTelegram:
     """The Telegram of one bot: users, chats, messages, the update queue, webhooks, limits and faults."""
 
@@ -423,6 +427,18 @@ class FakeTelegram:
         if command := _COMMAND.match(text):
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}]
         return self._user_posts(self._user(user), self._chat(chat), fields, text, reply_to)
+
+    def admin_sends_anonymously(self, chat: FakeChat | int, text: str) -> FakeMessage:
+        """A group admin with "remain anonymous" on: Telegram shows the group as the sender, sets `from` to
+        GroupAnonymousBot and `sender_chat` to the group, so the bot cannot tell which admin it was."""
+        chat = self._chat(chat)
+        fields: Json = {"text": text, "sender_chat": chat.to_json()}
+        if command := _COMMAND.match(text):
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}]
+        message = self._store_message(chat, ANONYMOUS_ADMIN, fields, text, None)
+        if self._bot_reads(chat):
+            self._push_update("message", message.data)
+        return message
 
     def user_sends_photo(self, user: FakeUser | int, chat: FakeChat | int, caption: str | None = None) -> FakeMessage:
         record = self._store_file("photo", b"\xff\xd8\xff\xe0fake-jpeg", "photo.jpg")
@@ -663,11 +679,20 @@ class FakeTelegram:
             info["allowed_updates"] = sorted(self._allowed_updates)
         return info
 
-    async def next_webhook_update(self) -> tuple[Webhook, Json]:
-        """For the delivery task: wait until a webhook is set and an update is queued; the oldest comes first."""
-        while self.webhook is None or not self._updates:
+    async def next_webhook_update(self, in_flight: Collection[int] = ()) -> tuple[Webhook, Json]:
+        """For the delivery task: wait until a webhook is set, fewer than its max_connections deliveries are
+        `in_flight`, and an update that is not in flight is queued; the oldest such comes first."""
+        while True:
+            hook = self.webhook
+            if hook is not None and len(in_flight) < hook.max_connections:
+                waiting = next((u for u in self._updates if u["update_id"] not in in_flight), None)
+                if waiting is not None:
+                    return hook, waiting
             await self._wait_change(3600)
-        return self.webhook, self._updates[0]
+
+    def webhook_slot_freed(self) -> None:
+        """A delivery ended without confirming its update: wake the delivery task to send it (or another)."""
+        self._notify()
 
     def webhook_delivered(self, update_id: int) -> None:
         self._updates = [update for update in self._updates if update["update_id"] != update_id]

@@ -147,3 +147,44 @@ async def test_webhook_is_resent_until_2xx_and_answer_method_runs(
     assert {secret for secret, _ in seen} == {"s3cret"}
     assert world.pending_updates() == []
     assert world.last_message(villager.id).text == "收到"  # type: ignore[union-attr]
+
+
+async def test_webhook_delivers_several_updates_at_once_and_resends_a_failed_one(
+    make_bot: Callable[..., Bot], world: FakeTelegram, server: FakeBotAPIServer
+) -> None:
+    """Like Telegram with max_connections: updates in flight together; one answered 500 comes again."""
+    in_flight, most, seen = 0, 0, []
+    first_failed: set[int] = set()
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        update_id = (await request.json())["update_id"]
+        seen.append(update_id)
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.2)  # long enough for the others to arrive meanwhile
+        in_flight -= 1
+        if update_id % 2 == 0 and update_id not in first_failed:
+            first_failed.add(update_id)
+            return web.Response(status=500)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    people = [world.new_user(f"村民{i}") for i in range(6)]
+    try:
+        world.take_updates()
+        await make_bot().set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", max_connections=4)
+        for person in people:
+            world.user_sends(person, person.id, "你好")
+        await eventually(lambda: not world.pending_updates() and not server.webhook_in_flight, 10)
+    finally:
+        await runner.cleanup()
+    assert most == 4  # several at once, never more than max_connections
+    assert len(seen) == 6 + len(first_failed) and first_failed
+    failed = [a.update_id for a in server.webhook_attempts if not a.ok]
+    assert sorted(failed) == sorted(first_failed) and all(a.error == "500 Internal Server Error"
+                                                           for a in server.webhook_attempts if not a.ok)
