@@ -63,7 +63,6 @@ __all__ = ["ChatLimiters", "DeliveryWorker", "Limits"]
 
 log = logging.getLogger("cunwu.delivery")
 BATCH = 200
-LEASE = timedelta(minutes=2)  # a claim outlives a slow part (20/min per group) but not a dead worker for long
 CLAIM_LOCK = 0x63756E7776  # advisory lock key of the claim transaction (the leader's is ...75)
 CONFIG_WAIT = 60  # seconds: 401/404 mean the token or the API address is wrong; an operator must act
 MAX_ATTEMPTS = 8  # 5xx and connection errors: then the row fails and is reported
@@ -122,6 +121,9 @@ class DeliveryWorker:
         self.retry_after_count = 0
         self.progress = ProgressReporter(runtime, bot)
         self.worker_id = str(uuid.uuid4())
+        # A claim outlives the slowest wait between two renewals (a group's 20/min turn, a retry) but not a
+        # dead worker for long: after a crash on PostgreSQL its rows wait this long for another worker.
+        self.lease = timedelta(seconds=runtime.settings.delivery_lease_seconds)
         self.sqlite = is_sqlite(runtime.settings.database_url)
         self.batch = BATCH  # rows per claim
 
@@ -134,7 +136,7 @@ class DeliveryWorker:
         while not stop.is_set():
             try:
                 worked = await self.run_once()
-                if loop.time() - recovered_at > LEASE.total_seconds() / 2:
+                if loop.time() - recovered_at > self.lease.total_seconds() / 2:
                     recovered_at = loop.time()
                     await self.recover()  # another worker's rows, if it died (PostgreSQL)
             except Exception:
@@ -194,7 +196,7 @@ class DeliveryWorker:
             if rows:
                 await session.exec(update(OutboxMessage)  # type: ignore[call-overload]
                                    .where(col(OutboxMessage.id).in_([r.id for r in rows]))
-                                   .values(claimed_by=self.worker_id, claimed_until=now + LEASE))
+                                   .values(claimed_by=self.worker_id, claimed_until=now + self.lease))
             await session.commit()
         return rows
 
@@ -227,6 +229,8 @@ class DeliveryWorker:
             await session.commit()
         if rows:
             log.warning("%s outbox rows were in flight when their worker stopped: now uncertain", len(rows))
+        for topic in sorted({row.topic for row in rows if row.topic}):
+            await self.progress.report(topic, now=True)  # the last edit may have come before the lease ran out
         return len(rows)
 
     # --- one chat, one row --------------------------------------------------------------------------
@@ -522,8 +526,9 @@ class DeliveryWorker:
         """Remember the confirmed requests (and renew the lease); stop if the notice was retracted meanwhile."""
         row = job.row
         async with self.runtime.sessions() as session:
+            renewed = self.runtime.clock.now() + self.lease
             await session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == row.id)  # type: ignore[call-overload]
-                               .values(progress=job.sent.as_json(), claimed_until=self.runtime.clock.now() + LEASE))
+                               .values(progress=job.sent.as_json(), claimed_until=renewed))
             removed = await publication.is_removed(session, row.posting_id)
             if removed and row.action in ("post", "edit"):
                 await publication.posting_result(session, row.posting_id or 0, "removed", message_ids=job.sent.ids)
@@ -550,7 +555,7 @@ class DeliveryWorker:
                 .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == "pending",
                        col(OutboxMessage.claimed_by) == self.worker_id)
                 .values(status="sending", attempts=OutboxMessage.attempts + 1,
-                        claimed_until=self.runtime.clock.now() + LEASE)
+                        claimed_until=self.runtime.clock.now() + self.lease)
             )
             await session.commit()
         row.attempts += 1

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     invite_ttl_days: int = 7
     catalog_dirs: Annotated[list[str], NoDecode] = Field(default_factory=list)
     delivery_concurrency: int = 1
+    delivery_lease_seconds: int = Field(default=120, ge=10)  # see bot/delivery.py (claims and recovery)
     webhook_url: str | None = None  # the public HTTPS URL Telegram posts updates to (`cunwu webhook`)
     webhook_secret: SecretStr = SecretStr("")
     webhook_host: str = "127.0.0.1"

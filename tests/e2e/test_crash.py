@@ -95,7 +95,8 @@ async def world_and_bot(tmp_path: Path, database: str) -> AsyncIterator[tuple[Fa
     runtime = build_runtime(Settings(_env_file=None, bot_token=TOKEN, database_url=database,  # type: ignore[call-arg]
                                      redis_url=None))
     async with FakeBotAPIServer(world, hold_seconds=120) as server:
-        env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database, LOG_LEVEL="INFO")
+        env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database, LOG_LEVEL="INFO",
+                   DELIVERY_LEASE_SECONDS="10")  # PostgreSQL: the killed worker's claims lapse after 10 s
         bot = Crashable(tmp_path, world, env)
         try:
             yield world, bot, runtime

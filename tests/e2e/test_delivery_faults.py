@@ -16,7 +16,7 @@ from aiogram.methods import TelegramMethod
 from sqlmodel import col, select
 
 from bot.clock import FakeClock
-from bot.delivery import LEASE, DeliveryWorker
+from bot.delivery import DeliveryWorker
 from bot.fakeapi import FakeChat, FakeSession, FakeTelegram
 from bot.wiring import build_bot
 from models import BoundChat, OutboxMessage, Posting
@@ -89,7 +89,7 @@ async def test_worker_killed_mid_broadcast_resumes_exactly_once(harness: Harness
     second = DeliveryWorker(h.runtime, build_bot(h.runtime, session=FakeSession(h.world)), UNLIMITED)
     if h.runtime.settings.database_url.startswith("postgresql"):
         # Other workers may be alive on PostgreSQL: a dead one's claim is recovered when its lease runs out.
-        clock.advance(LEASE + timedelta(seconds=1))
+        clock.advance(second.lease + timedelta(seconds=1))
     assert await second.recover(startup=True) == 1
     await second.run_until_idle()
 

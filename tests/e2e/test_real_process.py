@@ -68,7 +68,8 @@ class HandledLog:
 def _env(**values: str) -> dict[str, str]:
     """The operator's environment: nothing inherited that could change the bot's settings."""
     settings = {"BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "ADMIN_IDS", "DEFAULT_TIMEZONE",
-                "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY"}
+                "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY",
+                "DELIVERY_LEASE_SECONDS"}
     env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
     env.update(values)
     return env
