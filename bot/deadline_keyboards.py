@@ -14,6 +14,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.texts import UI
 
+PAGE = 6  # items per page, as in the drafting flow
+
 
 class NagDraft(CallbackData, prefix="nd1", sep="|"):
     village_id: int
@@ -35,7 +37,19 @@ class EventVillage(CallbackData, prefix="ev1"):
 
 class EventKind(CallbackData, prefix="ek1"):
     village_id: int
+    kind: str  # an event kind code: "syl.resolution", "plan", ...
+
+
+class EventItem(CallbackData, prefix="ei1"):
+    village_id: int
     kind: str
+    item: str  # the item's code in the village's catalog, e.g. "cw.15"
+
+
+class EventItemPage(CallbackData, prefix="ep1"):
+    village_id: int
+    kind: str
+    page: int
 
 
 def _label(ui: UI, button: dict[str, Any]) -> str:
@@ -57,9 +71,37 @@ def nag(ui: UI, village_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboar
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-def event_kinds(ui: UI, village_id: int, kinds: list[str]) -> InlineKeyboardMarkup:
+def kind_label(ui: UI, kind: Any) -> str:
+    """A procedure step is labelled by its own catalog data, a profile event by the locale."""
+    data = kind.en if ui.lang == "en" else kind.zh
+    return str(data) if data else ui.t(f"dl.event.{kind.code}")
+
+
+def item_label(ui: UI, item: Any) -> str:
+    return str(item.en if ui.lang == "en" else (item.zh_simplified or item.zh))
+
+
+def event_kinds(ui: UI, village_id: int, kinds: list[Any]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for kind in kinds:
-        builder.button(text=ui.t(f"dl.event.{kind}"), callback_data=EventKind(village_id=village_id, kind=kind))
+        builder.button(text=kind_label(ui, kind)[:60], callback_data=EventKind(village_id=village_id, kind=kind.code))
     builder.adjust(1)
+    return builder.as_markup()
+
+
+def event_items(ui: UI, village_id: int, kind: str, items: list[Any], page: int) -> InlineKeyboardMarkup:
+    """The catalog items the event can be disclosed under, PAGE at a time."""
+    builder = InlineKeyboardBuilder()
+    for item in items[page * PAGE:(page + 1) * PAGE]:
+        builder.row(InlineKeyboardButton(text=f"{item.number}. {item_label(ui, item)}"[:60], callback_data=EventItem(
+            village_id=village_id, kind=kind, item=item.code).pack()))
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text=ui.t("btn.prev"), callback_data=EventItemPage(
+            village_id=village_id, kind=kind, page=page - 1).pack()))
+    if (page + 1) * PAGE < len(items):
+        nav.append(InlineKeyboardButton(text=ui.t("btn.next"), callback_data=EventItemPage(
+            village_id=village_id, kind=kind, page=page + 1).pack()))
+    if nav:
+        builder.row(*nav)
     return builder.as_markup()

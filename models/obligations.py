@@ -57,3 +57,16 @@ class Snooze(SQLModel, table=True):
     obligation_key: str = Field(max_length=48)
     person_id: int = Field(foreign_key="person.id")
     until: date
+
+
+class NagScan(SQLModel, table=True):
+    """The periodic nags of every village of time zone `zone` up to id `village_id_max` were planned for
+    local `day`: the hourly re-runs that day only look at newer villages and at event obligations (a
+    periodic obligation cannot start to need a nag within a day; it can only stop needing one)."""
+
+    __tablename__ = "nag_scan"
+
+    zone: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    village_id_max: int
+    at: datetime = Field(sa_type=UTCDateTime)

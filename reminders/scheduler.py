@@ -84,8 +84,10 @@ async def scan(runtime: Runtime) -> nags.ScanResult:
         result = await nags.daily_scan(session, runtime.policy, runtime.clock.now(),
                                        scan_hour=runtime.settings.scan_hour)
         await session.commit()
-    if result.nags:
-        log.info("nag scan: %s nags in %s messages", result.nags, result.messages)
+    runtime.metrics.nags.inc(result.nags)
+    if result.nags or result.skipped:
+        log.info("nag scan: %s nags in %s messages; %s villages planned, %s skipped (bad settings)",
+                 result.nags, result.messages, result.planned, result.skipped)
     return result
 
 

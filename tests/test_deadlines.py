@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import struct
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,7 +11,7 @@ from sqlmodel import select
 
 from bot.clock import FakeClock
 from bot.fakeapi import FakeUser
-from catalogs import Period
+from catalogs import Cadence
 from models import NagLog, Notice, Obligation, Person, Snooze, Village
 from reminders import scheduler as sched
 from services import compliance, directory, nags, obligations
@@ -73,12 +71,20 @@ def test_status_on_due_date_boundaries() -> None:
     assert obligations.status_of(due, [date(2026, 4, 12), date(2026, 4, 9)], date(2026, 4, 20))[0] == "met_on_time"
 
 
-def test_current_periods_switch_the_day_after_the_due_date(runtime) -> None:  # type: ignore[no-untyped-def]
+def test_owed_periods_switch_after_the_due_date_and_reach_back_to_joining(runtime) -> None:  # type: ignore[no-untyped-def]
     profile = runtime.policy.registry.profile("jiangyuan")
-    on_due = obligations.current_periods(profile, Period.parse("2026Q1").cadence, date(2026, 4, 10))
-    after = obligations.current_periods(profile, Period.parse("2026Q1").cadence, date(2026, 4, 11))
-    assert str(on_due[0]) == "2026Q1" and str(after[0]) == "2026Q2" and str(after[1]) == "2026Q1"
-    assert len(after) == obligations.HORIZON + 1
+    joined = date(2025, 6, 1)
+    on_due = obligations.owed_periods(profile, Cadence.QUARTERLY, date(2026, 4, 10), joined)
+    after = obligations.owed_periods(profile, Cadence.QUARTERLY, date(2026, 4, 11), joined)
+    assert [str(p) for p in on_due] == ["2026Q1", "2025Q4", "2025Q3", "2025Q2"]  # 2025Q2 was due 2025-07-10
+    assert [str(p) for p in after] == ["2026Q2", *[str(p) for p in on_due]]
+    # a period due on the day the village joined is owed; the one due the day before is not
+    oldest = [str(obligations.owed_periods(profile, Cadence.QUARTERLY, date(2026, 4, 11), joined)[-1])
+              for joined in (date(2025, 7, 10), date(2025, 7, 11))]
+    assert oldest == ["2025Q2", "2025Q3"]
+    # no fixed horizon: a village that joined in 2024 still owes its unmet months of 2024 (29 months to 2026-04)
+    monthly = obligations.owed_periods(profile, Cadence.MONTHLY, date(2026, 4, 11), date(2024, 1, 1))
+    assert (str(monthly[0]), str(monthly[-1]), len(monthly)) == ("2026-04", "2023-12", 29)
 
 
 async def test_village_obligations_met_on_time_late_and_corrections(harness: Harness) -> None:
@@ -118,13 +124,13 @@ async def test_event_obligations_and_publication_hook(harness: Harness) -> None:
     async with h.runtime.sessions() as session:
         staff = await directory.person_by_tg(session, users["staff"].id)
         assert staff is not None
-        rows = await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "election",
-                                                "2026-06-01", h.runtime.clock.now())
+        rows = (await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "election",
+                                                 "sw.3", "2026-06-01", h.runtime.clock.now())).rows
         assert [(r.rule, r.due) for r in rows] == [
             ("election_voter_list", date(2026, 5, 12)), ("election_candidates", date(2026, 5, 25)),
             ("election_results", date(2026, 6, 4))]
-        meeting = await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "meeting",
-                                                   "2026-04-13", h.runtime.clock.now())
+        meeting = (await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "meeting",
+                                                    "cw.15", "2026-04-13", h.runtime.clock.now())).rows
         assert meeting[0].due == date(2026, 4, 8)  # Monday meeting: 3 working days before is Wednesday
         notice = Notice(village_id=village.id or 0, author_id=staff.id or 0, obligation_id=rows[0].id,
                         state="published")
@@ -244,16 +250,57 @@ async def test_event_conversation(harness: Harness) -> None:
     _, users = await _village(h)
     staff = users["staff"]
     await h.say(staff, "/event")
-    await h.tap(staff, "四议两公开决议")
+    await h.tap(staff, "四议两公开：实施结果公开")  # the kind's label is the procedure's data (yanliang.yaml)
+    assert "属于哪一项" in h.last(staff)
+    await h.tap(staff, "下一页")  # the village's event-driven items, six at a time
+    await h.tap(staff, "11. 本村公益事业")
     await h.say(staff, "2026-02-30")
     assert "不是有效日期" in h.last(staff)
     await h.say(staff, "2026-04-05")
-    assert "已登记" in h.last(staff) and "2026-04-05" in h.last(staff)
+    assert "已登记" in h.last(staff) and "2026-04-05" in h.last(staff) and "本村公益事业" in h.last(staff)
     async with h.runtime.sessions() as session:
         row = (await session.exec(select(Obligation))).one()
-    assert (row.rule, row.due, row.created_by is not None) == ("immediate", date(2026, 4, 5), True)
+    assert (row.rule, row.due, row.item_id) == ("adhoc", date(2026, 4, 15), "jyv:sw.11")
+    assert row.created_by is not None
     await h.say(users["inspector"], "/event")
     assert "没有" in h.last(users["inspector"])
+
+
+async def test_a_resolution_is_met_by_an_ordinary_notice_of_its_item(harness: Harness, clock: FakeClock) -> None:
+    """四议两公开 drives /event from the catalog data; the obligation is tied to the item, so a notice drafted
+    the ordinary way (/draft, not "draft it now") with that item meets it, and the nags stop."""
+    h = harness
+    _, users = await _village(h)
+    staff, secretary, supervisor = users["staff"], users["secretary"], users["supervisor"]
+    await h.say(staff, "/event")
+    await h.tap(staff, "四议两公开：决议公开")
+    await h.tap(staff, "6. 村民会议向村民代表会议授权")
+    await h.say(staff, "2026-04-01")
+    async with h.runtime.sessions() as session:
+        row = (await session.exec(select(Obligation))).one()
+    assert (row.rule, row.due, row.item_id) == ("immediate", date(2026, 4, 1), "jyv:sw.6")
+    await _run_hourly(h)  # 2026-04-03: two days overdue
+    assert "村民会议向村民代表会议授权" in h.last(staff) and "已逾期 2 天" in h.last(staff)
+    await h.say(staff, "/draft")
+    await h.tap(staff, "事务类")
+    await h.tap(staff, "6. 村民会议向村民代表会议授权")
+    await h.say(staff, "村民会议授权事项")
+    await h.say(staff, "村民会议授权村民代表会议决定本村道路维修事项。")
+    await h.tap(staff, "完成")
+    await h.tap(staff, "提交审核")
+    await h.tap(secretary, "同意")
+    await h.tap(supervisor, "同意")
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+        row = (await session.exec(select(Obligation))).one()
+    assert notice.state == "published" and notice.obligation_id is None and notice.item_id == "jyv:sw.6"
+    assert row.met_notice_id == notice.id
+    await h.say(staff, "/due")
+    assert "🟠 村民会议向村民代表会议授权的事项和范围：2026-04-03 已公开（逾期）" in h.last(staff)
+    before = len(h.texts(staff))
+    clock.set(_local("2026-04-06"))  # three days late by now, were it still open: no nag, no escalation
+    await _run_hourly(h)
+    assert len(h.texts(staff)) == before and not any("提请党组织书记" in t for t in h.texts(secretary))
 
 
 async def test_due_lists_due_overdue_and_met(harness: Harness, clock: FakeClock) -> None:
@@ -308,33 +355,37 @@ async def test_weekly_report_photo_goes_to_the_filing_group(harness: Harness) ->
     assert _png_size(content) == compliance.chart_size(1, compliance.QUARTERS_SHOWN)
 
 
-# --- the CLI ------------------------------------------------------------------------------------------
+# --- one bad village never stops the others ------------------------------------------------------------
 
-def test_cli_obligations_json_and_report_csv(database_url: str, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import main
-
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("BOT_TOKEN", "")
-
-    async def setup() -> None:
-        from bot.runtime import build_runtime
-        from bot.settings import Settings
-
-        runtime = build_runtime(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
-        async with runtime.sessions() as session:
-            await directory.create_village(session, "hongqi", "xinglong", "兴隆村")
-            await session.commit()
-        await runtime.close()
-
-    asyncio.run(setup())
-    assert main(["obligations", "--village", "xinglong", "--date", "2026-04-11", "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["village"] == "xinglong" and data["date"] == "2026-04-11"
-    q1 = [o for o in data["obligations"] if o["period"] == "2026Q1"]
-    assert q1 and all(o["status"] == "overdue" and o["due"] == "2026-04-10" for o in q1)
-    assert main(["admin", "report", "--township", "hongqi", "--quarter", "2026Q1", "--format", "csv"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split(",") == list(compliance.CSV_FIELDS)
-    assert len(lines) == 1 + compliance.QUARTERS_SHOWN and lines[-1].startswith("xinglong,兴隆村,2026Q1,")
-    assert main(["obligations", "--village", "nowhere", "--date", "2026-04-11"]) == 1
+async def test_a_village_with_broken_settings_is_logged_and_skipped(harness: Harness,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """An import let in an unknown profile, an unknown catalog and an unknown time zone: the scan, /due and
+    /report go on for everyone else, and each broken village is logged with its code."""
+    h = harness
+    village, users = await _village(h)
+    async with h.runtime.sessions() as session:
+        staff = await directory.person_by_tg(session, users["staff"].id)
+        assert staff is not None
+        settings = {"dongfeng": {"profile": "no_such_profile"}, "nanshan": {"catalog": "nocat"},
+                    "beiling": {"timezone": "Mars/Olympus"}}
+        for code, fields in settings.items():
+            other = await directory.create_village(session, "hongqi", code, f"{code}村")
+            for name, value in {**fields, "created_at": village.created_at}.items():
+                setattr(other, name, value)
+            await directory.grant_role(session, staff.id or 0, Role.STAFF, village_id=other.id)
+        await session.commit()
+    await _run_hourly(h)  # 2026-04-03: T-7 for 2026Q1
+    digests = [t for t in h.texts(users["staff"]) if "公开提醒" in t]
+    assert sorted(d.split(" · ")[0][2:] for d in digests) == ["beiling村", "兴隆村"]
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any("village dongfeng skipped by the nag scan: unknown profile 'no_such_profile'" in e for e in errors)
+    assert any("village nanshan skipped by the nag scan: unknown catalog 'nocat'" in e for e in errors)
+    assert any("'Mars/Olympus' of village beiling is unknown" in r.getMessage() for r in caplog.records)
+    await h.say(users["staff"], "/due")
+    listing = "\n".join(h.texts(users["staff"])[-3:])
+    assert "dongfeng村 · 应公开事项" in listing and "本村的政策配置有误" in listing
+    assert "兴隆村 · 应公开事项" in "\n".join(h.texts(users["staff"])) and "2026-04-10 前公开" in listing
+    await h.say(users["inspector"], "/report 2026Q2")
+    report = "\n".join(h.texts(users["inspector"]))
+    assert "nanshan村（nanshan）：⚠️ 本村政策配置有误" in report
+    assert "兴隆村（xinglong）：" in report and h.world.requests_for("sendPhoto")[-1].ok
