@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     leader_interval: float = 10.0  # seconds between tries of the leader lock (PostgreSQL)
     scan_hour: int = 9
     petition_days: int = Field(default=60, ge=1)  # an open petition not granted by then expires
+    fake_clock_file: str | None = None  # TESTS AND DEMOS ONLY: bot.clock.FileClock reads the time here
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -19,9 +19,12 @@ from pathlib import Path
 import pytest
 
 from bot.demo import Stage, StoryError, Transcript, play_story
+from bot.demo_clock import FileStoryClock
 from bot.fakeapi import FakeBotAPIServer, FakeTelegram
 from bot.texts import Texts
+from catalogs import load_registry
 from models.db import create_engine, session_factory
+from services.policy import Policy
 from tests.conftest import ADMIN_ID, ENGINES
 from tests.pg import scratch_database
 
@@ -44,7 +47,8 @@ class BotProcess:
 def _env(**values: str) -> dict[str, str]:
     """The operator's environment: nothing inherited that could change the bot's settings."""
     settings = {"BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "ADMIN_IDS", "DEFAULT_TIMEZONE",
-                "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY"}
+                "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY",
+                "FAKE_CLOCK_FILE", "SCAN_HOUR"}
     env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
     env.update(values)
     return env
@@ -95,14 +99,19 @@ async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Stage, BotProcess]]:
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
+    clock_file = tmp_path / "clock.txt"  # the deadlines chapter moves the process's clock (bot/demo_clock.py)
     async with FakeBotAPIServer(world) as server:
         env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database_url,
-                   ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL=os.environ.get("E2E_LOG", "DEBUG"))
+                   ADMIN_IDS=str(ADMIN_ID), LOG_LEVEL=os.environ.get("E2E_LOG", "DEBUG"),
+                   FAKE_CLOCK_FILE=str(clock_file))
         bot = await _start(tmp_path, env, "run")
         engine = create_engine(database_url)
         try:
             await _wait_started(world, bot)
-            yield Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2), bot
+            stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2)
+            policy = Policy(load_registry(), "jiangyuan", "Asia/Shanghai")  # the process's defaults
+            stage.facts["clock"] = FileStoryClock(str(clock_file), stage.sessions, policy)
+            yield stage, bot
         finally:
             await _stop(bot)
             await engine.dispose()
@@ -119,11 +128,14 @@ async def test_onboarding_and_notice_through_the_real_process(tmp_path: Path, e2
         for key in ("residents1", "residents2", "residents3"):
             posted = [m for m in world.bot_messages(stage.chats[key]) if title in m.text]
             assert len(posted) == 1, f"{key} got the notice {len(posted)} times"
-            assert [m.message_id for m in world.pinned(stage.chats[key])] == [posted[0].message_id]
+            pinned = [m.message_id for m in world.pinned(stage.chats[key])]
+            assert pinned[0] == posted[0].message_id  # later chapters' notices are pinned after it
             assert "党组织书记 张书记" in posted[0].text and "村务监督委员会成员 刘监委" in posted[0].text
         filing = [m for m in world.bot_messages(stage.chats["filing"]) if title in m.text]
         assert len(filing) == 1 and "【备案】" in filing[0].text
         assert any("发送完成：4/4" in t for t in stage.texts_in(staff))
+        reminder = next(t for t in stage.texts_in(staff) if "公开提醒" in t)  # the deadlines chapter
+        assert "还有 7 天到期" in reminder
     assert bot.process.returncode == 0, bot.output()[-2000:]
     logs = bot.output()
     assert "DEBUG" in logs  # the level really was DEBUG, so request logging had its chance to leak
