@@ -31,6 +31,20 @@ class NagSnooze(CallbackData, prefix="nz1", sep="|"):
     ob: int
 
 
+class NagNothing(CallbackData, prefix="nn1", sep="|"):
+    """"Nothing to disclose this period" on a nag: a draft that says so, for the village's reviewers."""
+
+    village_id: int
+    item: str
+    period: str
+
+
+class DraftNothing(CallbackData, prefix="dn1"):
+    """The same in the drafting flow, once a periodic item's period is chosen."""
+
+    notice_id: int
+
+
 class EventVillage(CallbackData, prefix="ev1"):
     village_id: int
 
@@ -67,8 +81,16 @@ def nag(ui: UI, village_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboar
         if b.get("s"):
             row.append(InlineKeyboardButton(text=ui.t("dl.btn.snooze", label=_label(ui, b)[:10]),
                                             callback_data=NagSnooze(**ids).pack()))
+        if ids["period"] and ids["period"] != "long" and not ids["ob"]:  # periodic obligations only
+            row.append(InlineKeyboardButton(text=ui.t("dl.btn.nothing_short"), callback_data=NagNothing(
+                village_id=village_id, item=ids["item"], period=ids["period"]).pack()))
         rows.append(row)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def nothing_to_disclose(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=ui.t("dl.btn.nothing"), callback_data=DraftNothing(notice_id=notice_id).pack())]])
 
 
 def kind_label(ui: UI, kind: Any) -> str:

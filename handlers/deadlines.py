@@ -10,13 +10,22 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import deadline_keyboards as kb
-from bot.deadline_keyboards import EventItem, EventItemPage, EventKind, EventVillage, NagDraft, NagSnooze
+from bot.deadline_keyboards import (
+    DraftNothing,
+    EventItem,
+    EventItemPage,
+    EventKind,
+    EventVillage,
+    NagDraft,
+    NagNothing,
+    NagSnooze,
+)
 from bot.keyboards import pick_village
 from bot.replies import send_long
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
-from handlers.drafting import ask_title
+from handlers.drafting import ask_title, show_preview
 from models import Person
 from services import compliance, directory, nags, obligations
 from services.errors import DomainError
@@ -145,7 +154,26 @@ async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: Asyn
                                          callback_data.item or None, callback_data.period or None,
                                          callback_data.ob or None, runtime.clock.now())
     await query.answer(ui.t("dl.draft_started"))
-    await ask_title(query.message, ui, state, notice.id or 0)  # type: ignore[arg-type]
+    nothing = kb.nothing_to_disclose(ui, notice.id or 0) if notice.period else None
+    await ask_title(query.message, ui, state, notice.id or 0, nothing)  # type: ignore[arg-type]
+
+
+@router.callback_query(NagNothing.filter())
+async def nag_nothing(query: CallbackQuery, callback_data: NagNothing, session: AsyncSession, person: Person,
+                      ui: UI, state: FSMContext, runtime: Runtime) -> None:
+    notice = await obligations.draft_nothing(session, runtime.policy, person, callback_data.village_id,
+                                             callback_data.item, callback_data.period, runtime.clock.now())
+    await query.answer()
+    await show_preview(query.message, session, runtime, ui, notice.id or 0, state)  # type: ignore[arg-type]
+
+
+@router.callback_query(DraftNothing.filter())
+async def draft_nothing(query: CallbackQuery, callback_data: DraftNothing, session: AsyncSession, person: Person,
+                        ui: UI, state: FSMContext, runtime: Runtime) -> None:
+    notice = await obligations.declare_nothing(session, runtime.policy, person, callback_data.notice_id,
+                                               runtime.clock.now())
+    await query.answer()
+    await show_preview(query.message, session, runtime, ui, notice.id or 0, state)  # type: ignore[arg-type]
 
 
 @router.callback_query(NagSnooze.filter())

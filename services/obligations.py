@@ -480,3 +480,31 @@ async def draft_for(session: AsyncSession, policy: Policy, person: Person, villa
     if period and period != LONG:
         await drafting.set_period(session, policy, person, notice.id or 0, period)
     return notice
+
+
+# --- "nothing to disclose this period" ------------------------------------------------------------------
+
+async def declare_nothing(session: AsyncSession, policy: Policy, person: Person, notice_id: int,
+                          now: datetime) -> Notice:
+    """The draft says that nothing is to be disclosed for its periodic item and period (notice.j2 prints
+    it); it is reviewed and published like any notice and, published, meets the obligation. A draft still
+    without a title is titled with the item's name and the period (catalog data; the clerk may edit it)."""
+    notice = await notices.editable(session, person, notice_id)
+    village = await directory.village_by_id(session, notice.village_id)
+    item = policy.item(notice.item_id)
+    if item is None or not notice.period or item.effective_cadence(village.monthly_finance) not in PERIODIC:
+        raise DomainError("dl.nothing_not_periodic")
+    if not notice.title:
+        notice = await notices.set_title(session, person, notice_id, f"{item.zh_simplified or item.zh} {notice.period}",
+                                         now)
+    notice.nothing_to_disclose = True
+    session.add(notice)
+    await session.flush()
+    return notice
+
+
+async def draft_nothing(session: AsyncSession, policy: Policy, person: Person, village_id: int, item_id: str,
+                        period: str, now: datetime) -> Notice:
+    """The nag's "nothing to disclose this period": the draft for that obligation, declared empty."""
+    notice = await draft_for(session, policy, person, village_id, item_id or None, period or None, None, now)
+    return await declare_nothing(session, policy, person, notice.id or 0, now)

@@ -389,3 +389,69 @@ async def test_a_village_with_broken_settings_is_logged_and_skipped(harness: Har
     report = "\n".join(h.texts(users["inspector"]))
     assert "nanshan村（nanshan）：⚠️ 本村政策配置有误" in report
     assert "兴隆村（xinglong）：" in report and h.world.requests_for("sendPhoto")[-1].ok
+
+
+# --- "nothing to disclose this period" ------------------------------------------------------------------
+
+async def _approve(h: Harness, users: dict[str, FakeUser]) -> None:
+    await h.tap(users["staff"], "提交审核")
+    assert "本期没有需要公开的事项" in h.last(users["secretary"])  # reviewed like any notice
+    await h.tap(users["secretary"], "同意")
+    await h.tap(users["supervisor"], "同意")
+
+
+async def test_nothing_to_disclose_from_the_drafting_flow_meets_the_obligation(harness: Harness) -> None:
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await h.say(staff, "/draft")
+    await h.tap(staff, "财务类")
+    await h.tap(staff, "1. 村级财务收支情况")
+    await h.tap(staff, "2026Q1")
+    await h.tap(staff, "本期没有需要公开的事项")
+    preview = "\n".join(h.texts(staff)[-2:])
+    assert "村级财务收支情况 2026Q1" in preview and "本期没有需要公开的事项。" in preview
+    await _approve(h, users)
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+        _, owed = await obligations.village_on(session, h.runtime.policy, "xinglong", date(2026, 4, 10))
+    assert (notice.state, notice.nothing_to_disclose, notice.period) == ("published", True, "2026Q1")
+    assert {o.key: o.status for o in owed}["jyv:cw.1@2026Q1"] == "met_on_time"
+    await _run_hourly(h)  # the same day's T-7 reminder no longer lists it
+    digest = h.last(staff)
+    assert "公开提醒" in digest and "村级财务收支情况 · 2026Q1" not in digest and "村级财务监督情况 · 2026Q1" in digest
+
+
+async def test_nothing_to_disclose_from_the_nag(harness: Harness) -> None:
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await _run_hourly(h)
+    message = await h.tap(staff, "本期无事项")  # the first entry of the reminder
+    async with h.runtime.sessions() as session:
+        draft = (await session.exec(select(Notice))).one()
+    assert draft.nothing_to_disclose and draft.period == "2026Q1" and draft.item_id == "jyv:cw.12"
+    assert "村集体债权债务情况" in message.buttons[0] and draft.title == "村集体债权债务情况 2026Q1"
+    assert "本期没有需要公开的事项。" in h.texts(staff)[-2]  # the preview, with the usual buttons below
+    await _approve(h, users)
+    async with h.runtime.sessions() as session:
+        _, owed = await obligations.village_on(session, h.runtime.policy, "xinglong", date(2026, 4, 10))
+    assert {o.key: o.status for o in owed}[f"{draft.item_id}@2026Q1"] == "met_on_time"
+
+
+async def test_nothing_to_disclose_is_refused_for_an_event_driven_item(harness: Harness) -> None:
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await h.say(staff, "/draft")
+    await h.tap(staff, "事务类")
+    await h.tap(staff, "6. 村民会议向村民代表会议授权")  # immediate: no period, so no such button
+    assert "本期没有需要公开的事项" not in " ".join(h.world.messages_in(h.world.private_chat(staff))[-1].buttons)
+    async with h.runtime.sessions() as session:
+        draft = (await session.exec(select(Notice))).one()
+    from bot.deadline_keyboards import DraftNothing
+
+    await h.forge_tap(staff, h.world.private_chat(staff), 1, DraftNothing(notice_id=draft.id or 0).pack())
+    assert "只有按期公开的事项" in h.last_alert()
+    async with h.runtime.sessions() as session:
+        assert not (await session.get(Notice, draft.id)).nothing_to_disclose  # type: ignore[union-attr]
