@@ -67,7 +67,8 @@ class EventItemPage(CallbackData, prefix="ep1"):
 
 
 def _label(ui: UI, button: dict[str, Any]) -> str:
-    text = str(button.get(ui.lang) or "") or ui.t(f"dl.rule.{button.get('r') or 'adhoc'}")
+    # "l": the label in the reader's language (rows queued before it existed carry "zh" and "en")
+    text = str(button.get("l") or button.get(ui.lang) or "") or ui.t(f"dl.rule.{button.get('r') or 'adhoc'}")
     return text[:24]
 
 

@@ -82,7 +82,8 @@ async def hourly(name: str) -> None:
 async def scan(runtime: Runtime) -> nags.ScanResult:
     async with runtime.sessions() as session:
         result = await nags.daily_scan(session, runtime.policy, runtime.clock.now(),
-                                       scan_hour=runtime.settings.scan_hour)
+                                       scan_hour=runtime.settings.scan_hour,
+                                       language=runtime.settings.default_language)
         await session.commit()
     runtime.metrics.nags.inc(result.nags)
     if result.nags or result.skipped:

@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,7 @@ CHUNK = 2000  # ids per IN (...) list
 VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
 CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
 NOBODY: frozenset[int] = frozenset()
+LANGUAGES = ("zh", "en")
 
 Shape = tuple[str | None, str | None, str, bool]  # profile, catalog, kind, monthly finance
 
@@ -159,12 +161,27 @@ class Schedule:
     active: list[tuple[Due, tuple[str, ...]]]  # those earning a nag today, by due date
     dues: list[date]  # their due dates, for the bisect at a village's join date
     by_key: dict[str, Due]  # every dated one, for snoozes
+    _from: dict[date, tuple[frozenset[str], dict[str, tuple[Due, tuple[str, ...]]]]] = field(default_factory=dict)
+
+    def owed_from(self, joined: date) -> tuple[frozenset[str], dict[str, tuple[Due, tuple[str, ...]]]]:
+        """The keys earning a nag today for a village that joined on `joined` (nothing due before it is
+        owed, obligations.owed_periods), computed once per join date: a village's unpublished ones are
+        then one set difference."""
+        found = self._from.get(joined)
+        if found is None:
+            active = self.active[bisect_left(self.dues, joined):]
+            found = self._from[joined] = (frozenset(about.key for about, _ in active),
+                                          {about.key: (about, kinds) for about, kinds in active})
+        return found
 
 
 Schedules = dict[tuple[Shape, date], Schedule | None]  # None: the shape's profile or catalog is unknown
 
 
-async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, scan_hour: int = 9) -> ScanResult:
+async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, scan_hour: int = 9,
+                     language: str = "zh") -> ScanResult:
+    """`language`: the deployment's default, for people who have not chosen one (each digest is written
+    in its reader's language only: both would double the outbox rows of a heavy day)."""
     villages, total = await _awake_villages(session, policy, now, scan_hour)
     result = ScanResult(villages=total, scanned=len(villages))
     if not villages:
@@ -172,17 +189,18 @@ async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, sc
     marks = await _marks(session, {(v.zone, v.today) for v in villages})
     fresh = [v for v in villages if v.id > marks.get((v.zone, v.today), 0)]
     schedules = _schedules(policy, fresh, result)
+    planning = {v.id for v in fresh if schedules.get((v.shape, v.today)) is not None}
+    published = await _published_keys(session, planning, schedules)
     events = await load_event_obligations(session, [v.id for v in villages] if len(villages) <= CHUNK else None,
                                           open_only=True)
     snoozes = await _snoozes(session, min(v.today for v in villages))
-    planning = {v.id for v in fresh}
     for chunk in _chunks(villages, VILLAGE_CHUNK):
-        nags = await _plan(session, policy, chunk, planning, schedules, events, snoozes)
+        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes)
         claimed = await _claim(session, nags)
         result.nags += len(claimed)
         for nag in claimed:
             result.kinds[nag.kind] = result.kinds.get(nag.kind, 0) + 1
-        result.messages += await _send(session, {v.id: v for v in chunk}, claimed)
+        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language)
     await _mark(session, fresh, now)
     return result
 
@@ -258,22 +276,19 @@ def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedul
 
 
 async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], planning: set[int],
-                schedules: Schedules, events: dict[int, list[Obligation]],
+                schedules: Schedules, published: dict[int, str], events: dict[int, list[Obligation]],
                 snoozes: dict[int, dict[str, dict[int, date]]]) -> list[Nag]:
     """The nags of one chunk of villages: periodic ones for the villages being planned today, event ones
     for all. What was already claimed today is filtered by the claim itself."""
-    lo, hi = chunk[0].id, chunk[-1].id
-    planned = [v for v in chunk if v.id in planning and schedules.get((v.shape, v.today)) is not None]
-    periods = {about.period for v in planned for about, _ in schedules[(v.shape, v.today)].active  # type: ignore[union-attr]
-               if about.period}
-    published = await _published_keys(session, lo, hi, periods) if planned else {}
-    escalated = await _escalated(session, lo, hi)
+    planned = [v for v in chunk if v.id in planning]
+    if not planned and not any(v.id in events for v in chunk):
+        return []
+    escalated = await _escalated(session, chunk[0].id, chunk[-1].id)
     nags: list[Nag] = []
     for village in planned:
         schedule = schedules[(village.shape, village.today)]
         assert schedule is not None
-        nags += _periodic_nags(village, schedule, published.get(village.id, NOBODY), escalated,
-                               snoozes.get(village.id))
+        nags += _periodic_nags(village, schedule, published.get(village.id, ""), escalated, snoozes.get(village.id))
     for village in chunk:
         asked_here = snoozes.get(village.id)
         for row in events.get(village.id, ()):
@@ -285,22 +300,24 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
     return nags
 
 
-def _periodic_nags(village: Awake, schedule: Schedule, done: frozenset[str],
-                   escalated: set[tuple[int, str, str]], asked_here: dict[str, dict[int, date]] | None) -> list[Nag]:
+def _periodic_nags(village: Awake, schedule: Schedule, published: str, escalated: set[tuple[int, str, str]],
+                   asked_here: dict[str, dict[int, date]] | None) -> list[Nag]:
+    """`published`: the village's published "item@period" keys, comma-separated (see _published_keys)."""
     vid, today = village.id, village.today
+    keys, active = schedule.owed_from(village.joined)
+    done = published.split(",") if published else ()
     nags: list[Nag] = []
-    # nothing that fell due before the village joined the bot is owed (obligations.owed_periods)
-    for about, kinds in schedule.active[bisect_left(schedule.dues, village.joined):]:
-        if about.key in done:
-            continue
+    for key in keys.difference(done):
+        about, kinds = active[key]
         if asked_here is None and kinds[-1] not in ESCALATION_KINDS:  # the common case: one nag per kind
             nags += [Nag(vid, kind, today, about) for kind in kinds]
         else:
-            nags += _nags(vid, about, kinds, today, escalated, asked_here.get(about.key) if asked_here else None)
+            nags += _nags(vid, about, kinds, today, escalated, asked_here.get(key) if asked_here else None)
     if asked_here:  # a snoozed reminder can fall on a day that earns no nag of its own
+        done_keys = set(done)
         for key, asked in asked_here.items():
             about = schedule.by_key.get(key)
-            if about is None or key in done or about.due < village.joined or kinds_for(about.due, today):
+            if about is None or key in done_keys or about.due < village.joined or kinds_for(about.due, today):
                 continue
             nags += _nags(vid, about, (), today, escalated, asked)
     return nags
@@ -321,20 +338,24 @@ def _nags(vid: int, about: Due, kinds: tuple[str, ...] | list[str], today: date,
     return found
 
 
-async def _published_keys(session: AsyncSession, lo: int, hi: int, periods: set[str]) -> dict[int, frozenset[str]]:
-    """Per village of ids lo..hi, "item@period" of every counted root notice in the owed periods,
-    concatenated in SQL so villages come back as one row each rather than a row per notice."""
-    if not periods:
+async def _published_keys(session: AsyncSession, planning: set[int], schedules: Schedules) -> dict[int, str]:
+    """Per village being planned, the "item@period" keys of its counted root notices in the owed periods,
+    comma-separated by the database (one row per village rather than one per notice; split per village
+    only when it is planned, so 10,000 villages never hold 10,000 sets at once)."""
+    periods = sorted({about.period for schedule in schedules.values() if schedule is not None
+                      for about, _ in schedule.active if about.period})
+    if not planning or not periods:
         return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     key = col(Notice.item_id) + "@" + func.coalesce(col(Notice.period), LONG)
     joined = func.string_agg(key, ",") if dialect == "postgresql" else func.group_concat(key, ",")
     query = (select(Notice.village_id, joined)
-             .where(col(Notice.village_id).between(lo, hi), col(Notice.state).in_(COUNTED_STATES),
-                    col(Notice.item_id).is_not(None), col(Notice.corrects_id).is_(None),
-                    col(Notice.period).in_(sorted(periods)))
+             .where(col(Notice.state).in_(COUNTED_STATES), col(Notice.item_id).is_not(None),
+                    col(Notice.corrects_id).is_(None), col(Notice.period).in_(periods))
              .group_by(col(Notice.village_id)))
-    return {vid: frozenset(text.split(",")) for vid, text in await session.exec(query) if text}
+    if len(planning) <= CHUNK:  # a re-run's few new villages; the first run of a day reads them all at once
+        query = query.where(col(Notice.village_id).in_(sorted(planning)))
+    return {vid: text for vid, text in await session.exec(query) if text and vid in planning}
 
 
 async def _escalated(session: AsyncSession, lo: int, hi: int) -> set[tuple[int, str, str]]:
@@ -382,8 +403,10 @@ async def _mark(session: AsyncSession, planned: list[Awake], now: datetime) -> N
 async def _claim(session: AsyncSession, nags: list[Nag]) -> list[Nag]:
     """Insert the nag log rows; the ones another scan inserted first are skipped, and not said.
 
-    One INSERT .. SELECT .. ON CONFLICT DO NOTHING RETURNING per chunk, the rows passed as one JSON
-    parameter (SQLite, json_each) or as four arrays (PostgreSQL, unnest): no per-row parameter binding."""
+    One INSERT .. SELECT .. ON CONFLICT DO NOTHING per chunk, the rows passed as one JSON parameter (SQLite,
+    json_each) or as four arrays (PostgreSQL, unnest): no per-row parameter binding. When every row of a
+    chunk went in (the rule: one leader, one scan), all of it is ours; otherwise ours are the rows bearing
+    this scan's stamp, read back. Cheaper than RETURNING a row per nag on a 180,000-nag day."""
     if not nags:
         return []
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -393,7 +416,7 @@ async def _claim(session: AsyncSession, nags: list[Nag]) -> list[Nag]:
     connection = await session.connection()
     keys = list(by_key)
     days = {n.village_id: n.day for n in nags}
-    sent_at = utcnow()
+    stamp = utcnow()
     claimed: list[Nag] = []
     for start in range(0, len(keys), CLAIM_CHUNK):
         chunk = keys[start:start + CLAIM_CHUNK]
@@ -403,9 +426,22 @@ async def _claim(session: AsyncSession, nags: list[Nag]) -> list[Nag]:
         else:
             params = {"rows": json.dumps([(v, k, n, days[v].isoformat()) for v, k, n in chunk],
                                          ensure_ascii=False, separators=(",", ":"))}
-        result = await connection.execute(statement, {**params, "sent_at": sent_at})
-        claimed += [by_key[row] for row in result.tuples()]
+        result = await connection.execute(statement, {**params, "sent_at": stamp})
+        if result.rowcount == len(chunk):
+            claimed += [by_key[key] for key in chunk]
+        else:
+            claimed += await _stamped(session, chunk, {days[v] for v, _, _ in chunk}, stamp, by_key)
     return claimed
+
+
+async def _stamped(session: AsyncSession, chunk: list[tuple[int, str, str]], days: set[date], stamp: datetime,
+                   by_key: dict[tuple[int, str, str], Nag]) -> list[Nag]:
+    """The rows of `chunk` this scan inserted: those bearing its stamp."""
+    wanted = set(chunk)
+    rows = await session.exec(select(NagLog.village_id, NagLog.obligation_key, NagLog.kind).where(
+        col(NagLog.village_id).between(min(v for v, _, _ in chunk), max(v for v, _, _ in chunk)),
+        col(NagLog.day).in_(sorted(days)), NagLog.sent_at == stamp))
+    return [by_key[row] for row in ((v, k, n) for v, k, n in rows) if row in wanted]
 
 
 def _claim_statement(dialect: str) -> Any:
@@ -424,8 +460,7 @@ def _claim_statement(dialect: str) -> Any:
         source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
         insert = sqlite.insert
     return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at"], source)
-            .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"])
-            .returning(table.c.village_id, table.c.obligation_key, table.c.kind))
+            .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"]))
 
 
 # --- who hears what --------------------------------------------------------------------------------------
@@ -468,7 +503,7 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     return by_village, by_township
 
 
-async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag]) -> int:
+async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str) -> int:
     """One digest per person per village per day: the entries of every kind that person hears."""
     if not claimed:
         return 0
@@ -495,7 +530,8 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
                 merged = known[2] + [n for n in heard if id(n) not in seen]
                 digests[pid] = (person, role is Role.STAFF or known[1], merged)
         for person, staff, heard in digests.values():
-            rows.append(_digest_row(village, person, staff, heard, created_at))
+            lang = person.language if person.language in LANGUAGES else language
+            rows.append(_digest_row(village, person, lang, staff, heard, created_at))
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
     for start in range(0, len(rows), CHUNK):
@@ -503,13 +539,19 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
     return len(rows)
 
 
-def _entry(nag: Nag) -> dict[str, Any]:
-    about = nag.about
-    return {"kind": nag.kind, "zh": about.zh, "en": about.en, "period": about.period, "due": about.due.isoformat(),
-            "days": abs((about.due - nag.day).days), "rule": about.rule}
+@lru_cache(maxsize=65536)
+def _about(about: Due, lang: str) -> dict[str, Any]:
+    """What a digest entry says about its obligation, built once per obligation and language (periodic
+    ones are shared by every village of a schedule), not once per nag."""
+    return {"name": about.en if lang == "en" else about.zh, "period": about.period, "due": about.due.isoformat(),
+            "rule": about.rule}
 
 
-def _digest_row(village: Awake, person: Listener, staff: bool, nags: list[Nag], created_at: datetime
+def _entry(nag: Nag, lang: str) -> dict[str, Any]:
+    return {**_about(nag.about, lang), "kind": nag.kind, "days": abs((nag.about.due - nag.day).days)}
+
+
+def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: list[Nag], created_at: datetime
                 ) -> dict[str, Any]:
     """The outbox row `services.outbox.queue_to_person` would add, as a dict for a bulk Core insert."""
     entries = sorted(nags, key=lambda n: (n.about.due, n.about.key, n.kind))
@@ -518,13 +560,13 @@ def _digest_row(village: Awake, person: Listener, staff: bool, nags: list[Nag], 
         by_key.setdefault(nag.about.key, nag)
     shown = list(by_key.values())[:MAX_BUTTONS] if staff else []
     buttons = [{"i": n.about.item_id or "", "p": n.about.period or "", "o": n.about.obligation_id or 0,
-                "zh": n.about.zh[:24], "en": n.about.en[:24], "r": n.about.rule, "s": n.day < n.about.due}
+                "l": (n.about.en if lang == "en" else n.about.zh)[:24], "r": n.about.rule, "s": n.day < n.about.due}
                for n in shown]
-    listed = [_entry(n) for n in entries[:MAX_ENTRIES]]  # one Telegram message: the rest show in /due
+    listed = [_entry(n, lang) for n in entries[:MAX_ENTRIES]]  # one Telegram message: the rest show in /due
     day = entries[0].day.isoformat()
     context = {"village": village.name, "day": day, "entries": listed}
     keyboard = {"name": "nag", "village_id": village.id, "buttons": buttons} if buttons else None
-    return {"chat_id": person.tg_user_id, "action": "send", "lang": person.language or "", "template": "nag_digest",
+    return {"chat_id": person.tg_user_id, "action": "send", "lang": lang, "template": "nag_digest",
             "context": context, "keyboard": keyboard, "target_message_id": None, "topic": f"nag:{village.id}:{day}",
             "village_id": village.id, "posting_id": None, "status": "pending", "attempts": 0,
             "created_at": created_at}

@@ -7,12 +7,12 @@ import struct
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from bot.clock import FakeClock
 from bot.fakeapi import FakeUser
 from catalogs import Cadence
-from models import NagLog, Notice, Obligation, Person, Snooze, Village
+from models import NagLog, NagScan, Notice, Obligation, Person, Snooze, Village
 from reminders import scheduler as sched
 from services import compliance, directory, nags, obligations
 from services.roles import Role
@@ -455,3 +455,38 @@ async def test_nothing_to_disclose_is_refused_for_an_event_driven_item(harness: 
     assert "只有按期公开的事项" in h.last_alert()
     async with h.runtime.sessions() as session:
         assert not (await session.get(Notice, draft.id)).nothing_to_disclose  # type: ignore[union-attr]
+
+
+# --- the hourly re-runs ---------------------------------------------------------------------------------
+
+async def _scan(h: Harness) -> nags.ScanResult:
+    async with h.runtime.sessions() as session:
+        result = await nags.daily_scan(session, h.runtime.policy, h.runtime.clock.now())
+        await session.commit()
+    await h.worker.run_until_idle()
+    return result
+
+
+async def test_re_runs_plan_only_new_villages_and_never_say_a_nag_twice(harness: Harness) -> None:
+    h = harness
+    village, users = await _village(h)
+    first = await _scan(h)
+    assert (first.planned, first.nags, first.messages) == (1, first.kinds["T-7"], 1)
+    again = await _scan(h)  # the next hour: periodic nags were planned for this zone today
+    assert (again.scanned, again.planned, again.nags) == (1, 0, 0)
+    async with h.runtime.sessions() as session:  # a village created later that day is planned by the re-run
+        late = await directory.create_village(session, "hongqi", "nanshan", "南山村")
+        late.created_at = village.created_at
+        await session.commit()
+    third = await _scan(h)
+    assert (third.scanned, third.planned, third.nags) == (2, 1, first.nags)
+    # a scan that lost its mark (two schedulers racing, say) claims only what is not logged yet
+    async with h.runtime.sessions() as session:
+        await session.exec(delete(NagScan))  # type: ignore[call-overload]
+        await session.exec(delete(NagLog).where(NagLog.village_id == village.id,  # type: ignore[call-overload]
+                                                NagLog.obligation_key == f"{_item_of(h)}@2026Q1"))
+        await session.commit()
+    before = len(h.texts(users["staff"]))
+    fourth = await _scan(h)
+    assert (fourth.planned, fourth.nags, fourth.messages) == (2, 1, 1)
+    assert len(h.texts(users["staff"])) == before + 1 and h.last(users["staff"]).count("•") == 1
