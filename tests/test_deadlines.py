@@ -148,8 +148,7 @@ async def test_event_obligations_and_publication_hook(harness: Harness) -> None:
 async def _run_hourly(h: Harness, name: str = "test") -> None:
     """What the scheduler calls: the job loaded back from the database job store (textual reference,
     pickled arguments), run once."""
-    scheduler = sched.build_scheduler(h.runtime, name)
-    scheduler.start(paused=True)
+    scheduler = sched.start(h.runtime, name, paused=True)
     try:
         job = scheduler.get_job(sched.HOURLY)
         assert job is not None and job.coalesce and job.misfire_grace_time == sched.MISFIRE_GRACE
