@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 from datetime import UTC, date, datetime, timedelta
 
@@ -309,10 +310,17 @@ async def test_due_lists_due_overdue_and_met(harness: Harness, clock: FakeClock)
     await _publish(h, village, item, "2026Q1", _local("2026-04-02"))
     await h.say(users["staff"], "/due")
     text = "\n".join(h.texts(users["staff"])[1:])
-    assert "2026-04-10 前公开" in text and "已按时公开" in text
-    await h.say(users["secretary"], "/due")
-    assert "兴隆村" in "".join(h.texts(users["secretary"]))
-    await h.say(h.world.new_user("路人"), "/due")
+    assert "2026-04-10 前公开" in text and "2026-04-02 已按时公开" in text
+    await h.say(users["secretary"], "/due")  # reviewers see the same list
+    assert "兴隆村 · 应公开事项（2026-04-03）" in h.last(users["secretary"])
+    clock.set(_local("2026-04-12"))
+    await h.say(users["staff"], "/due")
+    text = h.last(users["staff"])
+    assert "🔴 村集体债权债务情况 · 2026Q1：已逾期（2026-04-10）" in text
+    assert f"{h.runtime.policy.item(item).zh} · 2026Q1" not in text  # type: ignore[union-attr]  # met: off the list
+    stranger = h.world.new_user("路人")
+    await h.say(stranger, "/due")
+    assert h.last(stranger) == "您在这里没有“村务公开人员”身份，不能进行此操作。"
 
 
 def _png_size(content: bytes) -> tuple[int, int]:
@@ -324,15 +332,25 @@ def _png_size(content: bytes) -> tuple[int, int]:
 async def test_report_text_and_chart(harness: Harness) -> None:
     h = harness
     village, users = await _village(h)
+    async with h.runtime.sessions() as session:  # joined on 1 December: 2025Q4 (due 2026-01-10) is owed
+        row = await session.get(Village, village.id)
+        assert row is not None
+        row.created_at = _local("2025-12-01")
+        await session.commit()
     await _publish(h, village, _item_of(h), "2025Q4", _local("2026-01-05"))
     await h.say(users["inspector"], "/report 2026Q1")
-    assert "村务公开情况" in h.texts(users["inspector"])[-1] or "兴隆村" in "".join(h.texts(users["inspector"]))
+    text = "\n".join(h.texts(users["inspector"])[1:])
+    assert "hongqi · 村务公开情况（2026Q1）" in text and "按时公开率：2025Q2 / 2025Q3 / 2025Q4 / 2026Q1" in text
+    # 1 of 16 quarterly items on time; the quarters before the village joined owe nothing ("-")
+    assert "兴隆村（xinglong）：- / - / - / 6%；本季度公开 1 条\n  🔴 村集体债权债务情况 · 2025Q4（2026-01-10）" in text
+    assert "另有 5 项逾期" in text
     photos = h.world.requests_for("sendPhoto")
     assert photos and photos[-1].ok
     content = [f for f in h.world.files.values() if f.file_path.startswith("photos/")][-1].content
     assert _png_size(content) == compliance.chart_size(1, compliance.QUARTERS_SHOWN)
     await h.say(users["staff"], "/report")
-    assert "没有" in h.last(users["staff"])
+    assert h.last(users["staff"]) == "您在这里没有“镇（街道）检查员”身份，不能进行此操作。"
+    assert len(h.world.requests_for("sendPhoto")) == len(photos)
 
 
 async def test_weekly_report_photo_goes_to_the_filing_group(harness: Harness) -> None:
@@ -489,3 +507,67 @@ async def test_re_runs_plan_only_new_villages_and_never_say_a_nag_twice(harness:
     fourth = await _scan(h)
     assert (fourth.planned, fourth.nags, fourth.messages) == (2, 1, 1)
     assert len(h.texts(users["staff"])) == before + 1 and h.last(users["staff"]).count("•") == 1
+
+
+# --- many transactions: finance monthly (T-FIN-Q) -------------------------------------------------------
+
+async def test_a_village_with_many_transactions_owes_finance_monthly(harness: Harness) -> None:
+    h = harness
+    village, users = await _village(h)  # joined 2026-03-04
+    async with h.runtime.sessions() as session:
+        row = await session.get(Village, village.id)
+        assert row is not None
+        row.monthly_finance = True
+        await session.commit()
+        _, owed = await obligations.village_on(session, h.runtime.policy, "xinglong", date(2026, 4, 3))
+    statuses = {o.key: (o.cadence, o.due, o.status) for o in owed}
+    assert statuses["jyv:cw.1@2026-03"] == ("monthly", date(2026, 4, 10), "due")
+    assert statuses["jyv:cw.1@2026-02"] == ("monthly", date(2026, 3, 10), "overdue")  # due after joining
+    assert "jyv:cw.1@2026-01" not in statuses and "jyv:cw.1@2026Q1" not in statuses
+    assert statuses["jyv:sw.14@2026Q1"][0] == "quarterly"  # not a finance item: still quarterly
+    await _run_hourly(h)
+    digest = h.last(users["staff"])
+    assert "村级财务收支情况 · 2026-03：还有 7 天到期（2026-04-10）" in digest
+    assert "村级财务收支情况 · 2026-02：已逾期 24 天" in digest and "2026Q1：还有 7 天到期" in digest
+    staff = users["staff"]
+    await h.say(staff, "/draft")
+    await h.tap(staff, "财务类")
+    await h.tap(staff, "1. 村级财务收支情况")
+    assert "建议：2026-03" in h.last(staff)  # monthly periods offered
+    async with h.runtime.sessions() as session:
+        person = await directory.person_by_tg(session, staff.id)
+        assert person is not None
+        with pytest.raises(Exception) as error:  # a quarter is not a period of a monthly obligation
+            await obligations.draft_for(session, h.runtime.policy, person, village.id or 0, "jyv:cw.1", "2026Q1",
+                                        None, h.runtime.clock.now())
+    assert getattr(error.value, "key", "") == "draft.bad_period"
+
+
+# --- the chart: villages x quarters, coloured by status --------------------------------------------------
+
+def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    tallies = {"2025Q2": compliance.Tally(on_time=4), "2025Q3": compliance.Tally(overdue=4),
+               "2025Q4": compliance.Tally(on_time=2, overdue=2), "2026Q1": compliance.Tally()}
+    report = compliance.TownshipReport("hongqi", "红旗镇", "2026Q1", list(tallies))
+    report.villages += [compliance.VillageReport("xinglong", "兴隆村", tallies, [], 0),
+                        compliance.VillageReport("dongfeng", "东风村", {q: compliance.Tally() for q in tallies}, [], 0,
+                                                 "unknown profile")]
+    content = compliance.chart_png(report, compliance.legend(runtime.texts.t, "en"))
+    assert _png_size(content) == compliance.chart_size(2, 4)
+    image = Image.open(io.BytesIO(content)).convert("RGB")
+
+    def colour_at(column: float, row: int, across: float) -> str:
+        x = (compliance.LEFT + (column + across) * compliance.CELL_W) * compliance.DPI
+        y = (compliance.TOP + (row + 0.2) * compliance.CELL_H) * compliance.DPI
+        return "#{:02x}{:02x}{:02x}".format(*image.getpixel((round(x), round(y))))
+
+    c = compliance.COLOURS
+    assert colour_at(0, 0, 0.15) == c["on_time"] and colour_at(1, 0, 0.15) == c["overdue"]
+    assert (colour_at(2, 0, 0.15), colour_at(2, 0, 0.85)) == (c["on_time"], c["overdue"])  # half and half
+    assert colour_at(3, 0, 0.15) == c["none"]
+    assert c["broken"] in {colour_at(0, 1, x / 20) for x in range(1, 20)}  # hatched grey
+    legend_band = image.crop((0, image.height - round(compliance.LEGEND * compliance.DPI), image.width, image.height))
+    colours = {"#{:02x}{:02x}{:02x}".format(*rgb) for _, rgb in legend_band.getcolors(maxcolors=100_000) or []}
+    assert {c["late"], c["pending"], c["on_time"], c["overdue"]} <= colours  # every status has its key
