@@ -9,21 +9,13 @@ from __future__ import annotations
 import html
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 from bot.app import prepare
-from bot.settings import ConfigError, Settings
+from bot.settings import Settings
 from bot.texts import Texts
 from services import compliance, obligations
 from services.errors import DomainError
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise ConfigError(f"--date: {text!r} is not a date (YYYY-MM-DD)") from error
 
 
 def plain(rendered: str) -> str:
@@ -38,7 +30,10 @@ def refuse(settings: Settings, key: str, **params: object) -> int:
 
 
 async def list_obligations(settings: Settings, village_code: str, day_text: str, fmt: str) -> int:
-    day = _day(day_text)
+    try:
+        day = obligations.parse_day(day_text)
+    except DomainError as error:
+        return refuse(settings, error.key, **error.params)
     runtime = await prepare(settings)
     try:
         async with runtime.sessions() as session:

@@ -81,6 +81,8 @@ def test_unknown_village_and_township_are_one_line_in_the_deployment_language(
     monkeypatch.setenv("LOG_LEVEL", "WARNING")  # the migration's INFO lines are not what this is about
     assert main(["obligations", "--village", "nowhere", "--date", "2026-04-11"]) == 1
     assert capsys.readouterr().err == "cunwu: 找不到村 nowhere。\n"
+    assert main(["obligations", "--village", "xinglong", "--date", "2026-02-30"]) == 1
+    assert capsys.readouterr().err == "cunwu: “2026-02-30”不是有效日期。请按 年-月-日 输入，例如 2026-05-20。\n"
     assert main(["admin", "report", "--township", "nope", "--quarter", "2026Q1"]) == 1
     assert capsys.readouterr().err == "cunwu: 找不到乡镇 nope。\n"
     monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
