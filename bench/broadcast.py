@@ -1,6 +1,7 @@
 """Broadcast throughput against Telegram's limits at their real rates.
 
     .venv/bin/python bench/broadcast.py [--groups 300] [--villages 50] [--per-village 6]
+                                        [--latency-ms 50] [--concurrency 4]
 
 The fake Telegram enforces the limits (30 messages/s per bot, 20/min per group, ~1/s per private chat)
 and answers 429 with retry_after when they are broken; it sits behind the project's FakeBotAPIServer, so
@@ -13,6 +14,12 @@ progress) are set aside first, so the figure is the broadcast's own.
 (a) one notice to N groups (300 groups take about 10 s at 30 messages/s);
 (b) V villages publishing at the same moment, G groups each.
 Target (issue 3): rate / limit >= 0.9 and no 429.
+
+--latency-ms adds a network round trip to every request (half on the way there, half on the way back),
+as a real connection to api.telegram.org has; --concurrency is DELIVERY_CONCURRENCY, the rows (of
+different chats) in flight at once. With one row in flight, each row waits for its round trips and its
+database writes, so the rate falls with latency; a few rows in flight hide it, and the limiters (not the
+latency) set the pace again.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, func, select
@@ -40,6 +48,20 @@ from services.directory_io import import_file, parse
 
 TOKEN = "4242424242:BENCH-token-that-is-long-enough-to-look-real"
 LIMIT = Limits().per_second
+
+
+class LatentTelegram(FakeTelegram):
+    """The fake Telegram at the far end of a network: every answer takes `latency` seconds to come back."""
+
+    def __init__(self, *args: Any, latency: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.latency = latency
+
+    async def call(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(self.latency / 2)
+        reply = await super().call(*args, **kwargs)
+        await asyncio.sleep(self.latency / 2)
+        return reply
 
 
 @dataclass
@@ -108,14 +130,14 @@ async def pending(runtime: Runtime) -> int:
         return int(found.one())
 
 
-async def scenario(name: str, villages: int, groups: int) -> Result:
+async def scenario(name: str, villages: int, groups: int, latency: float, concurrency: int) -> Result:
     with tempfile.TemporaryDirectory(prefix="cunwu-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'cunwu.db'}"
         await asyncio.to_thread(upgrade, url)
-        world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]), enforce_limits=True)
+        world = LatentTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]), enforce_limits=True, latency=latency)
         async with FakeBotAPIServer(world) as server:
             settings = Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=server.base_url,  # type: ignore[call-arg]
-                                database_url=url, redis_url=None)
+                                database_url=url, redis_url=None, delivery_concurrency=concurrency)
             runtime = build_runtime(settings)
             for code in range(villages):
                 await publish_village(runtime, world, code, groups)
@@ -137,12 +159,15 @@ async def scenario(name: str, villages: int, groups: int) -> Result:
     return Result(name, len(sends), seconds, world.count_429)
 
 
-async def main(groups: int, villages: int, per_village: int) -> int:
+async def main(groups: int, villages: int, per_village: int, latency_ms: float, concurrency: int) -> int:
+    latency = latency_ms / 1000
     results = [
-        await scenario(f"(a) one notice to {groups} groups", 1, groups),
-        await scenario(f"(b) {villages} villages x {per_village} groups at once", villages, per_village),
+        await scenario(f"(a) one notice to {groups} groups", 1, groups, latency, concurrency),
+        await scenario(f"(b) {villages} villages x {per_village} groups at once", villages, per_village, latency,
+                       concurrency),
     ]
     print(f"Telegram limit {LIMIT:.0f} messages/s; target rate/limit >= 0.9 and 0 x 429")
+    print(f"  network round trip {latency_ms:.0f} ms, DELIVERY_CONCURRENCY={concurrency}")
     print(f"  {'scenario':<42} {'messages':>8} {'seconds':>8} {'msg/s':>7} {'of limit':>9} {'429s':>5}")
     for r in results:
         print(f"  {r.name:<42} {r.messages:>8} {r.seconds:>8.1f} {r.rate:>7.1f} {r.rate / LIMIT:>9.2f} "
@@ -155,5 +180,9 @@ if __name__ == "__main__":
     parser.add_argument("--groups", type=int, default=300)
     parser.add_argument("--villages", type=int, default=50)
     parser.add_argument("--per-village", type=int, default=6)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="network round trip per request")
+    parser.add_argument("--concurrency", type=int, default=Settings.model_fields["delivery_concurrency"].default,
+                        help="DELIVERY_CONCURRENCY: rows of different chats in flight at once")
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(main(args.groups, args.villages, args.per_village)))
+    raise SystemExit(asyncio.run(main(args.groups, args.villages, args.per_village, args.latency_ms,
+                                      args.concurrency)))

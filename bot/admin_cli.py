@@ -20,9 +20,12 @@ async def import_directory(settings: Settings, path: Path) -> int:
         return 1
     runtime = await prepare(settings)
     try:
-        async with runtime.sessions() as session:
-            counts = await import_file(session, directory)
+        async with runtime.sessions() as session:  # one transaction: an error half-way leaves nothing
+            counts = await import_file(session, directory, runtime.policy.registry)
             await session.commit()
+    except DirectoryFileError as error:
+        print(f"cunwu: {error}", file=sys.stderr)
+        return 1
     finally:
         await runtime.close()
     print(f"imported township {directory.township.code}: {counts['villages']} villages, "
@@ -69,7 +72,8 @@ async def export_archive(settings: Settings, village: str, quarter: str, output_
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows(csv_row(row, lang) for row in rows)
-    page = runtime.texts.render(lang, "archive_print", village=found, quarter=quarter, notices=rows)
+    page = runtime.texts.render(lang, "archive_print", village=found, unit=runtime.policy.issuing_unit(found),
+                                quarter=quarter, notices=rows)
     stem.with_suffix(".html").write_text(page, encoding="utf-8")
     print(f"{len(rows)} notices: {stem}.csv, {stem}.html")
     return 0

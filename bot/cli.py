@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.logs import setup_logging
-from bot.settings import ConfigError, Settings
+from bot.settings import ConfigError, Settings, load_settings
 from catalogs import CatalogError
 
 EXIT_CONFIG = 2
@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         from services.privacy import cli_main
 
         return cli_main(argv[1:])
+    settings: Settings | None = None
     try:
-        settings = Settings()
+        settings = load_settings()
         if args.command == "calendar":  # no database: CATALOG_DIRS and DEFAULT_LANGUAGE only
             from bot.deadlines_cli import calendar
 
@@ -70,10 +71,34 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
         return _run_async(args, settings)
     except (ConfigError, CatalogError) as error:
-        print(f"cunwu: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+        return _refuse(str(error))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        refusal = _telegram_refusal(error, settings)
+        if refusal is None:
+            raise
+        return _refuse(refusal)
+
+
+def _telegram_refusal(error: Exception, settings: Settings | None) -> str | None:
+    """`webhook` calls Telegram (setWebhook) before its start-up check: Telegram's refusal is one line too.
+    aiogram is imported only when it was (its import is heavy and most commands never need it)."""
+    if "aiogram" not in sys.modules or settings is None:
+        return None
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.app import telegram_refusal
+
+    if not isinstance(error, TelegramAPIError):
+        return None
+    return str(telegram_refusal(error, settings.telegram_api_url))
+
+
+def _refuse(reason: str) -> int:
+    """The one line an operator reads, and the exit code scripts check."""
+    print(f"cunwu: {reason}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def _run_async(args: argparse.Namespace, settings: Settings) -> int:

@@ -68,7 +68,7 @@ class EventItemPage(CallbackData, prefix="ep1"):
 
 def _label(ui: UI, button: dict[str, Any]) -> str:
     # "l": the label in the reader's language (rows queued before it existed carry "zh" and "en")
-    text = str(button.get("l") or button.get(ui.lang) or "") or ui.t(f"dl.rule.{button.get('r') or 'adhoc'}")
+    text = str(button.get("l") or button.get(ui.lang) or "") or ui.plain(f"dl.rule.{button.get('r') or 'adhoc'}")
     return text[:24]
 
 
@@ -77,13 +77,13 @@ def nag(ui: UI, village_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboar
     for b in buttons:
         ids = {"village_id": village_id, "item": b.get("i") or "", "period": b.get("p") or "",
                "ob": int(b.get("o") or 0)}
-        row = [InlineKeyboardButton(text=ui.t("dl.btn.draft", label=_label(ui, b)),
+        row = [InlineKeyboardButton(text=ui.plain("dl.btn.draft", label=_label(ui, b)),
                                     callback_data=NagDraft(**ids).pack())]
         if b.get("s"):
-            row.append(InlineKeyboardButton(text=ui.t("dl.btn.snooze", label=_label(ui, b)[:10]),
+            row.append(InlineKeyboardButton(text=ui.plain("dl.btn.snooze", label=_label(ui, b)[:10]),
                                             callback_data=NagSnooze(**ids).pack()))
         if ids["period"] and ids["period"] != "long" and not ids["ob"]:  # periodic obligations only
-            row.append(InlineKeyboardButton(text=ui.t("dl.btn.nothing_short"), callback_data=NagNothing(
+            row.append(InlineKeyboardButton(text=ui.plain("dl.btn.nothing_short"), callback_data=NagNothing(
                 village_id=village_id, item=ids["item"], period=ids["period"]).pack()))
         rows.append(row)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -91,13 +91,13 @@ def nag(ui: UI, village_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboar
 
 def nothing_to_disclose(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=ui.t("dl.btn.nothing"), callback_data=DraftNothing(notice_id=notice_id).pack())]])
+        text=ui.plain("dl.btn.nothing"), callback_data=DraftNothing(notice_id=notice_id).pack())]])
 
 
 def kind_label(ui: UI, kind: Any) -> str:
     """A procedure step is labelled by its own catalog data, a profile event by the locale."""
     data = kind.en if ui.lang == "en" else kind.zh
-    return str(data) if data else ui.t(f"dl.event.{kind.code}")
+    return str(data) if data else ui.plain(f"dl.event.{kind.code}")
 
 
 def item_label(ui: UI, item: Any) -> str:
@@ -120,10 +120,10 @@ def event_items(ui: UI, village_id: int, kind: str, items: list[Any], page: int)
             village_id=village_id, kind=kind, item=item.code).pack()))
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(text=ui.t("btn.prev"), callback_data=EventItemPage(
+        nav.append(InlineKeyboardButton(text=ui.plain("btn.prev"), callback_data=EventItemPage(
             village_id=village_id, kind=kind, page=page - 1).pack()))
     if (page + 1) * PAGE < len(items):
-        nav.append(InlineKeyboardButton(text=ui.t("btn.next"), callback_data=EventItemPage(
+        nav.append(InlineKeyboardButton(text=ui.plain("btn.next"), callback_data=EventItemPage(
             village_id=village_id, kind=kind, page=page + 1).pack()))
     if nav:
         builder.row(*nav)

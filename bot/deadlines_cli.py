@@ -25,7 +25,7 @@ def plain(rendered: str) -> str:
 
 def refuse(settings: Settings, key: str, **params: object) -> int:
     """One line on stderr in the deployment's language, exit code 1."""
-    print(f"cunwu: {Texts(settings.default_language).t(None, key, **params)}", file=sys.stderr)
+    print(f"cunwu: {Texts(settings.default_language).plain(None, key, **params)}", file=sys.stderr)
     return 1
 
 
@@ -51,8 +51,8 @@ async def list_obligations(settings: Settings, village_code: str, day_text: str,
     from catalogs.calendar_view import align
 
     texts, lang = Texts(settings.default_language), settings.default_language
-    cells = [(texts.t(lang, f"dl.status.{row['status']}"), str(row["due"] or "-"), str(row["period"] or "-"),
-              str(row["item"] or row["key"]), str(row[lang] or texts.t(lang, f"dl.rule.{row['cadence']}")))
+    cells = [(texts.plain(lang, f"dl.status.{row['status']}"), str(row["due"] or "-"), str(row["period"] or "-"),
+              str(row["item"] or row["key"]), str(row[lang] or texts.plain(lang, f"dl.rule.{row['cadence']}")))
              for row in rows]
     print(plain(texts.render(lang, "obligations_cli", village=village.code, name=village.name, date=day.isoformat(),
                              lines=align(cells) if cells else [])))
@@ -78,7 +78,7 @@ async def report(settings: Settings, township_code: str, quarter: str, fmt: str,
             output.write_text(text, encoding="utf-8")
         return 0
     texts = Texts(settings.default_language)
-    png = compliance.chart_png(found, compliance.legend(texts.t, settings.default_language))
+    png = compliance.chart_png(found, compliance.legend(texts.plain, settings.default_language))
     if output is None:
         sys.stdout.buffer.write(png)
     else:
@@ -96,8 +96,8 @@ def calendar(settings: Settings, profile_name: str, year: int, fmt: str) -> int:
         print(view.render_json(profile, year))
         return 0
     texts, lang = Texts(settings.default_language), settings.default_language
-    head = tuple(texts.t(lang, f"cal.head.{column}") for column in ("cadence", "period", "due", "rule"))
-    rows = [(texts.t(lang, f"cal.cadence.{row['cadence']}"), row["period"], row["due"],
+    head = tuple(texts.plain(lang, f"cal.head.{column}") for column in ("cadence", "period", "due", "rule"))
+    rows = [(texts.plain(lang, f"cal.cadence.{row['cadence']}"), row["period"], row["due"],
              view.marked(view.rule_of(profile, row["cadence"]))) for row in view.calendar(profile, year)]
     print(plain(texts.render(lang, "calendar", profile=profile, year=year, lines=view.align([head, *rows]),
                        borrowed=view.borrowed(profile), keep=view.marked(profile.keep_rule),

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import FsmRecord
 from models.types import utcnow
 
+ABSENT = "cunwu.fsm_absent"  # session.info key: FSM keys this session found absent
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 
@@ -30,31 +31,49 @@ class DatabaseStorage(BaseStorage):
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    async def _load(self, session: AsyncSession, key: StorageKey) -> FsmRecord:
-        record = await session.get(FsmRecord, _key(key))
-        return record or FsmRecord(key=_key(key))
+    async def _get(self, session: AsyncSession, key: str) -> FsmRecord | None:
+        """The record, or None; a key found absent is remembered for the rest of this session, because the
+        identity map remembers only rows that exist and aiogram reads the state of every update."""
+        absent: set[str] = session.info.setdefault(ABSENT, set())
+        if key in absent:
+            return None
+        record = await session.get(FsmRecord, key)
+        if record is None:
+            absent.add(key)
+        return record
 
     async def _change(self, key: StorageKey, **values: Any) -> None:
         session = current_session.get()
         if session is not None:
-            await self._apply(session, key, values)
+            await self._apply(session, _key(key), values)
             return
         async with self.sessions() as own:
-            await self._apply(own, key, values)
+            await self._apply(own, _key(key), values)
             await own.commit()
 
-    async def _apply(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
-        record = await self._load(session, key)
+    async def _apply(self, session: AsyncSession, key: str, values: dict[str, Any]) -> None:
+        record = await self._get(session, key)
+        if record is None:
+            if not any(values.values()):
+                return  # clearing a conversation that never started (every /start does): nothing to write
+            record = FsmRecord(key=key)
+            session.info[ABSENT].discard(key)
+        elif all(getattr(record, name) == value for name, value in values.items()):
+            return
         for name, value in values.items():
             setattr(record, name, value)
-        record.updated_at = utcnow()
-        session.add(record)
+        if record.state is None and not record.data:
+            await session.delete(record)  # the conversation ended: keep one row per live conversation only
+            session.info[ABSENT].add(key)
+        else:
+            record.updated_at = utcnow()
+            session.add(record)
         await session.flush()
 
     async def _read(self, key: StorageKey) -> FsmRecord | None:
         session = current_session.get()
         if session is not None:
-            return await session.get(FsmRecord, _key(key))
+            return await self._get(session, _key(key))
         async with self.sessions() as own:
             return await own.get(FsmRecord, _key(key))
 

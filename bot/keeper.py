@@ -5,6 +5,9 @@ Existence: editing a message's reply markup to what it already is answers "messa
 when the message exists and "message to edit not found" when it was deleted: a probe with no visible
 effect. Pins: getChat returns the most recent pin only, so a notice counts as unpinned when nothing, or
 something older than it, is pinned there; a newer pin hides it and it is left alone.
+
+Every probe takes its turn from the same limiters as the delivery worker (runtime.limiters), so an hourly
+check of many groups never pushes a broadcast into Telegram's 429.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot import outbox_render
+from bot.limits import ChatLimiters
 from bot.runtime import Runtime
 from services import publication
 
@@ -22,6 +26,7 @@ log = logging.getLogger("cunwu.keeper")
 
 
 async def keep_postings(runtime: Runtime, bot: Bot) -> dict[str, int]:
+    limiters = runtime.limiters
     counts = {"checked": 0, "reposted": 0, "repinned": 0}
     async with runtime.sessions() as session:
         live = await publication.postings_in_period(session, runtime.policy, runtime.clock.now())
@@ -32,10 +37,10 @@ async def keep_postings(runtime: Runtime, bot: Bot) -> dict[str, int]:
                 continue
             ui = runtime.texts.for_lang(original.lang or None)
             markup = outbox_render.markup(ui, original.keyboard, runtime)
-            if not await _exists(bot, posting.chat_id, first, markup):
+            if not await _exists(bot, limiters, posting.chat_id, first, markup):
                 await publication.post_again(session, posting, original)
                 counts["reposted"] += 1
-            elif posting.pinned and not await _still_pinned(bot, posting.chat_id, first):
+            elif posting.pinned and not await _still_pinned(bot, limiters, posting.chat_id, first):
                 await publication.pin_again(session, posting, original)
                 counts["repinned"] += 1
         await session.commit()
@@ -43,7 +48,8 @@ async def keep_postings(runtime: Runtime, bot: Bot) -> dict[str, int]:
     return counts
 
 
-async def _exists(bot: Bot, chat_id: int, message_id: int, markup: object) -> bool:
+async def _exists(bot: Bot, limiters: ChatLimiters, chat_id: int, message_id: int, markup: object) -> bool:
+    await limiters.acquire(chat_id)
     try:
         await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=markup)  # type: ignore[arg-type]
     except TelegramBadRequest as error:
@@ -53,7 +59,8 @@ async def _exists(bot: Bot, chat_id: int, message_id: int, markup: object) -> bo
     return True
 
 
-async def _still_pinned(bot: Bot, chat_id: int, message_id: int) -> bool:
+async def _still_pinned(bot: Bot, limiters: ChatLimiters, chat_id: int, message_id: int) -> bool:
+    await limiters.overall.acquire()  # a read, not a message in the chat: the bot's overall rate only
     try:
         chat = await bot.get_chat(chat_id)
     except TelegramAPIError:

@@ -26,16 +26,22 @@ class BindVillage(CallbackData, prefix="bv1"):
     village_id: int
 
 
+class BindTownship(CallbackData, prefix="bt1"):
+    township_id: int
+
+
 class InviteVillage(CallbackData, prefix="iv1"):
     village_id: int
 
 
-class InviteRole(CallbackData, prefix="ir1"):
+class InviteRole(CallbackData, prefix="ir2"):
+    """`index` into INVITABLE_ROLES: ids only; the server re-checks that the tapping person is an admin."""
+
     village_id: int
-    role: str
+    index: int
 
 
-INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
+INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE, Role.INSPECTOR)
 
 
 def join_decision(ui: UI, grant_id: int) -> InlineKeyboardMarkup:
@@ -60,12 +66,18 @@ def pick_village(villages: list[tuple[int, str]], make: Callable[[int], Callback
     return builder.as_markup()
 
 
-def invite_roles(ui: UI, village_id: int) -> InlineKeyboardMarkup:
+def invite_roles(ui: UI, village_id: int, township: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for role in INVITABLE_ROLES:
-        builder.button(text=ui.t(f"role.{role.value}"), callback_data=InviteRole(village_id=village_id, role=role))
+    for index, role in enumerate(INVITABLE_ROLES):
+        label = ui.plain("role_of.inspector_in", township=township) if role is Role.INSPECTOR else \
+            ui.plain(f"role.{role.value}")
+        builder.button(text=label, callback_data=InviteRole(village_id=village_id, index=index))
     builder.adjust(2)
     return builder.as_markup()
+
+
+def invitable_role(index: int) -> Role | None:
+    return INVITABLE_ROLES[index] if 0 <= index < len(INVITABLE_ROLES) else None
 
 
 def url_button(text: str, url: str) -> InlineKeyboardMarkup:

@@ -39,5 +39,8 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Alembic announces its plugins at INFO when imported: noise before the one line an operator needs.
-    logging.getLogger("alembic.runtime.plugins").setLevel(max(root.level, logging.WARNING))
+    # Alembic announces its plugins and its SQL dialect at INFO on every start: noise around the one line
+    # an operator needs. At DEBUG they are shown, with the migrations it runs.
+    quiet = root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
+    for name in ("alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(quiet)

@@ -57,12 +57,20 @@ class Review(CallbackData, prefix="rv1"):
     decision: Decision  # anything else does not parse, so a forged value never reaches a handler
 
 
-class PrivacyAllow(CallbackData, prefix="pa1"):
+class PrivacyAllow(CallbackData, prefix="pa2"):
+    """One finding of one notice: a supervisor allows findings one by one, each with its own reason."""
+
     notice_id: int
+    key: str  # services.notices.finding_key: names the finding without carrying the number itself
 
 
 class Retract(CallbackData, prefix="rt1"):
     notice_id: int
+
+
+class ArchiveVillage(CallbackData, prefix="av1"):
+    village_id: int
+    quarter: str  # e.g. "2026Q2"; checked again by the service
 
 
 class Manage(CallbackData, prefix="mg1"):
@@ -142,9 +150,12 @@ def review(ui: UI, notice_id: int, version: int, stage: int) -> InlineKeyboardMa
     ])
 
 
-def privacy_allow(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=ui.t("btn.allow"), callback_data=PrivacyAllow(notice_id=notice_id).pack())]])
+def privacy_allow(ui: UI, notice_id: int, findings: list[dict[str, str]]) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(
+        text=ui.t("btn.allow_one", number=number, kind=ui.t(f"kind.{f['kind']}"), masked=f["masked"]),
+        callback_data=PrivacyAllow(notice_id=notice_id, key=f["key"]).pack())]
+        for number, f in enumerate(findings, start=1)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def retract(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
@@ -164,3 +175,11 @@ def for_residents(ui: UI, question_link: str, attachments_link: str | None) -> I
     if attachments_link:
         row.append(InlineKeyboardButton(text=ui.t("btn.attachments_view"), url=attachments_link))
     return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def archive_villages(choices: list[tuple[int, str]], quarter: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for village_id, name in choices:
+        builder.button(text=name, callback_data=ArchiveVillage(village_id=village_id, quarter=quarter))
+    builder.adjust(2)
+    return builder.as_markup()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock, FileClock, SystemClock
+from bot.limits import ChatLimiters
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.texts import Texts
@@ -33,6 +34,7 @@ class Runtime:
     bot_username: str = "cunwu_bot"
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
+    limiters: ChatLimiters = field(default_factory=ChatLimiters)  # Telegram's limits, for all who send
     bot: Bot | None = None  # set by BotApp; scheduled jobs that talk to Telegram directly use it
 
     def wake_delivery(self) -> None:
@@ -49,10 +51,11 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Raises CatalogError on a broken catalog: the bot refuses to start rather than run with half of one."""
     registry = load_registry([Path(d) for d in settings.catalog_dirs])
     registry.profile(settings.policy_profile)  # an unknown POLICY_PROFILE stops start-up too
-    policy = Policy(registry, settings.policy_profile, settings.default_timezone)
+    texts = Texts(settings.default_language)
+    policy = Policy(registry, settings.policy_profile, settings.default_timezone, labels=texts.strings)
     engine = create_engine(settings.database_url)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
-                   texts=Texts(settings.default_language), clock=clock or clock_for(settings), policy=policy)
+                   texts=texts, clock=clock or clock_for(settings), policy=policy)
 
 
 def clock_for(settings: Settings) -> Clock:

@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 OFFICIAL_API_URL = "https://api.telegram.org"
 PLACEHOLDER_TOKENS = {"", "changeme", "123456:ABC-DEF", "your-bot-token"}
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
     """A setting that makes starting impossible; the message is one line for the operator."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and .env; a bad value is a one-line ConfigError naming the variable
+    (its value is not repeated: it may be the token or a password)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise ConfigError(f"{name} is not valid: {reason}{more}") from error
+
+
+def valid_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from None
+    return name
 
 
 class Settings(BaseSettings):
@@ -38,15 +64,45 @@ class Settings(BaseSettings):
     leader_interval: float = 10.0  # seconds between tries of the leader lock (PostgreSQL)
     scan_hour: int = 9
     petition_days: int = Field(default=60, ge=1)  # an open petition not granted by then expires
+    question_daily_limit: int = Field(default=5, ge=1)  # questions one person may ask a day
+    petition_daily_limit: int = Field(default=3, ge=1)  # petitions one person may start a day
+    signing_hourly_limit: int = Field(default=10, ge=1)  # signatures and withdrawals by one person an hour
     fake_clock_file: str | None = None  # TESTS AND DEMOS ONLY: bot.clock.FileClock reads the time here
 
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            if not all(part.isascii() and part.isdigit() for part in parts):
+                raise ValueError("expected Telegram user ids (numbers) separated by commas")
+            return [int(part) for part in parts]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return valid_timezone(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError("not a database URL; expected sqlite+aiosqlite:///PATH "
+                             "or postgresql+asyncpg://USER@HOST/NAME") from None
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(f"the scheme {driver!r} is not supported; expected {' or '.join(DATABASE_DRIVERS)}")
         return value
 
     @field_validator("catalog_dirs", mode="before")
@@ -60,7 +116,7 @@ class Settings(BaseSettings):
     @classmethod
     def _known_language(cls, value: str) -> str:
         if value not in ("zh", "en"):
-            raise ValueError("DEFAULT_LANGUAGE must be zh or en")
+            raise ValueError("expected zh or en")
         return value
 
     @field_validator("telegram_api_url")

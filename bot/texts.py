@@ -1,19 +1,26 @@
 """Every user-facing text: Jinja2 templates (autoescaped, HTML parse mode) and YAML locale strings.
 
-Short UI strings (buttons, one-line answers, errors) live in `locales/<lang>.yaml` under dotted keys;
+Short UI strings (buttons, one-line answers, errors) live in `locales/<lang>/*.yaml` under dotted keys;
 messages with structure live in `templates/<lang>/<name>.j2`. Key-based YAML rather than gettext so a
 test can prove both languages define the same keys, with no compile step.
+
+Every message goes out in HTML parse mode (bot.wiring), so what a handler answers must be HTML-safe
+whatever a person typed (a village named `A<B&C村`, a question title). `t()` therefore returns markupsafe's
+`Markup` with its parameters escaped, exactly as the autoescaped templates do: a handler cannot forget.
+Telegram does not parse button labels, callback alerts or the command menu, and error answers go out
+with parse_mode=None: those take `plain()`, the same string unescaped. Locale strings themselves hold no
+markup (tests/test_texts.py checks), so the two differ only in how parameters are treated.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 HERE = Path(__file__).parent
 LANGUAGES = ("zh", "en")
@@ -65,15 +72,17 @@ class Texts:
     def lang(self, lang: str | None) -> str:
         return lang if lang in LANGUAGES else self.default_lang
 
-    def t(self, lang: str | None, key: str, **params: Any) -> str:
-        """A plain-text string (for buttons and alerts); unknown keys fall back to the default language."""
-        lang = self.lang(lang)
-        raw = self.strings[lang].get(key) or self.strings[self.default_lang].get(key) or key
-        return raw.format(**params) if params else raw
+    def _raw(self, lang: str | None, key: str) -> str:
+        """Unknown keys fall back to the default language, then to the key itself."""
+        return self.strings[self.lang(lang)].get(key) or self.strings[self.default_lang].get(key) or key
 
-    def html(self, lang: str | None, key: str, **params: Any) -> str:
-        """The same string, escaped for HTML parse mode."""
-        return escape(self.t(lang, key, **params), quote=False)
+    def t(self, lang: str | None, key: str, **params: Any) -> Markup:
+        """The string for a message (HTML parse mode): parameters are escaped."""
+        return Markup(self._raw(lang, key)).format(**params)
+
+    def plain(self, lang: str | None, key: str, **params: Any) -> str:
+        """The string for what Telegram shows as typed: buttons, callback alerts, the command menu."""
+        return self._raw(lang, key).format(**params)
 
     def render(self, lang: str | None, template: str, **context: Any) -> str:
         lang = self.lang(lang)
@@ -90,11 +99,11 @@ class UI:
     def __init__(self, texts: Texts, lang: str) -> None:
         self.texts, self.lang = texts, lang
 
-    def t(self, key: str, **params: Any) -> str:
+    def t(self, key: str, **params: Any) -> Markup:
         return self.texts.t(self.lang, key, **params)
 
-    def html(self, key: str, **params: Any) -> str:
-        return self.texts.html(self.lang, key, **params)
+    def plain(self, key: str, **params: Any) -> str:
+        return self.texts.plain(self.lang, key, **params)
 
     def render(self, template: str, **context: Any) -> str:
         return self.texts.render(self.lang, template, **context)

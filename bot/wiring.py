@@ -9,10 +9,10 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.fsm_storage import DatabaseStorage
-from bot.middlewares import UpdateContext
+from bot.isolation import ChatLocks, UpdateIsolation
+from bot.middlewares import CommitBeforeTelling, UpdateContext
 from bot.runtime import Runtime
 from handlers import get_routers
 
@@ -25,14 +25,21 @@ def build_storage(runtime: Runtime) -> tuple[BaseStorage, BaseEventIsolation]:
 
         storage = RedisStorage.from_url(runtime.settings.redis_url)
         return storage, RedisEventIsolation(storage.redis)
-    return DatabaseStorage(runtime.sessions), SimpleEventIsolation()
+    return DatabaseStorage(runtime.sessions), ChatLocks()
 
 
 def build_dispatcher(runtime: Runtime, *, confirm_after_handling: bool = False) -> Dispatcher:
-    """`confirm_after_handling` for webhook mode: see bot.middlewares.UpdateContext."""
+    """`confirm_after_handling` for webhook mode: see bot.middlewares.UpdateContext.
+
+    Outer middlewares, in this order (bot/isolation.py says why): aiogram's errors and user context, the
+    conversation lock, the database session and person, then aiogram's FSM context inside that session.
+    """
     storage, isolation = build_storage(runtime)
-    dispatcher = Dispatcher(storage=storage, events_isolation=isolation, runtime=runtime)
+    dispatcher = Dispatcher(storage=storage, disable_fsm=True, runtime=runtime)
+    dispatcher.update.outer_middleware(UpdateIsolation(dispatcher.fsm, isolation))
     dispatcher.update.outer_middleware(UpdateContext(runtime, confirm_after_handling))
+    dispatcher.update.outer_middleware(dispatcher.fsm)  # its own isolation is disabled: the lock is held
+    dispatcher.shutdown.register(isolation.close)
     dispatcher.include_routers(*get_routers())
     return dispatcher
 
@@ -42,5 +49,6 @@ def build_bot(runtime: Runtime, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = TelegramAPIServer.from_base(runtime.settings.telegram_api_url)
         session = AiohttpSession(api=api)
+    session.middleware(CommitBeforeTelling())  # what the bot tells is committed first (bot.middlewares)
     return Bot(runtime.settings.require_token(), session=session,
                default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))

@@ -11,6 +11,7 @@ from aiogram import Router
 from handlers import (
     admin,
     archive,
+    conversations,
     deadlines,
     drafting,
     drafting_actions,
@@ -29,6 +30,7 @@ def get_routers() -> list[Router]:
         admin.router.build(),
         groups.router.build(),
         onboarding.router.build(),  # before the conversations, so /cancel, /help and /start work inside them
+        conversations.router.build(),  # then any other command leaves a conversation before it runs
         drafting.router.build(),
         drafting_actions.router.build(),
         review.router.build(),

@@ -7,7 +7,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
 from bot.filters import IsAdmin
@@ -16,9 +15,8 @@ from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from models import Person
-from services import directory, onboarding
+from services import Session, directory, onboarding
 from services.errors import DomainError
-from services.roles import Role
 
 router = Routes("admin")
 router.message.filter(F.chat.type == "private", IsAdmin())
@@ -31,13 +29,15 @@ class InviteFlow(StatesGroup):
 
 
 @router.message(Command("newvillage"))
-async def new_village(message: Message, command: CommandObject, session: AsyncSession, ui: UI) -> None:
+async def new_village(message: Message, command: CommandObject, session: Session, ui: UI,
+                      runtime: Runtime) -> None:
     parts = (command.args or "").split(maxsplit=2)
     if len(parts) < 3:
         await message.answer(ui.t("admin.newvillage_usage"))
         return
     township_code, code, name = parts
-    village = await directory.create_village(session, township_code, code, name)
+    village = await directory.create_village(session, township_code, code, name,
+                                             language=runtime.settings.default_language)
     await message.answer(ui.render("village_created", village=village))
 
 
@@ -45,14 +45,11 @@ MAX_VILLAGE_BUTTONS = 24  # beyond this a keyboard is unusable on a phone: ask f
 
 
 @router.message(Command("invite"))
-async def invite(message: Message, command: CommandObject, session: AsyncSession, ui: UI,
+async def invite(message: Message, command: CommandObject, session: Session, ui: UI,
                  state: FSMContext) -> None:
     code = (command.args or "").strip()
     if code:
-        village = await directory.village_by_code(session, code)
-        if village is None:
-            raise DomainError("err.no_village")
-        await _ask_role(message, ui, state, village.id or 0, village.name)
+        await _ask_role(message, ui, state, await onboarding.invite_target(session, code=code))
         return
     villages = await directory.all_villages(session)
     if not villages:
@@ -67,33 +64,35 @@ async def invite(message: Message, command: CommandObject, session: AsyncSession
                          reply_markup=keyboards.pick_village(choices, lambda i: InviteVillage(village_id=i)))
 
 
-async def _ask_role(message: Message, ui: UI, state: FSMContext, village_id: int, name: str) -> None:
+async def _ask_role(message: Message, ui: UI, state: FSMContext, target: onboarding.InviteTarget) -> None:
     await state.set_state(InviteFlow.role)
-    await message.answer(ui.t("admin.invite_role", village=name), reply_markup=keyboards.invite_roles(ui, village_id))
+    await message.answer(ui.t("admin.invite_role", village=target.village.name),
+                         reply_markup=keyboards.invite_roles(ui, target.village.id or 0, target.township.name))
 
 
 @router.callback_query(InviteVillage.filter(), InviteFlow.village)
-async def invite_village(query: CallbackQuery, callback_data: InviteVillage, session: AsyncSession, ui: UI,
+async def invite_village(query: CallbackQuery, callback_data: InviteVillage, session: Session, ui: UI,
                          state: FSMContext) -> None:
-    village = await directory.village_by_id(session, callback_data.village_id)
+    target = await onboarding.invite_target(session, village_id=callback_data.village_id)
     await query.answer()
     if query.message is not None:
-        await _ask_role(query.message, ui, state, village.id or 0, village.name)  # type: ignore[arg-type]
+        await _ask_role(query.message, ui, state, target)  # type: ignore[arg-type]
 
 
 @router.callback_query(InviteRole.filter(), InviteFlow.role)
-async def invite_role(query: CallbackQuery, callback_data: InviteRole, session: AsyncSession, person: Person,
+async def invite_role(query: CallbackQuery, callback_data: InviteRole, session: Session, person: Person,
                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
-    role = Role(callback_data.role)
-    invite = await onboarding.create_invite(session, callback_data.village_id, role, person.id,
-                                            runtime.clock.now(), runtime.settings.invite_ttl_days)
-    village = await directory.village_by_id(session, invite.village_id)
+    role = keyboards.invitable_role(callback_data.index)
+    if role is None:
+        raise DomainError("err.stale_button")
+    outcome = await onboarding.create_invite(session, callback_data.village_id, role, person.id,
+                                             runtime.clock.now(), runtime.settings.invite_ttl_days)
     await state.clear()
     await query.answer()
     if query.message is not None:
-        link = runtime.deep_link(f"{onboarding.INVITE_PREFIX}{invite.token}")
+        link = runtime.deep_link(f"{onboarding.INVITE_PREFIX}{outcome.invite.token}")
         await query.message.answer(ui.render("invite_created", role=ui.t(f"role.{role.value}"),
-                                             village=village.name, link=link, expires=invite.expires_at))
+                                             village=outcome.place, link=link, expires=outcome.invite.expires_at))
 
 
 @router.message(InviteFlow.village, ~F.text.startswith("/"))

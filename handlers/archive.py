@@ -11,14 +11,13 @@ from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notice_keyboards as kb
-from bot.notice_keyboards import Manage
+from bot.notice_keyboards import ArchiveVillage, Manage
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from handlers.drafting import show_preview
-from models import Person
+from models import Person, Village
 from services import archive, directory, notices, publication
-from services.errors import DomainError
 from services.roles import Role
 
 router = Routes("archive")
@@ -29,21 +28,41 @@ class Retraction(StatesGroup):
     reason = State()
 
 
+
 @router.message(Command("archive"))
 async def list_archive(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI,
                        runtime: Runtime) -> None:
-    villages = await directory.villages_of(session, person.id or 0)
-    if not villages:
-        raise DomainError("err.no_village_yet")
-    is_staff = await directory.holds(session, person.id or 0, Role.STAFF, villages[0].id or 0)
-    quarter = (command.args or "").strip() or archive.current_quarter(runtime.policy, villages[0], runtime.clock.now())
-    rows = await archive.published_in(session, runtime.policy, villages[0], quarter)
-    await message.answer(ui.render("archive", village=villages[0].name, quarter=quarter, notices=rows))
-    if is_staff:
+    villages = await archive.villages_to_show(session, person.id or 0)
+    args = (command.args or "").strip()
+    quarter = str(archive.parse_quarter(args)) if args else ""
+    if len(villages) > 1:
+        await message.answer(ui.t("archive.which_village"), reply_markup=kb.archive_villages(
+            [(v.id or 0, v.name) for v in villages], quarter or _now_quarter(runtime, villages[0])))
+        return
+    await _show(message, session, person, ui, runtime, villages[0], quarter or _now_quarter(runtime, villages[0]))
+
+
+@router.callback_query(ArchiveVillage.filter())
+async def village_picked(query: CallbackQuery, callback_data: ArchiveVillage, session: AsyncSession, person: Person,
+                         ui: UI, runtime: Runtime) -> None:
+    village = await archive.village_to_show(session, person.id or 0, callback_data.village_id)
+    await query.answer()
+    await _show(query.message, session, person, ui, runtime, village, callback_data.quarter)  # type: ignore[arg-type]
+
+
+def _now_quarter(runtime: Runtime, village: Village) -> str:
+    return archive.current_quarter(runtime.policy, village, runtime.clock.now())
+
+
+async def _show(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                village: Village, quarter: str) -> None:
+    rows = await archive.entries(session, runtime.policy, village, quarter)
+    await message.answer(ui.render("archive", village=village.name, quarter=quarter, notices=rows))
+    if await directory.holds(session, person.id or 0, Role.STAFF, village.id or 0):
         for notice in rows:
-            if notice.state == "published":
+            if notice["state"] == "published":
                 await message.answer(ui.render("archive_line", notice=notice),
-                                     reply_markup=kb.manage(ui, notice.id or 0))
+                                     reply_markup=kb.manage(ui, notice["id"]))
 
 
 @router.callback_query(Manage.filter(F.action == "correct"))
@@ -76,6 +95,6 @@ async def retract_reason(message: Message, session: AsyncSession, person: Person
     await message.answer(ui.t("retract.done" if done else "retract.requested"))
 
 
-@router.message(Retraction.reason)
+@router.message(Retraction.reason, ~F.text.startswith("/"))
 async def retract_reason_expected(message: Message, ui: UI) -> None:
     await message.answer(ui.t("review.reason_expected"))

@@ -54,7 +54,7 @@ async def report(message: Message, command: CommandObject, session: AsyncSession
                                              (command.args or "").strip() or None)
     for found in reports:
         await send_long(message, ui.render("report", **compliance.as_view(found)))
-        png = compliance.chart_png(found, compliance.legend(ui.texts.t, ui.lang))
+        png = compliance.chart_png(found, compliance.legend(ui.texts.plain, ui.lang))
         await message.answer_photo(BufferedInputFile(png, f"report-{found.code}-{found.quarter}.png"))
 
 
@@ -153,7 +153,7 @@ async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: Asyn
     notice = await obligations.draft_for(session, runtime.policy, person, callback_data.village_id,
                                          callback_data.item or None, callback_data.period or None,
                                          callback_data.ob or None, runtime.clock.now())
-    await query.answer(ui.t("dl.draft_started"))
+    await query.answer(ui.plain("dl.draft_started"))
     nothing = kb.nothing_to_disclose(ui, notice.id or 0) if notice.period else None
     await ask_title(query.message, ui, state, notice.id or 0, nothing)  # type: ignore[arg-type]
 
@@ -181,4 +181,4 @@ async def snooze(query: CallbackQuery, callback_data: NagSnooze, session: AsyncS
                  runtime: Runtime) -> None:
     key = nags.key_of(callback_data.item, callback_data.period, callback_data.ob)
     day = await nags.snooze(session, runtime.policy, person, callback_data.village_id, key, runtime.clock.now())
-    await query.answer(ui.t("dl.snoozed", day=day.isoformat()), show_alert=False)
+    await query.answer(ui.plain("dl.snoozed", day=day.isoformat()), show_alert=False)

@@ -35,6 +35,7 @@ class Drafting(StatesGroup):
     table = State()
 
 
+
 async def _notice_id(state: FSMContext) -> int:
     notice_id = (await state.get_data()).get("notice_id")
     if not notice_id:
@@ -190,17 +191,14 @@ async def table_given(message: Message, session: AsyncSession, person: Person, u
     await show_preview(message, session, runtime, ui, notice_id, state)
 
 
-@router.message(Drafting.title)
-@router.message(Drafting.body)
-@router.message(Drafting.table)
+@router.message(Drafting.title, ~F.text.startswith("/"))
+@router.message(Drafting.body, ~F.text.startswith("/"))
+@router.message(Drafting.table, ~F.text.startswith("/"))
 async def text_expected(message: Message, ui: UI) -> None:
-    if message.text and message.text.startswith("/"):
-        await message.answer(ui.t("draft.command_in_conversation"))
-        return
     await message.answer(ui.t("draft.text_expected"))
 
 
-@router.message(Drafting.attach)
+@router.message(Drafting.attach, ~F.text.startswith("/"))
 async def file_expected(message: Message, ui: UI) -> None:
     await message.answer(ui.t("draft.file_expected"))
 

@@ -1,20 +1,20 @@
-"""Group chats: /bind (staff bind a resident group; inspectors bind the township's filing group),
-/join (posts the join deep link), and the bot's own membership changes."""
+"""Group chats: /bind (staff bind a resident group; inspectors bind the township's filing group), /unbind,
+/join (posts the join deep link), /help, and the bot's own membership changes."""
 
 from __future__ import annotations
 
 from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import keyboards
-from bot.keyboards import BindVillage
+from bot.keyboards import BindTownship, BindVillage
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
+from handlers import onboarding as onboarding_handlers
 from models import Person
-from services import directory, onboarding
+from services import Session, directory, onboarding
 from services.errors import DomainError
 from services.roles import Role
 
@@ -39,7 +39,7 @@ async def bind_in_private(message: Message, ui: UI) -> None:
 
 
 @router.message(Command("bind"), F.chat.type.in_(GROUP_TYPES))
-async def bind(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
+async def bind(message: Message, command: CommandObject, bot: Bot, session: Session,
                person: Person | None, ui: UI) -> None:
     person = _require_person(person)
     if (command.args or "").strip().lower() == "filing":
@@ -57,15 +57,15 @@ async def bind(message: Message, command: CommandObject, bot: Bot, session: Asyn
 
 
 @router.callback_query(BindVillage.filter())
-async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot, session: AsyncSession,
+async def bind_picked(query: CallbackQuery, callback_data: BindVillage, bot: Bot, session: Session,
                       person: Person, ui: UI) -> None:
     if query.message is None or query.message.chat.type not in GROUP_TYPES:
         raise DomainError("err.stale_button")
-    await query.answer()
     await _bind_village(query.message, bot, session, person, ui, callback_data.village_id)  # type: ignore[arg-type]
+    await query.answer()
 
 
-async def _bind_village(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI,
+async def _bind_village(message: Message, bot: Bot, session: Session, person: Person, ui: UI,
                         village_id: int) -> None:
     can_pin = await _can_pin(bot, message.chat.id)
     result = await onboarding.bind_residents_group(session, person, village_id, message.chat.id,
@@ -74,19 +74,52 @@ async def _bind_village(message: Message, bot: Bot, session: AsyncSession, perso
                                    can_pin=can_pin, filing=False))
 
 
-async def _bind_filing(message: Message, bot: Bot, session: AsyncSession, person: Person, ui: UI) -> None:
+async def _bind_filing(message: Message, bot: Bot, session: Session, person: Person, ui: UI) -> None:
     townships = await directory.townships_where_inspector(session, person.id or 0)
     if not townships:
         raise DomainError("err.not_role", role="inspector")
+    if len(townships) > 1:
+        choices = [(t.id or 0, t.name) for t in townships]
+        await message.answer(ui.t("bind.which_township"),
+                             reply_markup=keyboards.pick_village(choices, lambda i: BindTownship(township_id=i)))
+        return
+    await _bind_township(message, bot, session, person, ui, townships[0].id or 0)
+
+
+@router.callback_query(BindTownship.filter())
+async def bind_township_picked(query: CallbackQuery, callback_data: BindTownship, bot: Bot, session: Session,
+                               person: Person, ui: UI) -> None:
+    if query.message is None or query.message.chat.type not in GROUP_TYPES:
+        raise DomainError("err.stale_button")
+    await _bind_township(query.message, bot, session, person, ui,  # type: ignore[arg-type]
+                         callback_data.township_id)
+    await query.answer()
+
+
+async def _bind_township(message: Message, bot: Bot, session: Session, person: Person, ui: UI,
+                         township_id: int) -> None:
     can_pin = await _can_pin(bot, message.chat.id)
-    result = await onboarding.bind_filing_group(session, person, townships[0].id or 0, message.chat.id,
+    result = await onboarding.bind_filing_group(session, person, township_id, message.chat.id,
                                                 message.chat.title or "", can_pin)
     await message.answer(ui.render("bound", village=result.township.name if result.township else "",
                                    can_pin=can_pin, filing=True))
 
 
+@router.message(Command("unbind"), F.chat.type == "private")
+async def unbind_in_private(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("unbind.private"))
+
+
+@router.message(Command("unbind"), F.chat.type.in_(GROUP_TYPES))
+async def unbind(message: Message, session: Session, person: Person | None, ui: UI, runtime: Runtime) -> None:
+    person = _require_person(person)
+    place = await onboarding.unbind_chat(session, person, message.chat.id,
+                                         runtime.settings.is_admin(person.tg_user_id))
+    await message.answer(ui.t("unbind.done", place=place))
+
+
 @router.message(Command("join"), F.chat.type.in_(GROUP_TYPES))
-async def join_in_group(message: Message, session: AsyncSession, ui: UI, runtime: Runtime) -> None:
+async def join_in_group(message: Message, session: Session, ui: UI, runtime: Runtime) -> None:
     village = await onboarding.village_of_chat(session, message.chat.id)
     if village is None:
         await message.answer(ui.t("join.unbound_group"))
@@ -96,8 +129,14 @@ async def join_in_group(message: Message, session: AsyncSession, ui: UI, runtime
                          reply_markup=keyboards.url_button(ui.t("btn.join"), link))
 
 
+@router.message(Command("help"), F.chat.type.in_(GROUP_TYPES))
+async def help_in_group(message: Message, session: Session, person: Person | None, ui: UI,
+                        runtime: Runtime) -> None:
+    await message.answer(await onboarding_handlers.help_text(session, person, ui, runtime, "group"))
+
+
 @router.my_chat_member(F.chat.type.in_(GROUP_TYPES))
-async def bot_membership_changed(update: ChatMemberUpdated, session: AsyncSession) -> None:
+async def bot_membership_changed(update: ChatMemberUpdated, session: Session) -> None:
     status = update.new_chat_member.status
     if status in ("left", "kicked"):
         await onboarding.chat_lost(session, update.chat.id, f"bot {status}")
@@ -107,5 +146,5 @@ async def bot_membership_changed(update: ChatMemberUpdated, session: AsyncSessio
 
 
 @router.message(F.migrate_to_chat_id)
-async def group_migrated(message: Message, session: AsyncSession) -> None:
+async def group_migrated(message: Message, session: Session) -> None:
     await onboarding.migrate_chat(session, message.chat.id, message.migrate_to_chat_id or 0)

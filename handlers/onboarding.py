@@ -7,31 +7,30 @@ from aiogram import F
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import keyboards
+from bot import commands, keyboards
 from bot.keyboards import JoinDecision, LangPick
-from bot.links import LinkHandler, Opened
+from bot.links import LinkHandler, Opened, parse_id
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from handlers import petitions, questions
 from models import Person
-from services import directory, onboarding
+from services import Session, directory, onboarding
 from services.errors import DomainError
 
 router = Routes("onboarding")
 router.message.filter(F.chat.type == "private")
 
 
-async def _home(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+async def _home(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
     roles = await directory.memberships(session, person.id or 0)
-    text = ui.render("start", name=person.name, roles=roles, is_admin=runtime.settings.is_admin(person.tg_user_id))
-    await message.answer(text)
+    await message.answer(ui.render("start", name=person.name, roles=roles, days=runtime.settings.invite_ttl_days,
+                                   is_admin=runtime.settings.is_admin(person.tg_user_id)))
 
 
 @router.message(CommandStart(deep_link=True))
-async def start_with_link(message: Message, command: CommandObject, session: AsyncSession, person: Person,
+async def start_with_link(message: Message, command: CommandObject, session: Session, person: Person,
                           ui: UI, runtime: Runtime, state: FSMContext) -> None:
     """`/start <prefix>_<ref>`: LINKS says which conversation a payload belongs to."""
     await state.clear()
@@ -44,22 +43,19 @@ async def start_with_link(message: Message, command: CommandObject, session: Asy
 
 
 async def _invite(opened: Opened) -> bool:
-    invite = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
-    village = await directory.village_by_id(opened.session, invite.village_id)
-    await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{invite.role}"),
-                                                 village=village.name))
+    outcome = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
+    await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{outcome.role.value}"),
+                                                 village=outcome.place))
     return True
 
 
 async def _join_link(opened: Opened) -> bool:
-    await _join(opened.message, opened.session, opened.person, opened.ui, opened.ref)
+    await _join(opened.message, opened.session, opened.person, opened.ui, parse_id(opened.ref))
     return False
 
 
-async def _join(message: Message, session: AsyncSession, person: Person, ui: UI, village_ref: str) -> None:
-    if not village_ref.isdigit():
-        raise DomainError("err.bad_link")
-    grant = await onboarding.request_join(session, person, int(village_ref))
+async def _join(message: Message, session: Session, person: Person, ui: UI, village_id: int) -> None:
+    grant = await onboarding.request_join(session, person, village_id)
     village = await directory.village_by_id(session, grant.village_id or 0)
     await message.answer(ui.render("join_requested", village=village.name))
 
@@ -74,16 +70,23 @@ LINKS: dict[str, LinkHandler] = {
 
 
 @router.message(CommandStart())
-async def start(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def start(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                 state: FSMContext) -> None:
     await state.clear()
     await _home(message, session, person, ui, runtime)
 
 
 @router.message(Command("help"))
-async def help_(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
-    roles = {m.role.value for m in await directory.memberships(session, person.id or 0) if m.status == "active"}
-    await message.answer(ui.render("help", roles=roles, is_admin=runtime.settings.is_admin(person.tg_user_id)))
+async def help_(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
+    await message.answer(await help_text(session, person, ui, runtime, "private"))
+
+
+async def help_text(session: Session, person: Person | None, ui: UI, runtime: Runtime, chat: str) -> str:
+    """/help lists the commands of the roles the person holds (bot/commands.py), in a private chat or a group."""
+    roles = await directory.active_roles(session, person.id or 0) if person is not None else set()
+    is_admin = person is not None and runtime.settings.is_admin(person.tg_user_id)
+    return ui.render("help", sections=commands.help_sections(roles, is_admin, chat),
+                     days=runtime.settings.invite_ttl_days, in_group=chat == "group")
 
 
 @router.message(Command("cancel"))
@@ -99,7 +102,7 @@ async def lang(message: Message, ui: UI) -> None:
 
 
 @router.callback_query(LangPick.filter())
-async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: AsyncSession, person: Person,
+async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: Session, person: Person,
                       runtime: Runtime) -> None:
     chosen = runtime.texts.lang(callback_data.lang)
     person.language = chosen
@@ -111,17 +114,17 @@ async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: As
 
 
 @router.message(Command("join"))
-async def join(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI) -> None:
+async def join(message: Message, command: CommandObject, session: Session, person: Person, ui: UI) -> None:
     code = (command.args or "").strip()
     village = await directory.village_by_code(session, code) if code else None
     if village is None:
         await message.answer(ui.t("join.how"))
         return
-    await _join(message, session, person, ui, str(village.id))
+    await _join(message, session, person, ui, village.id or 0)
 
 
 @router.message(Command("pending"))
-async def pending(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
+async def pending(message: Message, session: Session, person: Person, ui: UI) -> None:
     rows = await onboarding.pending_joins(session, person)
     if not rows:
         await message.answer(ui.t("pending.none"))
@@ -132,11 +135,11 @@ async def pending(message: Message, session: AsyncSession, person: Person, ui: U
 
 
 @router.callback_query(JoinDecision.filter())
-async def join_decided(query: CallbackQuery, callback_data: JoinDecision, session: AsyncSession,
+async def join_decided(query: CallbackQuery, callback_data: JoinDecision, session: Session,
                        person: Person, ui: UI, runtime: Runtime) -> None:
     _, resident = await onboarding.decide_join(session, person, callback_data.grant_id, callback_data.approve,
                                                runtime.clock.now())
     key = "pending.approved" if callback_data.approve else "pending.declined"
-    await query.answer(ui.t(key, name=resident.name))
+    await query.answer(ui.plain(key, name=resident.name))
     if query.message is not None and hasattr(query.message, "edit_text"):
-        await query.message.edit_text(ui.html(key, name=resident.name))
+        await query.message.edit_text(ui.t(key, name=resident.name))

@@ -37,9 +37,11 @@ class Refusing(StatesGroup):
 # --- starting a petition ----------------------------------------------------------------------------------
 
 @router.message(Command("petition"))
-async def petition(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext) -> None:
+async def petition(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+                   state: FSMContext) -> None:
     await state.clear()
-    village = await petitions.village_of_resident(session, person)
+    village = await petitions.begin(session, runtime.policy, person, runtime.clock.now(),
+                                    runtime.settings.petition_daily_limit)
     await state.set_state(Petitioning.title)
     await state.update_data(village_id=village.id)
     await message.answer(ui.t("voice.p_ask_title", village=village.name))
@@ -71,7 +73,8 @@ async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, sess
         raise DomainError("err.stale_button")
     item_id = None if callback_data.item == "_skip" else callback_data.item
     created = await petitions.create(session, runtime.policy, person, callback_data.village_id, data["title"],
-                                     data["request"], item_id, runtime.clock.now())
+                                     data["request"], item_id, runtime.clock.now(),
+                                     runtime.settings.petition_daily_limit)
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
@@ -114,9 +117,8 @@ async def reason_given(message: Message, session: AsyncSession, person: Person, 
 
 async def sign_link(opened: Opened) -> bool:
     """The confirm screen: nothing is signed until the person taps Sign."""
-    petition_ = await petitions.check_signable(opened.session, opened.person, parse_id(opened.ref),
-                                               opened.runtime.clock.now())
-    signed = await petitions.has_signed(opened.session, opened.person, petition_.id or 0)
+    petition_, signed = await petitions.signing_screen(opened.session, opened.person, parse_id(opened.ref),
+                                                       opened.runtime.clock.now())
     view = petitions.petition_view(petition_, opened.runtime.policy.item(petition_.item_id))
     await opened.message.answer(opened.ui.render("petition_confirm", signed=signed, **view),
                                 reply_markup=kb.petition_confirm(opened.ui, petition_.id or 0, signed))
@@ -129,7 +131,8 @@ async def sign_tapped(query: CallbackQuery, callback_data: kb.PetitionSign, sess
     if callback_data.action not in ("sign", "withdraw"):
         raise DomainError("err.stale_button")
     act = petitions.sign if callback_data.action == "sign" else petitions.withdraw
-    petition_ = await act(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now())
+    petition_ = await act(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now(),
+                          runtime.settings.signing_hourly_limit)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(ui.render("petition_signed", action=callback_data.action,

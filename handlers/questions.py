@@ -40,11 +40,12 @@ class Replying(StatesGroup):
 # --- residents ----------------------------------------------------------------------------------------
 
 async def ask_link(opened: Opened) -> bool:
+    limit = opened.runtime.settings.question_daily_limit
     notice = await questions.start(opened.session, opened.runtime.policy, opened.person, parse_id(opened.ref),
-                                   opened.runtime.clock.now())
+                                   opened.runtime.clock.now(), limit)
     await opened.state.set_state(Asking.text)
     await opened.state.update_data(notice_id=notice.id)
-    await opened.message.answer(opened.ui.render("question_ask", title=notice.title, limit=questions.DAILY_LIMIT))
+    await opened.message.answer(opened.ui.render("question_ask", title=notice.title, limit=limit))
     return False
 
 
@@ -88,7 +89,8 @@ async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, se
     if data.get("notice_id") != callback_data.notice_id or "text" not in data:
         raise DomainError("err.stale_button")
     question = await questions.ask(session, runtime.policy, person, callback_data.notice_id, data["text"],
-                                   data.get("photo"), callback_data.complaint, runtime.clock.now())
+                                   data.get("photo"), callback_data.complaint, runtime.clock.now(),
+                                   runtime.settings.question_daily_limit)
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):
@@ -127,7 +129,7 @@ async def _photo(query: CallbackQuery, question_id: int, session: AsyncSession, 
 
 async def _explain(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
                    runtime: Runtime, state: FSMContext) -> None:
-    await questions.require_explanation(session, person, question_id)
+    await questions.require_explanation(session, person, question_id, runtime.clock.now())
     await query.answer(ui.t("voice.explain_sent"), show_alert=True)
 
 
@@ -167,12 +169,11 @@ async def reply_expected(message: Message, ui: UI) -> None:
 
 @router.message(Command("questions"))
 async def open_questions(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
-    listed = await questions.open_for(session, person)
+    listed = await questions.open_views(session, person)
     if not listed:
         await message.answer(ui.t("voice.no_open_questions"))
         return
-    for entry in listed:
-        view = questions.question_view(entry.question, entry.notice, entry.asker)
+    for entry, view in listed:
         make = kb.question_staff if entry.as_staff else kb.question_committee
         await message.answer(ui.render("question_line", **view),
                              reply_markup=make(ui, entry.question.id or 0, bool(entry.question.photo_file_id)))
@@ -184,9 +185,9 @@ async def digest(message: Message, session: AsyncSession, person: Person, ui: UI
     await state.clear()
     now = runtime.clock.now()
 
-    def body(rows: list[dict[str, object]]) -> str:
+    def body(rows: list[dict[str, object]], adhoc: bool) -> str:
         # The notice body is plain text that the notice template escapes when it is shown.
-        return html.unescape(ui.render("digest_body", rows=rows))
+        return html.unescape(ui.render("digest_body", rows=rows, adhoc=adhoc))
 
     notice = await questions.create_digest(session, runtime.policy, person, ui.t("voice.digest_title"), body, now)
     await show_preview(message, session, runtime, ui, notice.id or 0, state)

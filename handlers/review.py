@@ -21,11 +21,13 @@ from services import notices, publication
 from services.notice_view import notice_view
 
 router = Routes("review")
+APPROVE_ANSWERS = {"approve": "review.approved", "published": "review.published", "privacy": "review.privacy_returned"}
 
 
 class Reasons(StatesGroup):
     review = State()
     allow = State()
+
 
 
 async def _decide(session: AsyncSession, runtime: Runtime, person: Person, data: dict[str, int | str],
@@ -40,13 +42,14 @@ async def review_tapped(query: CallbackQuery, callback_data: Review, session: As
     data = callback_data.model_dump(mode="json")
     if callback_data.decision == "approve":
         outcome = await _decide(session, runtime, person, data, None)
-        await query.answer(ui.t("review.published" if outcome.published else "review.approved"))
+        await query.answer(ui.t(APPROVE_ANSWERS[outcome.decision if not outcome.published else "published"]),
+                           show_alert=outcome.decision == "privacy")
         if query.message is not None:
             await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
         return
     # Check now (role, stage, version) so a stale button is refused before asking for a reason.
     notice = await notices.get(session, callback_data.notice_id)
-    await notices.check_reviewer(session, person, notice, callback_data.version, callback_data.stage)
+    await notices.check_reviewer(session, runtime.policy, person, notice, callback_data.version, callback_data.stage)
     await state.set_state(Reasons.review)
     await state.update_data(**data)
     await query.answer()
@@ -78,25 +81,27 @@ async def waiting(message: Message, session: AsyncSession, person: Person, ui: U
 @router.callback_query(PrivacyAllow.filter())
 async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, session: AsyncSession, person: Person,
                        ui: UI, state: FSMContext) -> None:
-    await notices.check_supervisor(session, person, callback_data.notice_id)
+    finding = await notices.finding_to_allow(session, person, callback_data.notice_id, callback_data.key)
     await state.set_state(Reasons.allow)
-    await state.update_data(notice_id=callback_data.notice_id)
+    await state.update_data(notice_id=callback_data.notice_id, key=callback_data.key)
     await query.answer()
     if query.message is not None:
-        await query.message.answer(ui.t("privacy.ask_reason"))
+        await query.message.answer(ui.t("privacy.ask_reason_one", kind=ui.t(f"kind.{finding.kind}"),
+                                        text=finding.text))
 
 
 @router.message(Reasons.allow, F.chat.type == "private", F.text, ~F.text.startswith("/"))
 async def allow_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
                        state: FSMContext) -> None:
     data = await state.get_data()
-    await notices.allow_findings(session, person, int(data["notice_id"]), message.text or "", runtime.clock.now())
+    finding = await notices.allow_finding(session, person, int(data["notice_id"]), str(data.get("key", "")),
+                                          message.text or "", runtime.clock.now())
     await state.clear()
-    await message.answer(ui.t("privacy.allowed"))
+    await message.answer(ui.t("privacy.allowed_one", kind=ui.t(f"kind.{finding.kind}"), masked=finding.masked))
 
 
-@router.message(Reasons.review, F.chat.type == "private")
-@router.message(Reasons.allow, F.chat.type == "private")
+@router.message(Reasons.review, F.chat.type == "private", ~F.text.startswith("/"))
+@router.message(Reasons.allow, F.chat.type == "private", ~F.text.startswith("/"))
 async def reason_expected(message: Message, ui: UI) -> None:
     await message.answer(ui.t("review.reason_expected"))
 

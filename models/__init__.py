@@ -4,7 +4,7 @@ from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Vil
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
-from models.voice import Petition, PetitionPost, Question, Signature
+from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
     "Attachment",
@@ -23,10 +23,12 @@ __all__ = [
     "Posting",
     "ProcessedUpdate",
     "Question",
+    "QuestionEntry",
     "ReviewDecision",
     "RoleGrant",
     "Signature",
     "Snooze",
     "Township",
     "Village",
+    "VoiceQuota",
 ]

@@ -37,6 +37,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
         _ensure_sqlite_folder(url)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # Sessions and `engine.connect()` blocks end their transaction themselves (commit, or rollback on
+        # close), so the pool's extra rollback at check-in is only one more hop to aiosqlite's thread.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -88,7 +88,9 @@ class Posting(SQLModel, table=True):
     notice_id: int = Field(foreign_key="notice.id", index=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
     purpose: str = Field(default="residents", max_length=12)  # residents | filing
-    message_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # text parts
+    attachment_ids: list[int] = Field(default_factory=list,
+                                      sa_column=Column(JSON, nullable=False, server_default="[]"))
     pin: bool = False
     pinned: bool = False
     pin_until: date | None = None

@@ -14,8 +14,10 @@ from models.types import UTCDateTime, utcnow
 class OutboxMessage(SQLModel, table=True):
     """Something the bot must do in a chat, written in the same transaction as the change that caused it.
 
-    status: pending -> sending -> sent | failed | uncertain; `sending` rows found at start-up were in
-    flight when the process died, so they become `uncertain` rather than being sent blindly again.
+    status: pending -> sending -> sent | failed | uncertain | cancelled; a `sending` row whose worker died
+    was in flight, so it becomes `uncertain` rather than being sent blindly again. A row that takes several
+    requests (a long text in parts, attachments, the pin) records each confirmed one in `progress`, so a
+    retry continues after it. `cancelled`: the notice was retracted before the row went out.
     """
 
     __tablename__ = "outbox"
@@ -39,6 +41,10 @@ class OutboxMessage(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # {"ids": [message ids confirmed so far, in order], "pinned": bool}
+    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    claimed_by: str | None = Field(default=None, max_length=36)  # the delivery worker holding the row
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its lease
 
 
 class FsmRecord(SQLModel, table=True):

@@ -21,12 +21,27 @@ class Question(SQLModel, table=True):
     state: str = Field(default="open", max_length=16)  # open | answered | explain | closed
     due: date
     passed_to_committee: bool = False
-    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the latest; all in QuestionEntry
     replied_by: int | None = Field(default=None, foreign_key="person.id")
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: int | None = Field(default=None, foreign_key="person.id")
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    digest_notice_id: int | None = Field(default=None, foreign_key="notice.id")  # the latest digest drafted with it
+
+
+class QuestionEntry(SQLModel, table=True):
+    """The history of a question after it was asked: each reply, each time the committee required an
+    explanation, and each explanation that followed, in order."""
+
+    __tablename__ = "question_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    kind: str = Field(max_length=16)  # reply | explain (the committee asks) | explanation (staff's answer to it)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # None for `explain`
+    person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Petition(SQLModel, table=True):
@@ -58,6 +73,9 @@ class Signature(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     petition_id: int = Field(foreign_key="petition.id", index=True)
     person_id: int = Field(foreign_key="person.id")
+    # What this signature added to the counts when it was made; a withdrawal takes back exactly that,
+    # whatever the person's roles have become since.
+    resident: bool = False
     representative: bool = False
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -73,3 +91,17 @@ class PetitionPost(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     message_id: int | None = Field(default=None, sa_type=BigInteger)
     shown_count: int = 0
+
+
+class VoiceQuota(SQLModel, table=True):
+    """How often a person did a rate-limited thing (ask a question, start a petition, sign or withdraw) in
+    one window. A conditional UPDATE on this row takes a slot, so two quick taps cannot both pass the limit."""
+
+    __tablename__ = "voice_quota"
+    __table_args__ = (UniqueConstraint("person_id", "action", "window_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    action: str = Field(max_length=16)  # question | petition | sign
+    window_start: datetime = Field(sa_type=UTCDateTime, index=True)
+    used: int = 0

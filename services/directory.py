@@ -56,6 +56,11 @@ async def memberships(session: AsyncSession, person_id: int) -> list[Membership]
     ]
 
 
+async def active_roles(session: AsyncSession, person_id: int) -> set[str]:
+    """The role values the person actively holds anywhere."""
+    return {m.role.value for m in await memberships(session, person_id) if m.status == "active"}
+
+
 async def holds(session: AsyncSession, person_id: int, role: Role, village_id: int) -> bool:
     """True when the person actively holds `role` in the village (inspectors: in its township)."""
     if role is Role.INSPECTOR:
@@ -136,14 +141,21 @@ async def village_by_id(session: AsyncSession, village_id: int) -> Village:
     return village
 
 
+async def township_of(session: AsyncSession, village: Village) -> Township:
+    township = await session.get(Township, village.township_id)
+    assert township is not None  # a foreign key
+    return township
+
+
 async def village_by_code(session: AsyncSession, code: str) -> Village | None:
     return (await session.exec(select(Village).where(Village.code == code))).first()
 
 
 async def create_village(
     session: AsyncSession, township_code: str, code: str, name: str, *, kind: str = "village",
-    population: int = 0, representatives: int = 0,
+    population: int = 0, representatives: int = 0, language: str = "zh",
 ) -> Village:
+    """`language`: the village's own (its petition posts; the default issuing unit's wording)."""
     township = (await session.exec(select(Township).where(Township.code == township_code))).first()
     if township is None:
         township = Township(code=township_code, name=township_code)
@@ -151,16 +163,11 @@ async def create_village(
         await session.flush()
     if await village_by_code(session, code) is not None:
         raise DomainError("err.village_exists", code=code)
-    village = Village(township_id=township.id or 0, code=code, name=name, kind=kind,
-                      committee_name=default_committee_name(name, kind), population=population,
-                      representatives=representatives)
+    village = Village(township_id=township.id or 0, code=code, name=name, kind=kind, language=language,
+                      population=population, representatives=representatives)
     session.add(village)
     await session.flush()
     return village
-
-
-def default_committee_name(name: str, kind: str) -> str:
-    return f"{name}{'居民委员会' if kind == 'community' else '村民委员会'}"
 
 
 async def bound_chats(session: AsyncSession, village_id: int, *, active_only: bool = True) -> list[BoundChat]:

@@ -3,26 +3,44 @@
 The file is authoritative for the township, its villages, the filing group and the appointed roles
 (staff, secretary, supervisor, representative, inspector): an appointed role missing from the file is
 revoked. Residents and resident groups are only added, since they also join through the bot.
+
+Every mistake is reported as `FILE:LINE: FIELD: what is wrong`, in three passes: the file's shape
+(pydantic, in `parse`), what the file says against itself (a chat id used twice), and what it says
+against the deployment (profiles, catalogs, and villages or groups that belong to another township) while
+importing. The caller commits once, so a mistake found half-way changes nothing.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from catalogs import Registry, load_registry
 from models import BoundChat, Person, RoleGrant, Township, Village
-from services.directory import default_committee_name, grant_role
-from services.roles import Role
+from services.directory import grant_role
+from services.roles import REVIEW_ROLES, Role
 
 APPOINTED = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
+Loc = tuple[str | int, ...]
 
 
 class DirectoryFileError(Exception):
     """One line naming the file, the line and the field."""
+
+
+def _zone(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from None
+    return name
 
 
 class VillageEntry(BaseModel):
@@ -50,6 +68,22 @@ class VillageEntry(BaseModel):
             raise ValueError("inspectors belong to the township (township.inspectors), not to a village")
         return roles
 
+    @field_validator("review_chain")
+    @classmethod
+    def _reviewers_only(cls, chain: list[Role]) -> list[Role]:
+        wrong = [role.value for role in chain if role not in REVIEW_ROLES]
+        if wrong:
+            raise ValueError(f"{', '.join(wrong)} cannot review; a review chain holds "
+                             f"{' and '.join(r.value for r in REVIEW_ROLES)}")
+        if len(set(chain)) != len(chain):
+            raise ValueError("a role appears twice in the review chain")
+        return chain
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        return _zone(name)
+
 
 class TownshipEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -60,12 +94,33 @@ class TownshipEntry(BaseModel):
     filing_chat_id: int | None = None
     inspectors: list[int] = Field(default_factory=list)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        return _zone(name)
+
 
 class DirectoryFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     township: TownshipEntry
     villages: list[VillageEntry] = Field(default_factory=list)
+    _source: str = PrivateAttr(default="directory.yaml")
+    _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
+
+    def error(self, loc: Loc, message: str) -> DirectoryFileError:
+        """`FILE:LINE: FIELD: message` for a place in this file."""
+        field = ".".join(str(part) for part in loc) or "(top level)"
+        return DirectoryFileError(f"{self._source}:{_line_of(self._lines, loc)}: {field}: {message}")
+
+    def chats(self) -> list[tuple[Loc, int]]:
+        """Every chat id the file names, with where it names it."""
+        found: list[tuple[Loc, int]] = []
+        if self.township.filing_chat_id is not None:
+            found.append((("township", "filing_chat_id"), self.township.filing_chat_id))
+        for v, village in enumerate(self.villages):
+            found += [(("villages", v, "groups", g), chat_id) for g, chat_id in enumerate(village.groups)]
+        return found
 
     @field_validator("villages")
     @classmethod
@@ -97,6 +152,7 @@ def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
 
 
 def parse(text: str, source: str = "directory.yaml") -> DirectoryFile:
+    """The file's shape and what it says against itself; `import_file` checks it against the deployment."""
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -108,48 +164,96 @@ def parse(text: str, source: str = "directory.yaml") -> DirectoryFile:
     if node is not None:
         _lines(node, (), lines)
     try:
-        return DirectoryFile.model_validate(data or {})
+        directory = DirectoryFile.model_validate(data or {})
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"
         line = _line_of(lines, tuple(first["loc"]))
-        raise DirectoryFileError(f"{source}:{line}: {field}: {first['msg']}") from error
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise DirectoryFileError(f"{source}:{line}: {field}: {message}") from error
+    directory._source, directory._lines = source, lines
+    _check_chats_once(directory)
+    return directory
 
 
-async def import_file(session: AsyncSession, directory: DirectoryFile) -> dict[str, int]:
-    """Create or update the township; the caller commits (one transaction for the whole file)."""
-    township = await _upsert_township(session, directory.township)
+def _check_chats_once(directory: DirectoryFile) -> None:
+    """A group is one village's resident group or the township's filing group, never two of these."""
+    first_use: dict[int, Loc] = {}
+    for loc, chat_id in directory.chats():
+        if chat_id in first_use:
+            where = ".".join(str(part) for part in first_use[chat_id])
+            raise directory.error(loc, f"chat {chat_id} is already used at {where}")
+        first_use[chat_id] = loc
+
+
+@lru_cache(maxsize=1)
+def _shipped_registry() -> Registry:
+    return load_registry()
+
+
+async def import_file(session: AsyncSession, directory: DirectoryFile,
+                      registry: Registry | None = None) -> dict[str, int]:
+    """Create or update the township; the caller commits (one transaction for the whole file).
+
+    `registry`: the deployment's catalogs and profiles (None: the shipped ones), which the villages'
+    `profile` and `catalog` must name. Raises DirectoryFileError, possibly after some rows were written:
+    the caller then rolls back."""
+    _check_policies(directory, registry or _shipped_registry())
+    township = await _upsert_township(session, directory)
     counts = {"villages": 0, "roles": 0, "groups": 0}
     await _sync_inspectors(session, township, directory.township.inspectors)
-    for entry in directory.villages:
-        village = await _upsert_village(session, township, entry)
+    for index, entry in enumerate(directory.villages):
+        village = await _upsert_village(session, township, directory, index)
         counts["villages"] += 1
         counts["roles"] += await _sync_roles(session, village, entry.roles)
-        counts["groups"] += await _add_groups(session, village, entry.groups)
+        counts["groups"] += await _add_groups(session, village, directory, index)
     return counts
 
 
-async def _upsert_township(session: AsyncSession, entry: TownshipEntry) -> Township:
+def _check_policies(directory: DirectoryFile, registry: Registry) -> None:
+    for index, village in enumerate(directory.villages):
+        if village.profile is not None and village.profile not in registry.profiles:
+            raise directory.error(("villages", index, "profile"),
+                                  f"unknown profile {village.profile!r}; known: {', '.join(sorted(registry.profiles))}")
+        if village.catalog is None:
+            continue
+        catalog = registry.catalogs.get(village.catalog)
+        if catalog is None:
+            raise directory.error(("villages", index, "catalog"),
+                                  f"unknown catalog {village.catalog!r}; known: {', '.join(sorted(registry.catalogs))}")
+        if catalog.unit_kind != village.kind:
+            raise directory.error(("villages", index, "catalog"),
+                                  f"catalog {village.catalog!r} is for a {catalog.unit_kind}, not a {village.kind}")
+
+
+async def _upsert_township(session: AsyncSession, directory: DirectoryFile) -> Township:
+    entry = directory.township
     township = (await session.exec(select(Township).where(Township.code == entry.code))).first()
     township = township or Township(code=entry.code, name=entry.name)
     township.name, township.timezone = entry.name, entry.timezone
     session.add(township)
     await session.flush()
     if entry.filing_chat_id is not None:
-        chat = await _chat(session, entry.filing_chat_id)
+        chat = await _chat_of(session, directory, ("township", "filing_chat_id"), entry.filing_chat_id, township)
         chat.purpose, chat.township_id, chat.village_id, chat.active = "filing", township.id, None, True
         session.add(chat)
     return township
 
 
-async def _upsert_village(session: AsyncSession, township: Township, entry: VillageEntry) -> Village:
+async def _upsert_village(session: AsyncSession, township: Township, directory: DirectoryFile,
+                          index: int) -> Village:
+    entry = directory.villages[index]
     village = (await session.exec(select(Village).where(Village.code == entry.code))).first()
+    if village is not None and village.township_id != township.id:
+        other = await session.get(Township, village.township_id)
+        raise directory.error(("villages", index, "code"), f"village {entry.code!r} belongs to township "
+                              f"{other.code if other else village.township_id!r}; a file cannot move it")
     village = village or Village(code=entry.code, name=entry.name, township_id=township.id or 0)
     fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain"})
     for name, value in fields.items():
         setattr(village, name, value)
     village.township_id = township.id or 0
-    village.committee_name = entry.committee_name or default_committee_name(entry.name, entry.kind)
+    village.committee_name = entry.committee_name or ""  # "": the usual name for its kind (Policy.issuing_unit)
     village.review_chain = [role.value for role in entry.review_chain]
     session.add(village)
     await session.flush()
@@ -198,14 +302,29 @@ async def _revoke_others(session: AsyncSession, role: Role, keep: set[int], *, v
             session.add(grant)
 
 
-async def _chat(session: AsyncSession, chat_id: int) -> BoundChat:
+async def _chat_of(session: AsyncSession, directory: DirectoryFile, loc: Loc, chat_id: int,
+                   township: Township) -> BoundChat:
+    """The chat's row; one that serves another township (a village of it, or its filing) is not taken."""
     chat = (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
-    return chat or BoundChat(chat_id=chat_id)
+    if chat is None:
+        return BoundChat(chat_id=chat_id)
+    owner = chat.township_id
+    if chat.village_id is not None:
+        village = await session.get(Village, chat.village_id)
+        owner = village.township_id if village else None
+    if owner is not None and owner != township.id:
+        other = await session.get(Township, owner)
+        raise directory.error(loc, f"chat {chat_id} serves township {other.code if other else owner!r}; "
+                              "unbind it there first (/unbind in the group)")
+    return chat
 
 
-async def _add_groups(session: AsyncSession, village: Village, groups: list[int]) -> int:
-    for chat_id in groups:
-        chat = await _chat(session, chat_id)
+async def _add_groups(session: AsyncSession, village: Village, directory: DirectoryFile, index: int) -> int:
+    groups = directory.villages[index].groups
+    township = await session.get(Township, village.township_id)
+    assert township is not None
+    for number, chat_id in enumerate(groups):
+        chat = await _chat_of(session, directory, ("villages", index, "groups", number), chat_id, township)
         chat.purpose, chat.village_id, chat.township_id, chat.active = "residents", village.id, None, True
         session.add(chat)
     await session.flush()
@@ -216,7 +335,7 @@ async def export_township(session: AsyncSession, code: str) -> str:
     township = (await session.exec(select(Township).where(Township.code == code))).first()
     if township is None:
         raise DirectoryFileError(f"no township with code {code!r}")
-    data = {"township": await _township_dict(session, township), "villages": []}
+    data: dict[str, Any] = {"township": await _township_dict(session, township), "villages": []}
     villages = await session.exec(select(Village).where(Village.township_id == township.id).order_by(col(Village.id)))
     for village in villages:
         data["villages"].append(await _village_dict(session, village))
@@ -235,6 +354,7 @@ async def _village_dict(session: AsyncSession, village: Village) -> dict[str, An
     fields = set(VillageEntry.model_fields) - {"roles", "groups"}
     entry = VillageEntry.model_validate(village.model_dump(include=fields))
     data = entry.model_dump(mode="json", exclude={"roles", "groups"})
+    data["committee_name"] = village.committee_name or None  # None: the usual name for its kind
     groups = await session.exec(select(BoundChat.chat_id).where(
         BoundChat.village_id == village.id, BoundChat.purpose == "residents").order_by(col(BoundChat.id)))
     data["groups"] = list(groups)

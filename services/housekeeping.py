@@ -25,11 +25,12 @@ async def unpin_due(session: AsyncSession, policy: Policy, now: datetime) -> int
     due = await publication.postings_to_unpin(session, await village_todays(session, policy, now))
     if not due:
         return 0
-    topics = {f"unpin:{p.id}" for p in due}
+    # Once per posting period: a correction pins its posting again for a period of its own (a new topic).
+    topics = {f"unpin:{p.id}:{p.pin_until}" for p in due}
     queued = set(await session.exec(select(OutboxMessage.topic).where(col(OutboxMessage.topic).in_(sorted(topics)))))
     count = 0
     for posting in due:
-        topic = f"unpin:{posting.id}"
+        topic = f"unpin:{posting.id}:{posting.pin_until}"
         if topic in queued or not posting.message_ids:
             continue
         queue(session, posting.chat_id, "", {}, action="unpin", target_message_id=posting.message_ids[0],

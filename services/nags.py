@@ -293,8 +293,10 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
         asked_here = snoozes.get(village.id)
         for row in events.get(village.id, ()):
             item = policy.item(row.item_id)
+            # without a catalog item the obligation's own title names it (a petition's), as /due does
             about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id,
-                        (item.zh_simplified or item.zh) if item else "", item.en if item else "", row.rule)
+                        (item.zh_simplified or item.zh) if item else row.title, item.en if item else row.title,
+                        row.rule)
             nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
                           asked_here.get(about.key) if asked_here else None)
     return nags

@@ -35,9 +35,9 @@ async def notice_view(session: AsyncSession, policy: Policy, notice: Notice, *, 
     when = notice.published_at or notice.updated_at
     table = finance_table.parse_table(notice.table_text) if notice.table_text else None
     return {
-        "notice_id": notice.id, "version": notice.version, "unit": village.committee_name or village.name,
+        "notice_id": notice.id, "version": notice.version, "unit": policy.issuing_unit(village),
         "village": village.name, "title": notice.title, "body": notice.body,
-        "table": {"zh": finance_table.render_table(table, "合计"), "en": finance_table.render_table(table, "Total")}
+        "table": {lang: finance_table.render_table(table, policy.label(lang, "table.total")) for lang in ("zh", "en")}
         if table else None,
         "nothing_to_disclose": notice.nothing_to_disclose, "period": notice.period,
         "item": {"zh": item.zh, "en": item.en, "id": item.full_id} if item else None,

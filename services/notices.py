@@ -6,10 +6,11 @@ transaction; whatever must be said to people is queued in the outbox in that tra
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -154,47 +155,75 @@ def open_findings(notice: Notice) -> list[privacy.Finding]:
     return [f for f in privacy.screen(screened_text(notice)) if f.text not in allowed]
 
 
+def finding_key(finding: privacy.Finding) -> str:
+    """A short, stable name of one finding for a button (callback data carries it, never the number)."""
+    return hashlib.sha256(f"{finding.kind}:{finding.text}".encode()).hexdigest()[:10]
+
+
+def _mask_open(text: str, allowed: set[str]) -> str:
+    return privacy.mask_all(text, [f for f in privacy.screen(text) if f.text not in allowed])
+
+
 async def mask_findings(session: AsyncSession, author: Person, notice_id: int, now: datetime) -> Notice:
+    """Masks every open finding; what the committee allowed stays as it is."""
     notice = await editable(session, author, notice_id)
-    notice.title = privacy.mask_all(notice.title)
-    notice.body = privacy.mask_all(notice.body)
+    allowed = {entry["text"] for entry in notice.privacy_overrides}
+    notice.title = _mask_open(notice.title, allowed)
+    notice.body = _mask_open(notice.body, allowed)
     if notice.table_text:
-        notice.table_text = privacy.mask_all(notice.table_text)
+        notice.table_text = _mask_open(notice.table_text, allowed)
     session.add(notice)
     await audit(session, notice, author.id, Action.PRIVACY_MASK, notice.state, now)
     return notice
 
 
-async def allow_findings(session: AsyncSession, supervisor: Person, notice_id: int, reason: str,
-                         now: datetime) -> Notice:
-    """A supervisory committee member allows the open findings (e.g. the village office's public phone)."""
-    notice = await get(session, notice_id)
-    await directory.require(session, supervisor.id or 0, Role.SUPERVISOR, notice.village_id)
-    reason = clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
-    overrides = list(notice.privacy_overrides)
+async def finding_to_allow(session: AsyncSession, supervisor: Person, notice_id: int, key: str) -> privacy.Finding:
+    """The open finding a supervisor's button names; a masked or already allowed one is a stale button."""
+    notice = await check_supervisor(session, supervisor, notice_id)
     for finding in open_findings(notice):
-        overrides.append({"text": finding.text, "kind": finding.kind, "by": supervisor.id, "reason": reason})
-    notice.privacy_overrides = overrides
+        if finding_key(finding) == key:
+            return finding
+    raise DomainError("privacy.already_handled")
+
+
+async def allow_finding(session: AsyncSession, supervisor: Person, notice_id: int, key: str, reason: str,
+                        now: datetime) -> privacy.Finding:
+    """A supervisory committee member allows ONE finding (e.g. the village office's public phone), with a
+    reason that is recorded for that finding: the override, the audit entry and the author's message name it."""
+    finding = await finding_to_allow(session, supervisor, notice_id, key)
+    notice = await get(session, notice_id)
+    reason = clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
+    notice.privacy_overrides = [*notice.privacy_overrides, {
+        "text": finding.text, "kind": finding.kind, "masked": finding.masked, "by": supervisor.id,
+        "reason": reason, "at": now.isoformat()}]
     session.add(notice)
-    await audit(session, notice, supervisor.id, Action.PRIVACY_OVERRIDE, notice.state, now, reason)
+    await audit(session, notice, supervisor.id, Action.PRIVACY_OVERRIDE, notice.state, now,
+                f"{finding.kind} {finding.masked}: {reason}")
     queue_to_person(session, await _person(session, notice.author_id), "privacy_allowed",
-                    {"title": notice.title, "reason": reason}, village_id=notice.village_id)
-    return notice
+                    {"title": notice.title, "reason": reason, "kind": finding.kind, "masked": finding.masked,
+                     "by": supervisor.name, "remaining": len(open_findings(notice))}, village_id=notice.village_id)
+    return finding
 
 
 async def ask_to_allow(session: AsyncSession, author: Person, notice_id: int) -> int:
-    """The author asks the supervisory committee to allow the open findings; returns how many were asked."""
+    """The author asks the supervisory committee to allow the open findings, one button per finding;
+    returns how many members were asked."""
     notice = await editable(session, author, notice_id)
     findings = open_findings(notice)
     if not findings:
         raise DomainError("notice.no_findings")
     supervisors = await directory.people_with_role(session, notice.village_id, Role.SUPERVISOR)
+    buttons = [{"key": finding_key(f), "kind": f.kind, "masked": f.masked} for f in findings[:MAX_FINDING_BUTTONS]]
     for supervisor in supervisors:
         queue_to_person(session, supervisor, "privacy_ask",
                         {"title": notice.title, "author": author.name,
                          "findings": [{"kind": f.kind, "text": f.text} for f in findings]},
-                        keyboard={"name": "privacy_allow", "notice_id": notice.id}, village_id=notice.village_id)
+                        keyboard={"name": "privacy_allow", "notice_id": notice.id, "findings": buttons},
+                        village_id=notice.village_id)
     return len(supervisors)
+
+
+MAX_FINDING_BUTTONS = 20  # beyond this a notice is better masked than reviewed number by number
 
 
 # --- submission and review ----------------------------------------------------------------------------
@@ -241,11 +270,14 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     """One reviewer's tap. Re-checks the role, the stage and the version; the unique key on
     (notice, version, stage) makes a double tap or two reviewers at once decide once."""
     notice = await get(session, notice_id)
-    role = await check_reviewer(session, reviewer, notice, version, stage)
+    role = await check_reviewer(session, policy, reviewer, notice, version, stage)
     if decision not in ("approve", "changes", "reject"):
         raise DomainError("err.stale_button")
     if decision != "approve":
         reason = clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
+    last = stage + 1 == len(notice.review_chain)
+    if decision == "approve" and last and open_findings(notice):  # the screen runs again before publication
+        return await _privacy_return(session, notice, reviewer, now)
     await _record_decision(session, notice, reviewer, role, decision, reason, now)
     published = False
     if decision == "approve" and stage + 1 < len(notice.review_chain):
@@ -255,8 +287,6 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     elif decision == "approve":
         from services.publication import publish  # publication builds on this module
 
-        if open_findings(notice):  # the screen runs again before publication
-            raise DomainError("notice.privacy_open")
         await publish(session, notice, reviewer, now, policy)
         published = True
     else:
@@ -266,14 +296,15 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     return Outcome(notice, decision, published)
 
 
-async def check_reviewer(session: AsyncSession, reviewer: Person, notice: Notice, version: int, stage: int) -> Role:
+async def check_reviewer(session: AsyncSession, policy: Policy, reviewer: Person, notice: Notice, version: int,
+                         stage: int) -> Role:
     """The person holds that stage's role in the notice's village (checked first, so nobody else learns
     anything about the notice), and the tap is current: state, version and stage."""
     if not notice.review_chain or not 0 <= stage < len(notice.review_chain):
         raise DomainError("err.stale_button")
     role = Role(notice.review_chain[stage])
     await directory.require(session, reviewer.id or 0, role, notice.village_id)
-    await _check_current(session, notice, version, stage)
+    await _check_current(session, policy, notice, version, stage)
     return role
 
 
@@ -283,7 +314,7 @@ async def check_supervisor(session: AsyncSession, person: Person, notice_id: int
     return notice
 
 
-async def _check_current(session: AsyncSession, notice: Notice, version: int, stage: int) -> None:
+async def _check_current(session: AsyncSession, policy: Policy, notice: Notice, version: int, stage: int) -> None:
     if notice.state == State.IN_REVIEW and notice.version == version and notice.stage == stage:
         return
     previous = (await session.exec(
@@ -293,14 +324,14 @@ async def _check_current(session: AsyncSession, notice: Notice, version: int, st
     )).first()
     if previous is not None:
         decided, person = previous
-        raise DomainError("review.already_decided", name=person.name, at=decided.decided_at.strftime("%Y-%m-%d %H:%M"))
+        at = policy.local(await village_of(session, notice), decided.decided_at)  # the village's clock, not UTC
+        raise DomainError("review.already_decided", name=person.name, at=at.strftime("%Y-%m-%d %H:%M"))
     raise DomainError("review.stale")
 
 
-async def _record_decision(session: AsyncSession, notice: Notice, reviewer: Person, role: Role, decision: str,
-                           reason: str | None, now: datetime) -> None:
-    """Claim the stage with a conditional UPDATE first: of two concurrent taps, the second waits for the
-    first's commit and then matches no row. The unique key on review_decision is the last line."""
+async def _claim_stage(session: AsyncSession, notice: Notice, now: datetime) -> None:
+    """A conditional UPDATE: of two concurrent taps, the second waits for the first's commit and then
+    matches no row."""
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Notice).where(col(Notice.id) == notice.id, col(Notice.state) == State.IN_REVIEW,
                              col(Notice.version) == notice.version, col(Notice.stage) == notice.stage)
@@ -308,6 +339,39 @@ async def _record_decision(session: AsyncSession, notice: Notice, reviewer: Pers
     )
     if claimed.rowcount != 1:
         raise DomainError("review.stale")
+
+
+async def _privacy_return(session: AsyncSession, notice: Notice, reviewer: Person, now: datetime) -> Outcome:
+    """The second privacy screen found something at the final approval (the screen learned a new pattern
+    since the submission, say): nothing is published, the notice goes back to its author with the
+    findings, and everyone who reviewed this version hears why their approval did not publish it."""
+    await _claim_stage(session, notice, now)
+    findings = open_findings(notice)
+    listed = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in findings]
+    summary = "; ".join(f"{f.kind} {f.masked}" for f in findings)
+    await move(session, notice, Action.PRIVACY_RETURN, reviewer.id, now, summary[:REASON_MAX])
+    author = await _person(session, notice.author_id)
+    queue_to_person(session, author, "privacy_returned", {"title": notice.title, "findings": listed,
+                                                          "to_author": True}, village_id=notice.village_id)
+    reviewers = {p.id: p for _, p in await _decisions_of_version(session, notice)}
+    reviewers[reviewer.id] = reviewer
+    for person in reviewers.values():
+        queue_to_person(session, person, "privacy_returned", {"title": notice.title, "findings": listed,
+                                                              "to_author": False}, village_id=notice.village_id)
+    return Outcome(notice, "privacy", False)
+
+
+async def _decisions_of_version(session: AsyncSession, notice: Notice) -> list[tuple[ReviewDecision, Person]]:
+    rows = await session.exec(
+        select(ReviewDecision, Person).join(Person, col(Person.id) == ReviewDecision.person_id)
+        .where(ReviewDecision.notice_id == notice.id, ReviewDecision.version == notice.version))
+    return list(rows)
+
+
+async def _record_decision(session: AsyncSession, notice: Notice, reviewer: Person, role: Role, decision: str,
+                           reason: str | None, now: datetime) -> None:
+    """Claim the stage first (_claim_stage); the unique key on review_decision is the last line."""
+    await _claim_stage(session, notice, now)
     session.add(ReviewDecision(notice_id=notice.id or 0, version=notice.version, stage=notice.stage, role=role.value,
                                person_id=reviewer.id or 0, decision=decision, reason=reason, decided_at=now))
     await session.flush()
@@ -355,12 +419,23 @@ async def drafts_of(session: AsyncSession, author: Person) -> list[Notice]:
 
 
 async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
-    """Notices at a stage whose role this person holds in the notice's village."""
-    rows = await session.exec(select(Notice).where(Notice.state == State.IN_REVIEW).order_by(col(Notice.id)))
+    """Notices at a stage whose role this person holds in the notice's village (an inspector: in its
+    township). Two queries whatever the number of villages: the person's roles, then their villages'
+    notices in review."""
+    grants = [m for m in await directory.memberships(session, reviewer.id or 0) if m.status == "active"]
+    in_village = {(m.village_id, m.role) for m in grants if m.village_id is not None}
+    townships = {m.township_id for m in grants if m.role is Role.INSPECTOR and m.township_id is not None}
+    if not in_village and not townships:
+        return []
+    rows = await session.exec(
+        select(Notice, Village.township_id).join(Village, col(Village.id) == Notice.village_id)
+        .where(Notice.state == State.IN_REVIEW,
+               or_(col(Notice.village_id).in_({v for v, _ in in_village}), col(Village.township_id).in_(townships)))
+        .order_by(col(Notice.id)))
     waiting = []
-    for notice in rows:
+    for notice, township_id in rows:
         role = Role(notice.review_chain[notice.stage])
-        if await directory.holds(session, reviewer.id or 0, role, notice.village_id):
+        if (notice.village_id, role) in in_village or (role is Role.INSPECTOR and township_id in townships):
             waiting.append(notice)
     return waiting
 

@@ -25,20 +25,52 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+@dataclass(frozen=True)
+class InviteTarget:
+    village: Village
+    township: Township
+
+
+async def invite_target(session: AsyncSession, *, village_id: int | None = None, code: str | None = None
+                        ) -> InviteTarget:
+    """The village an admin is making an invite for (by id or code), with its township."""
+    village = await directory.village_by_code(session, code) if code else None
+    if village_id is not None:
+        village = await directory.village_by_id(session, village_id)
+    if village is None:
+        raise DomainError("err.no_village")
+    return InviteTarget(village, await directory.township_of(session, village))
+
+
+@dataclass(frozen=True)
+class InviteOutcome:
+    invite: Invite
+    role: Role
+    place: str  # the village's name; for an inspector, the township's
+
+
 async def create_invite(
     session: AsyncSession, village_id: int, role: Role, created_by: int | None, now: datetime, ttl_days: int
-) -> Invite:
-    if role is Role.INSPECTOR or role is Role.RESIDENT:
+) -> InviteOutcome:
+    """An invite for one role in one village; an inspector invite (made from any of its villages) grants
+    the inspector role in the village's township. Residents join through /join, not by invite."""
+    if role is Role.RESIDENT:
         raise DomainError("err.invite_role", role=role.value)
-    await directory.village_by_id(session, village_id)
+    village = await directory.village_by_id(session, village_id)
     invite = Invite(token=new_token(), role=role, village_id=village_id, created_by=created_by,
                     expires_at=now + timedelta(days=ttl_days))
     session.add(invite)
     await session.flush()
-    return invite
+    return InviteOutcome(invite, role, await _place(session, village, role))
 
 
-async def redeem_invite(session: AsyncSession, token: str, person: Person, now: datetime) -> Invite:
+async def _place(session: AsyncSession, village: Village, role: Role) -> str:
+    if role is not Role.INSPECTOR:
+        return village.name
+    return (await directory.township_of(session, village)).name
+
+
+async def redeem_invite(session: AsyncSession, token: str, person: Person, now: datetime) -> InviteOutcome:
     """Single use even when two people open the link at once: the UPDATE decides who was first."""
     invite = (await session.exec(select(Invite).where(Invite.token == token))).first()
     if invite is None:
@@ -53,8 +85,12 @@ async def redeem_invite(session: AsyncSession, token: str, person: Person, now: 
     )
     if claimed.rowcount != 1:
         raise DomainError("err.invite_used")
-    await directory.grant_role(session, person.id or 0, Role(invite.role), village_id=invite.village_id)
-    return invite
+    role, village = Role(invite.role), await directory.village_by_id(session, invite.village_id)
+    if role is Role.INSPECTOR:
+        await directory.grant_role(session, person.id or 0, role, township_id=village.township_id)
+    else:
+        await directory.grant_role(session, person.id or 0, role, village_id=village.id)
+    return InviteOutcome(invite, role, await _place(session, village, role))
 
 
 @dataclass(frozen=True)
@@ -68,6 +104,7 @@ async def bind_residents_group(
     session: AsyncSession, person: Person, village_id: int, chat_id: int, title: str, can_pin: bool
 ) -> BindResult:
     await directory.require(session, person.id or 0, Role.STAFF, village_id)
+    await _refuse_if_bound_elsewhere(session, chat_id, village_id=village_id)
     chat = await _upsert_chat(session, chat_id, title, can_pin, person.id)
     chat.purpose, chat.village_id, chat.township_id = "residents", village_id, None
     session.add(chat)
@@ -80,17 +117,62 @@ async def bind_filing_group(
     inspector_of = {t.id for t in await directory.townships_where_inspector(session, person.id or 0)}
     if township_id not in inspector_of:
         raise NotAllowed("err.not_role", role=Role.INSPECTOR.value)
+    await _refuse_if_bound_elsewhere(session, chat_id, township_id=township_id)
     chat = await _upsert_chat(session, chat_id, title, can_pin, person.id)
     chat.purpose, chat.village_id, chat.township_id = "filing", None, township_id
     session.add(chat)
     return BindResult(chat, None, await session.get(Township, township_id))
 
 
+async def _chat_row(session: AsyncSession, chat_id: int) -> BoundChat | None:
+    return (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
+
+
+async def _place_of(session: AsyncSession, chat: BoundChat) -> str | None:
+    """The name of the village or township the chat serves, or None when it serves none."""
+    if chat.village_id is not None:
+        return (await directory.village_by_id(session, chat.village_id)).name
+    if chat.township_id is not None:
+        township = await session.get(Township, chat.township_id)
+        return township.name if township else None
+    return None
+
+
+async def _refuse_if_bound_elsewhere(session: AsyncSession, chat_id: int, *, village_id: int | None = None,
+                                     township_id: int | None = None) -> None:
+    """A group serves one village (or is one township's filing group): binding it somewhere else would
+    silently stop that village's broadcasts there, so it must be unbound first, by those it belongs to.
+    Binding it again to the same place only refreshes its title and rights."""
+    chat = await _chat_row(session, chat_id)
+    if chat is None or (chat.village_id, chat.township_id) == (village_id, township_id):
+        return
+    place = await _place_of(session, chat)
+    if place is not None:
+        raise DomainError("bind.elsewhere", place=place)
+
+
+async def unbind_chat(session: AsyncSession, person: Person, chat_id: int, is_admin: bool) -> str:
+    """Staff of the village (for a filing group: an inspector of the township) or a deployment admin
+    releases a group; nothing more is sent there. Returns the name of the place it served."""
+    chat = await _chat_row(session, chat_id)
+    place = await _place_of(session, chat) if chat is not None else None
+    if chat is None or place is None:
+        raise DomainError("unbind.not_bound")
+    if not is_admin and chat.village_id is not None:
+        await directory.require(session, person.id or 0, Role.STAFF, chat.village_id)
+    elif not is_admin:
+        inspector_of = {t.id for t in await directory.townships_where_inspector(session, person.id or 0)}
+        if chat.township_id not in inspector_of:
+            raise NotAllowed("err.not_role", role=Role.INSPECTOR.value)
+    chat.village_id, chat.township_id, chat.active, chat.inactive_reason = None, None, False, "unbound"
+    session.add(chat)
+    return place
+
+
 async def _upsert_chat(
     session: AsyncSession, chat_id: int, title: str, can_pin: bool, person_id: int | None
 ) -> BoundChat:
-    chat = (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
-    chat = chat or BoundChat(chat_id=chat_id)
+    chat = await _chat_row(session, chat_id) or BoundChat(chat_id=chat_id)
     chat.title, chat.can_pin, chat.active, chat.inactive_reason = title[:255], can_pin, True, None
     chat.bound_by = person_id
     session.add(chat)

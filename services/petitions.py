@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import event_due_date
 from models import Obligation, OutboxMessage, Person, Petition, PetitionPost, Signature, Village
-from services import directory, notices
+from services import directory, notices, voice_limits
 from services.errors import DomainError, NotAllowed
 from services.outbox import queue, queue_to_person
 from services.policy import Policy
@@ -55,6 +55,23 @@ async def village_of_resident(session: AsyncSession, person: Person) -> Village:
     return villages[0]
 
 
+def daily_quota(policy: Policy, village: Village, now: datetime, limit: int) -> voice_limits.Quota:
+    """`limit` petitions a person may start per day of the village's calendar (PETITION_DAILY_LIMIT)."""
+    return voice_limits.daily(policy, village, now, voice_limits.PETITION, limit, "voice.petition_rate_limited")
+
+
+def signing_quota(now: datetime, limit: int) -> voice_limits.Quota:
+    """`limit` signatures and withdrawals a person may make in an hour (SIGNING_HOURLY_LIMIT)."""
+    return voice_limits.hourly(now, voice_limits.SIGN, limit, "voice.signing_rate_limited")
+
+
+async def begin(session: AsyncSession, policy: Policy, person: Person, now: datetime, limit: int) -> Village:
+    """/petition: the person's village, unless they have started as many petitions today as they may."""
+    village = await village_of_resident(session, person)
+    await voice_limits.check(session, person.id or 0, daily_quota(policy, village, now, limit))
+    return village
+
+
 async def item_choices(session: AsyncSession, policy: Policy, village_id: int, lang: str) -> list[tuple[str, str]]:
     village = await directory.village_by_id(session, village_id)
     """(item code in the village's catalog, label): the code, e.g. "sw.20", fits in callback data."""
@@ -62,9 +79,10 @@ async def item_choices(session: AsyncSession, policy: Policy, village_id: int, l
 
 
 async def create(session: AsyncSession, policy: Policy, person: Person, village_id: int, title: str, request: str,
-                 item_code: str | None, now: datetime) -> Petition:
+                 item_code: str | None, now: datetime, limit: int) -> Petition:
     await directory.require(session, person.id or 0, Role.RESIDENT, village_id)
     village = await directory.village_by_id(session, village_id)
+    await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     item_id = None
     if item_code is not None:
         known = {i.code: i.full_id for i in policy.catalog_for(village).items()}
@@ -193,12 +211,16 @@ async def open_due(session: AsyncSession, policy: Policy, now: datetime, days: i
 
 # --- signing -----------------------------------------------------------------------------------------------
 
-async def check_signable(session: AsyncSession, person: Person, petition_id: int, now: datetime) -> Petition:
-    """The confirm screen: may this person sign this petition now?"""
+async def signing_screen(session: AsyncSession, person: Person, petition_id: int,
+                         now: datetime) -> tuple[Petition, bool]:
+    """The confirm screen: (the petition, whether the person has signed it). Signing needs a resident's or a
+    representative's role; withdrawing one's own signature does not (someone who moved away may take it back)."""
     petition = await get(session, petition_id)
-    await _signer_roles(session, person, petition)
     _require_open(petition, now)
-    return petition
+    signed = await has_signed(session, person, petition.id or 0)
+    if not signed:
+        await _signer_roles(session, person, petition)
+    return petition, signed
 
 
 def _require_open(petition: Petition, now: datetime) -> None:
@@ -212,17 +234,22 @@ def _require_open(petition: Petition, now: datetime) -> None:
 
 
 async def _signer_roles(session: AsyncSession, person: Person, petition: Petition) -> tuple[bool, bool]:
-    """(counts as a resident, counts as a representative) in the petition's village; neither: refused."""
+    """(counts as a resident, counts as a representative) in the petition's village; neither: refused. A
+    representative counts only where the village has the representatives' route (its official number of
+    representatives was not 0 when the petition opened): otherwise the signature would count toward nothing."""
     resident = await directory.holds(session, person.id or 0, Role.RESIDENT, petition.village_id)
-    representative = await directory.holds(session, person.id or 0, Role.REPRESENTATIVE, petition.village_id)
+    representative = petition.representatives_needed > 0 and await directory.holds(
+        session, person.id or 0, Role.REPRESENTATIVE, petition.village_id)
     if not (resident or representative):
         raise NotAllowed("voice.not_resident")
     return resident, representative
 
 
-async def sign(session: AsyncSession, policy: Policy, person: Person, petition_id: int, now: datetime) -> Petition:
+async def sign(session: AsyncSession, policy: Policy, person: Person, petition_id: int, now: datetime,
+               limit: int) -> Petition:
     petition = await get(session, petition_id)
     resident, representative = await _signer_roles(session, person, petition)
+    await voice_limits.take(session, person.id or 0, signing_quota(now, limit))
     # First the counter: this UPDATE takes the petition's row (PostgreSQL) or the write lock (SQLite), so
     # what follows sees every earlier signer's commit.
     moved = await session.exec(  # type: ignore[call-overload]
@@ -234,7 +261,7 @@ async def sign(session: AsyncSession, policy: Policy, person: Person, petition_i
         await session.refresh(petition)
         _require_open(petition, now)
         raise DomainError("voice.petition_expired")
-    await _record_signature(session, petition, person, representative, now)
+    await _record_signature(session, petition, person, resident, representative, now)
     await session.refresh(petition)
     if await _claim_threshold(session, petition, now):
         await _granted(session, policy, petition, now)
@@ -243,14 +270,15 @@ async def sign(session: AsyncSession, policy: Policy, person: Person, petition_i
     return petition
 
 
-async def _record_signature(session: AsyncSession, petition: Petition, person: Person, representative: bool,
-                            now: datetime) -> None:
+async def _record_signature(session: AsyncSession, petition: Petition, person: Person, resident: bool,
+                            representative: bool, now: datetime) -> None:
     existing = (await session.exec(select(Signature).where(
         Signature.petition_id == petition.id, Signature.person_id == person.id))).first()
     if existing is not None and existing.withdrawn_at is None:
         raise DomainError("voice.already_signed")  # the caller's rollback undoes the count as well
     signature = existing or Signature(petition_id=petition.id or 0, person_id=person.id or 0)
-    signature.representative, signature.signed_at, signature.withdrawn_at = representative, now, None
+    signature.resident, signature.representative = resident, representative  # what the counts got
+    signature.signed_at, signature.withdrawn_at = now, None
     session.add(signature)
     await session.flush()
 
@@ -270,18 +298,19 @@ async def _claim_threshold(session: AsyncSession, petition: Petition, now: datet
 
 
 async def withdraw(session: AsyncSession, policy: Policy, person: Person, petition_id: int,
-                   now: datetime) -> Petition:
-    """A signature may be withdrawn while the petition is open (until the threshold is reached)."""
+                   now: datetime, limit: int) -> Petition:
+    """A signature may be withdrawn while the petition is open (until the threshold is reached). It takes back
+    what it added when it was made, even if the person's roles have changed since."""
     petition = await get(session, petition_id)
     signature = (await session.exec(select(Signature).where(
         Signature.petition_id == petition.id, Signature.person_id == person.id,
         col(Signature.withdrawn_at).is_(None)))).first()
     if signature is None:
         raise DomainError("voice.not_signed")
-    resident = await directory.holds(session, person.id or 0, Role.RESIDENT, petition.village_id)
+    await voice_limits.take(session, person.id or 0, signing_quota(now, limit))
     moved = await session.exec(  # type: ignore[call-overload]
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open")
-        .values(resident_count=Petition.resident_count - int(resident),
+        .values(resident_count=Petition.resident_count - int(signature.resident),
                 representative_count=Petition.representative_count - int(signature.representative)))
     if moved.rowcount != 1:
         await session.refresh(petition)

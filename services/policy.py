@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from catalogs import Catalog, CatalogError, Item, Profile, Registry
@@ -17,6 +19,16 @@ class Policy:
     registry: Registry
     default_profile: str
     default_timezone: str
+    # The locale strings (language -> key -> text, from bot/locales), for the few words services write into
+    # what they freeze for later (a notice's issuing unit, a finance table's total): text stays out of Python.
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def label(self, lang: str, key: str, **params: Any) -> str:
+        return self.labels.get(lang, {}).get(key, key).format(**params)
+
+    def issuing_unit(self, village: Village) -> str:
+        """The committee printed on notices: the directory's name for it, else the usual one for its kind."""
+        return village.committee_name or self.label(village.language, f"committee.{village.kind}", name=village.name)
 
     def profile_for(self, village: Village) -> Profile:
         return self.registry.profile(village.profile or self.default_profile)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import posting_end
-from models import BoundChat, Notice, OutboxMessage, Person, Posting, Village
+from models import Attachment, BoundChat, Notice, OutboxMessage, Person, Posting, Village
 from services import directory, notices
 from services.errors import DomainError
 from services.notice_view import notice_view
@@ -75,11 +76,17 @@ async def _post(session: AsyncSession, notice: Notice, chat: BoundChat, view: di
                       pin_until=notice.posting_until if pin else None)
     session.add(posting)
     await session.flush()
-    count = len(await notices.attachments(session, notice.id or 0))
-    queue(session, chat.chat_id, "notice", view, action="post", topic=topic(notice.id or 0),
-          village_id=notice.village_id, posting_id=posting.id,
-          keyboard={"name": "notice", "notice_id": notice.id, "filing": purpose == "filing", "attachments": count})
+    files = await attachment_files(session, notice.id or 0)
+    queue(session, chat.chat_id, "notice", {**view, "delivery": {"files": files, "pin": pin}}, action="post",
+          topic=topic(notice.id or 0), village_id=notice.village_id, posting_id=posting.id,
+          keyboard={"name": "notice", "notice_id": notice.id, "filing": purpose == "filing",
+                    "attachments": len(files)})
     return posting
+
+
+async def attachment_files(session: AsyncSession, notice_id: int) -> list[dict[str, str]]:
+    """What the delivery worker sends after a notice's text, frozen with the published text."""
+    return [{"kind": a.kind, "file_id": a.file_id} for a in await notices.attachments(session, notice_id)]
 
 
 async def _progress(session: AsyncSession, notice: Notice, total: int) -> None:
@@ -100,31 +107,58 @@ async def postings(session: AsyncSession, notice_id: int, *, live_only: bool = T
 # --- corrections ------------------------------------------------------------------------------------------
 
 async def start_correction(session: AsyncSession, staff: Person, notice_id: int, now: datetime) -> Notice:
+    """A new draft with the original's content and attachments. One correction at a time: a second one
+    would be approved against a text the first is about to replace."""
     original = await notices.get(session, notice_id)
     await directory.require(session, staff.id or 0, Role.STAFF, original.village_id)
     if original.state != State.PUBLISHED:
         raise DomainError("notice.not_published")
+    await _refuse_second_correction(session, original)
     draft = await notices.create_draft(session, staff, original.village_id, original.item_id, original.period, now,
                                        obligation_id=original.obligation_id,
                                        nothing_to_disclose=original.nothing_to_disclose)
     draft.title, draft.body, draft.table_text, draft.corrects_id = (
         original.title, original.body, original.table_text, original.id)
+    draft.privacy_overrides = list(original.privacy_overrides)  # what the committee allowed stays allowed
     session.add(draft)
+    for attachment in await notices.attachments(session, original.id or 0):
+        session.add(Attachment(notice_id=draft.id or 0, kind=attachment.kind, file_id=attachment.file_id,
+                               file_name=attachment.file_name, created_at=now))
     return draft
 
 
+async def _refuse_second_correction(session: AsyncSession, original: Notice) -> None:
+    open_states = [State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED]
+    pending = (await session.exec(select(Notice, Person).join(Person, col(Person.id) == Notice.author_id).where(
+        Notice.corrects_id == original.id, col(Notice.state).in_(open_states)))).first()
+    if pending is not None:
+        correction, author = pending
+        raise DomainError("notice.correction_open", name=author.name, id=correction.id)
+
+
 async def _replace_in_place(session: AsyncSession, policy: Policy, correction: Notice, now: datetime) -> None:
+    """The published messages are edited (or, where Telegram refuses, posted again) and pinned for the
+    correction's own posting period: a corrected notice counts as published on the day of its correction."""
     original = await notices.get(session, correction.corrects_id or 0)
-    await notices.move(session, original, Action.SUPERSEDE, correction.author_id, now)
+    try:
+        await notices.move(session, original, Action.SUPERSEDE, correction.author_id, now)
+    except DomainError as error:  # retracted (or corrected) while this correction was in review
+        raise DomainError("notice.original_gone") from error
     view = await notice_view(session, policy, correction, corrected=True)
+    files, before = (await attachment_files(session, correction.id or 0),
+                     await attachment_files(session, original.id or 0))
     live = await postings(session, original.id or 0)
     await _progress(session, correction, len(live))
     for posting in live:
         posting.notice_id = correction.id or 0
+        filing = posting.purpose == "filing"
+        if posting.pin:
+            posting.pin_until = correction.posting_until
         session.add(posting)
-        queue(session, posting.chat_id, "notice", {**view, "filing": posting.purpose == "filing"}, action="edit",
+        delivery = {"files": files, "previous_files": before, "pin": posting.pin}
+        queue(session, posting.chat_id, "notice", {**view, "filing": filing, "delivery": delivery}, action="edit",
               topic=topic(correction.id or 0), village_id=correction.village_id, posting_id=posting.id,
-              keyboard={"name": "notice", "notice_id": correction.id, "filing": posting.purpose == "filing"})
+              keyboard={"name": "notice", "notice_id": correction.id, "filing": filing, "attachments": len(files)})
 
 
 # --- retraction -----------------------------------------------------------------------------------------
@@ -166,16 +200,35 @@ async def retract(session: AsyncSession, person: Person, notice_id: int, reason:
     reason = notices.clean_text(reason, notices.REASON_MAX, too_long="notice.reason_too_long")
     await notices.move(session, notice, Action.RETRACT, person.id, now, reason)
     for posting in await postings(session, notice_id):
-        for message_id in posting.message_ids:
-            queue(session, posting.chat_id, "", {}, action="delete", target_message_id=message_id,
-                  village_id=notice.village_id, posting_id=posting.id)
-        posting.state = "removed"
-        session.add(posting)
+        await take_down(session, posting, now)
     author = await session.get(Person, notice.author_id)
     if author is not None:
         queue_to_person(session, author, "retracted", {"title": notice.title, "reason": reason, "by": person.name},
                         village_id=notice.village_id)
     return notice
+
+
+async def take_down(session: AsyncSession, posting: Posting, now: datetime) -> None:
+    """What has not gone out yet never will (pending rows are cancelled in this transaction); what has is
+    deleted. A row in flight right now is the worker's to clean up: it finds the posting removed."""
+    await session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(col(OutboxMessage.posting_id) == posting.id, col(OutboxMessage.status) == "pending",
+               col(OutboxMessage.action).in_(POSTING_ACTIONS))
+        .values(status="cancelled", error="notice retracted", done_at=now)
+    )
+    _queue_deletes(session, posting, [*posting.message_ids, *posting.attachment_ids])
+    posting.state = "removed"
+    session.add(posting)
+
+
+POSTING_ACTIONS = ("post", "edit", "pin", "unpin")
+
+
+def _queue_deletes(session: AsyncSession, posting: Posting, message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        queue(session, posting.chat_id, "", {}, action="delete", target_message_id=message_id,
+              posting_id=posting.id)
 
 
 # --- the posting period ----------------------------------------------------------------------------------
@@ -194,20 +247,31 @@ def keep_window(published_on: date, days: int) -> tuple[date, date]:
 
 # --- what the delivery worker reports back ------------------------------------------------------------
 
-async def posting_result(session: AsyncSession, posting_id: int, state: str, message_ids: list[int] | None = None,
-                         pinned: bool | None = None, now: datetime | None = None) -> Posting | None:
-    posting = await session.get(Posting, posting_id)
-    if posting is None:
-        return None
-    posting.state = state
-    if message_ids is not None:
-        posting.message_ids = message_ids
-    if pinned is not None:
-        posting.pinned = pinned
-    if now is not None:
-        posting.updated_at = now
-    session.add(posting)
-    return posting
+async def posting_result(session: AsyncSession, posting_id: int, state: str | None,
+                         message_ids: list[int] | None = None, pinned: bool | None = None,
+                         now: datetime | None = None, attachment_ids: list[int] | None = None) -> None:
+    """Record what the worker did in a chat (one UPDATE: the worker calls this for every row). A posting
+    removed meanwhile (its notice was retracted while the row was in flight) stays removed, and whatever
+    went out in between is deleted. `state` None: as it is."""
+    values: dict[str, Any] = {"state": state, "message_ids": message_ids, "attachment_ids": attachment_ids,
+                              "pinned": pinned, "updated_at": now}
+    changed = await session.exec(  # type: ignore[call-overload]
+        update(Posting).where(col(Posting.id) == posting_id, col(Posting.state) != "removed")
+        .values(**{key: value for key, value in values.items() if value is not None}))
+    if changed.rowcount == 0 and await is_removed(session, posting_id):
+        posting = await session.get(Posting, posting_id)
+        _queue_deletes(session, posting, [*(message_ids or []), *(attachment_ids or [])])  # type: ignore[arg-type]
+
+
+async def is_removed(session: AsyncSession, posting_id: int | None) -> bool:
+    posting = await session.get(Posting, posting_id) if posting_id is not None else None
+    return posting is not None and posting.state == "removed"
+
+
+async def postings_moved(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group upgraded to a supergroup: its postings live on under the new id (for edits, deletes, pins)."""
+    await session.exec(  # type: ignore[call-overload]
+        update(Posting).where(col(Posting.chat_id) == old_chat_id).values(chat_id=new_chat_id))
 
 
 async def progress(session: AsyncSession, notice_id: int) -> dict[str, Any]:
@@ -216,7 +280,7 @@ async def progress(session: AsyncSession, notice_id: int) -> dict[str, Any]:
         select(Posting, BoundChat.title).outerjoin(BoundChat, col(BoundChat.chat_id) == Posting.chat_id)
         .where(Posting.notice_id == notice_id)
     )
-    counts = {"total": 0, "sent": 0, "failed": [], "uncertain": []}
+    counts: dict[str, Any] = {"total": 0, "sent": 0, "failed": [], "uncertain": []}
     for posting, title in rows:
         counts["total"] += 1
         if posting.state == "posted":
@@ -253,9 +317,11 @@ async def postings_in_period(session: AsyncSession, policy: Policy,
 
 
 async def post_again(session: AsyncSession, posting: Posting, original: OutboxMessage) -> None:
-    """Deleted before its posting period ended: posted again (少于十日的，应当重新公布)."""
+    """Deleted before its posting period ended: posted again (少于十日的，应当重新公布). Its other messages
+    (later parts, attachments) go first, so the group does not show them twice."""
+    _queue_deletes(session, posting, [*posting.message_ids[1:], *posting.attachment_ids])
     posting.reposts += 1
-    posting.state, posting.message_ids, posting.pinned = "queued", [], False
+    posting.state, posting.message_ids, posting.attachment_ids, posting.pinned = "queued", [], [], False
     session.add(posting)
     queue(session, posting.chat_id, original.template, original.context, action="post", topic=original.topic,
           village_id=original.village_id, posting_id=posting.id, keyboard=original.keyboard)

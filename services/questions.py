@@ -1,23 +1,29 @@
 """Residents' questions (质询) about published notices, complaints to the supervisory committee, reply
 deadlines and the digest of replies that is itself a disclosure (village 事务类 20, community 事务类 15).
 
-Residents' names go to the village staff only; the committee sees the question, never who asked.
+Residents' names go to the village staff only; the committee sees the question, never who asked. The
+committee acts on complaints and on questions the staff passed to it, not on every question of its village.
+
+Every reply, every time the committee requires an explanation, and every explanation that follows is kept
+in order (QuestionEntry); the committee, /questions and the digest show that history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import QUESTION_REPLY, event_due_date
-from models import Attachment, Notice, OutboxMessage, Person, Question, Village
-from services import directory, notices
+from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, Village
+from services import directory, notices, voice_limits
 from services.errors import DomainError, NotAllowed
 from services.outbox import queue_to_person
 from services.policy import Policy
@@ -26,7 +32,6 @@ from services.workflow import State
 
 QUESTION_MAX = 2_000
 REPLY_MAX = 4_000
-DAILY_LIMIT = 5
 OPEN_STATES = ("open", "explain")
 REMIND_TOPIC = "q-remind:{id}"
 LATE_TOPIC = "q-late:{id}"
@@ -47,22 +52,18 @@ async def require_resident(session: AsyncSession, person_id: int, village_id: in
         raise NotAllowed("voice.not_resident")
 
 
-async def asked_today(session: AsyncSession, policy: Policy, person_id: int, village: Village, now: datetime) -> int:
-    """Questions the person asked since midnight in the village's time zone."""
-    midnight = datetime.combine(policy.today(village, now), time(0), tzinfo=policy.tz(village))
-    count = await session.exec(select(func.count()).select_from(Question).where(
-        Question.person_id == person_id, col(Question.created_at) >= midnight))
-    return int(count.one())
+def daily_quota(policy: Policy, village: Village, now: datetime, limit: int) -> voice_limits.Quota:
+    """`limit` questions a person may ask per day of the village's calendar (QUESTION_DAILY_LIMIT)."""
+    return voice_limits.daily(policy, village, now, voice_limits.QUESTION, limit, "voice.rate_limited")
 
 
 async def start(session: AsyncSession, policy: Policy, person: Person, notice_id: int, now: datetime,
-                limit: int = DAILY_LIMIT) -> Notice:
+                limit: int) -> Notice:
     """May this person ask about this notice now? Returns the notice, or says why not."""
     notice = await published_notice(session, notice_id)
     await require_resident(session, person.id or 0, notice.village_id)
     village = await directory.village_by_id(session, notice.village_id)
-    if await asked_today(session, policy, person.id or 0, village, now) >= limit:
-        raise DomainError("voice.rate_limited", limit=limit)
+    await voice_limits.check(session, person.id or 0, daily_quota(policy, village, now, limit))
     return notice
 
 
@@ -72,16 +73,17 @@ def check_text(text: str | None, photo_file_id: str | None) -> str:
 
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
-              photo_file_id: str | None, complaint: bool, now: datetime) -> Question:
-    notice = await start(session, policy, person, notice_id, now)
+              photo_file_id: str | None, complaint: bool, now: datetime, limit: int) -> Question:
+    notice = await start(session, policy, person, notice_id, now, limit)
     body = check_text(text, photo_file_id)
     village = await directory.village_by_id(session, notice.village_id)
+    await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     due = event_due_date(policy.profile_for(village), QUESTION_REPLY, policy.today(village, now))
     question = Question(notice_id=notice.id or 0, village_id=notice.village_id, person_id=person.id or 0,
                         text=body, photo_file_id=photo_file_id, complaint=complaint, due=due, created_at=now)
     session.add(question)
     await session.flush()
-    view = question_view(question, notice, person.name)
+    view = question_view(question, notice, person.name, [])
     for staff in await directory.people_with_role(session, notice.village_id, Role.STAFF):
         queue_to_person(session, staff, "question_to_staff", view, village_id=notice.village_id,
                         keyboard=_staff_keyboard(question))
@@ -90,11 +92,30 @@ async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: 
     return question
 
 
-def question_view(question: Question, notice: Notice, asker: str | None = None) -> dict[str, Any]:
+Entry = dict[str, Any]  # one step of a question's history as templates show it: kind and text
+
+
+def question_view(question: Question, notice: Notice, asker: str | None = None,
+                  history: list[Entry] | None = None) -> dict[str, Any]:
     """What a message about a question shows; `asker` only in what staff receive."""
     return {"question_id": question.id, "notice_title": notice.title, "text": question.text,
             "complaint": question.complaint, "due": question.due.isoformat(), "asker": asker,
-            "has_photo": bool(question.photo_file_id), "reply": question.reply, "state": question.state}
+            "has_photo": bool(question.photo_file_id), "reply": question.reply, "state": question.state,
+            "history": history or []}
+
+
+async def histories(session: AsyncSession, question_ids: Iterable[int]) -> dict[int, list[Entry]]:
+    """Each question's replies, explanation requests and explanations, oldest first."""
+    rows = await session.exec(select(QuestionEntry).where(col(QuestionEntry.question_id).in_(list(question_ids)))
+                              .order_by(col(QuestionEntry.id)))
+    found: dict[int, list[Entry]] = defaultdict(list)
+    for entry in rows:
+        found[entry.question_id].append({"kind": entry.kind, "text": entry.text})
+    return found
+
+
+async def history(session: AsyncSession, question_id: int) -> list[Entry]:
+    return (await histories(session, [question_id])).get(question_id, [])
 
 
 def _staff_keyboard(question: Question) -> dict[str, Any]:
@@ -102,7 +123,8 @@ def _staff_keyboard(question: Question) -> dict[str, Any]:
 
 
 async def _tell_committee(session: AsyncSession, question: Question, notice: Notice, template: str) -> None:
-    view = question_view(question, notice)  # no name: the committee sees the question, not who asked
+    # no name: the committee sees the question, not who asked
+    view = question_view(question, notice, None, await history(session, question.id or 0))
     for supervisor in await directory.people_with_role(session, question.village_id, Role.SUPERVISOR):
         queue_to_person(session, supervisor, template, view, village_id=question.village_id,
                         keyboard={"name": "question_committee", "question_id": question.id,
@@ -135,8 +157,21 @@ async def for_role(session: AsyncSession, person: Person, question_id: int, *rol
     raise NotAllowed("err.not_role", role=roles[0].value)
 
 
+async def for_committee(session: AsyncSession, supervisor: Person, question_id: int) -> Loaded:
+    """The question, if the person is on its village's committee and the question was given to the committee:
+    a complaint, or a question the staff passed on. Other questions are the staff's alone."""
+    loaded = await for_role(session, supervisor, question_id, Role.SUPERVISOR)
+    if not (loaded.question.complaint or loaded.question.passed_to_committee):
+        raise NotAllowed("voice.not_for_committee")
+    return loaded
+
+
 async def photo(session: AsyncSession, person: Person, question_id: int) -> str:
-    loaded = await for_role(session, person, question_id, Role.STAFF, Role.SUPERVISOR)
+    """Staff see any question's photo; the committee the photos of questions given to it."""
+    try:
+        loaded = await for_role(session, person, question_id, Role.STAFF)
+    except NotAllowed:
+        loaded = await for_committee(session, person, question_id)
     if not loaded.question.photo_file_id:
         raise DomainError("err.stale_button")
     return loaded.question.photo_file_id
@@ -150,19 +185,26 @@ async def start_reply(session: AsyncSession, staff: Person, question_id: int) ->
 
 
 async def reply(session: AsyncSession, staff: Person, question_id: int, text: str, now: datetime) -> Question:
+    """The staff's answer; after the committee required an explanation, it is that explanation. Both are
+    added to the question's history; the question shows the latest."""
     loaded = await for_role(session, staff, question_id, Role.STAFF)
     answer = notices.clean_text(text, REPLY_MAX, too_long="voice.too_long")
+    before = loaded.question.state
     claimed = await session.exec(  # type: ignore[call-overload]
-        update(Question).where(col(Question.id) == question_id, col(Question.state).in_(OPEN_STATES))
+        update(Question).where(col(Question.id) == question_id, col(Question.state) == before,
+                               col(Question.state).in_(OPEN_STATES))
         .values(state="answered", reply=answer, replied_by=staff.id, replied_at=now))
     if claimed.rowcount != 1:
         raise DomainError("voice.question_done")
+    kind = "explanation" if before == "explain" else "reply"
+    session.add(QuestionEntry(question_id=question_id, kind=kind, text=answer, person_id=staff.id or 0,
+                              created_at=now))
     question = loaded.question
     await session.refresh(question)
     asker = await session.get(Person, question.person_id)
     if asker is not None:
-        queue_to_person(session, asker, "question_reply", question_view(question, loaded.notice),
-                        village_id=question.village_id)
+        view = {**question_view(question, loaded.notice), "explanation": kind == "explanation"}
+        queue_to_person(session, asker, "question_reply", view, village_id=question.village_id)
     if question.complaint or question.passed_to_committee:
         await _tell_committee(session, question, loaded.notice, "question_replied")
     return question
@@ -181,17 +223,20 @@ async def pass_to_committee(session: AsyncSession, staff: Person, question_id: i
     return question
 
 
-async def require_explanation(session: AsyncSession, supervisor: Person, question_id: int) -> Question:
+async def require_explanation(session: AsyncSession, supervisor: Person, question_id: int,
+                              now: datetime) -> Question:
     """The committee makes the staff explain (again, after an answer it finds wanting)."""
-    loaded = await for_role(session, supervisor, question_id, Role.SUPERVISOR)
+    loaded = await for_committee(session, supervisor, question_id)
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Question).where(col(Question.id) == question_id, col(Question.state).in_(("open", "answered")))
         .values(state="explain"))
     if claimed.rowcount != 1:
         raise DomainError("voice.question_done")
+    session.add(QuestionEntry(question_id=question_id, kind="explain", person_id=supervisor.id or 0, created_at=now))
     question = loaded.question
     await session.refresh(question)
-    view = {**question_view(question, loaded.notice), "by": supervisor.name}
+    view = {**question_view(question, loaded.notice, None, await history(session, question_id)),
+            "by": supervisor.name}
     for staff in await directory.people_with_role(session, question.village_id, Role.STAFF):
         queue_to_person(session, staff, "question_explain", view, village_id=question.village_id,
                         keyboard=_staff_keyboard(question))
@@ -199,7 +244,7 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
 
 
 async def close(session: AsyncSession, supervisor: Person, question_id: int, now: datetime) -> Question:
-    loaded = await for_role(session, supervisor, question_id, Role.SUPERVISOR)
+    loaded = await for_committee(session, supervisor, question_id)
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Question).where(col(Question.id) == question_id, col(Question.state) != "closed")
         .values(state="closed", closed_by=supervisor.id, closed_at=now))
@@ -223,8 +268,9 @@ class Listed:
 
 
 async def open_for(session: AsyncSession, person: Person, limit: int = 20) -> list[Listed]:
-    """/questions: open questions in villages where the person is staff (all, with names) or on the
-    committee (complaints and those passed to it, without names)."""
+    """/questions: in villages where the person is staff, the questions awaiting a reply (with names); where
+    on the committee, the complaints and passed questions it has not closed, answered ones included, since
+    closing them is its part (without names)."""
     staff_of = {v.id for v in await directory.villages_where(session, person.id or 0, Role.STAFF)}
     committee_of = {v.id for v in await directory.villages_where(session, person.id or 0, Role.SUPERVISOR)}
     if not staff_of and not committee_of:
@@ -232,15 +278,23 @@ async def open_for(session: AsyncSession, person: Person, limit: int = 20) -> li
     rows = await session.exec(
         select(Question, Notice, Person).join(Notice, col(Notice.id) == Question.notice_id)
         .join(Person, col(Person.id) == Question.person_id)
-        .where(col(Question.village_id).in_(staff_of | committee_of), col(Question.state).in_(OPEN_STATES))
+        .where(col(Question.village_id).in_(staff_of | committee_of), col(Question.state) != "closed")
         .order_by(col(Question.due), col(Question.id)))
     listed = []
     for question, notice, asker in rows:
-        if question.village_id in staff_of:
+        if question.village_id in staff_of and question.state in OPEN_STATES:
             listed.append(Listed(question, notice, asker.name, True))
-        elif question.complaint or question.passed_to_committee:
+        elif question.village_id in committee_of and (question.complaint or question.passed_to_committee):
             listed.append(Listed(question, notice, None, False))
     return listed[:limit]
+
+
+async def open_views(session: AsyncSession, person: Person, limit: int = 20) -> list[tuple[Listed, dict[str, Any]]]:
+    """/questions: each open question with what its line shows, its history included."""
+    listed = await open_for(session, person, limit)
+    found = await histories(session, [entry.question.id or 0 for entry in listed])
+    return [(entry, question_view(entry.question, entry.notice, entry.asker, found.get(entry.question.id or 0)))
+            for entry in listed]
 
 
 # --- deadlines (called hourly) --------------------------------------------------------------------------
@@ -251,8 +305,9 @@ async def _already(session: AsyncSession, topic: str) -> bool:
 
 
 async def remind_and_escalate(session: AsyncSession, policy: Policy, now: datetime) -> int:
-    """Staff are reminded the day before a reply is due; the committee hears when it is late. Each once:
-    the outbox row's topic is the record that it was said."""
+    """Staff are reminded the day before a reply is due; the committee hears when it is late, and from then
+    on the question is the committee's too (as if passed to it). Each once: the outbox row's topic is the
+    record that it was said."""
     rows = await session.exec(select(Question, Notice, Village)
                               .join(Notice, col(Notice.id) == Question.notice_id)
                               .join(Village, col(Village.id) == Question.village_id)
@@ -272,6 +327,9 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
     topic = topic_pattern.format(id=question.id)
     if await _already(session, topic):
         return 0
+    if role is Role.SUPERVISOR and not question.complaint:
+        question.passed_to_committee = True  # escalated: the committee may now require, close, see the photo
+        session.add(question)
     people = await directory.people_with_role(session, question.village_id, role)
     keyboard = _staff_keyboard(question) if role is Role.STAFF else {
         "name": "question_committee", "question_id": question.id, "photo": bool(question.photo_file_id)}
@@ -283,26 +341,46 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
 
 # --- the digest: replies to villagers' questions, published as a notice ---------------------------------
 
-DigestBody = Callable[[list[dict[str, Any]]], str]
+DigestBody = Callable[[list[dict[str, Any]], bool], str]  # (the questions, ad hoc?) -> the notice body
 
 
-async def digest_item(session: AsyncSession, policy: Policy, village: Village) -> str:
+def digest_item(policy: Policy, village: Village) -> str | None:
+    """The catalog's "replies to villagers' questions" item (Jiangyuan: village 事务类 20, community 事务类 15).
+    The other catalogs (Yubei, Dawukou, Yanliang) have none and no item of theirs is near enough to borrow:
+    their digest is an ad hoc notice (临时公开) whose body says why."""
     items = policy.catalog_for(village).with_role("question_replies")
-    if not items:
-        raise DomainError("voice.digest_no_item")
-    return items[0].full_id
+    return items[0].full_id if items else None
 
 
-async def answered_since_last_digest(session: AsyncSession, village_id: int, item_id: str) -> list[dict[str, Any]]:
-    last = (await session.exec(select(func.max(Notice.published_at)).where(
-        Notice.village_id == village_id, Notice.item_id == item_id))).one()
+async def _legacy_cutoff(session: AsyncSession, village_id: int, item_id: str | None) -> datetime | None:
+    """When the last published notice of the digest item was drafted. Questions never drafted into a digest
+    and answered before then are taken as covered by it: digests made before questions recorded their digest
+    (migration 0003), or written by hand with /draft."""
+    if item_id is None:
+        return None
+    found = await session.exec(select(func.max(Notice.created_at)).where(
+        Notice.village_id == village_id, Notice.item_id == item_id, col(Notice.published_at).is_not(None)))
+    return found.one()
+
+
+async def answered_since_last_digest(session: AsyncSession, village_id: int,
+                                     item_id: str | None) -> list[tuple[Question, dict[str, Any]]]:
+    """Questions with an answer no published digest shows yet, with what the digest shows of each: the
+    question and its whole history, never who asked. A question is covered when the digest it was drafted
+    into was published and nothing was answered or explained after that draft was made; a question answered
+    while a digest waited for review goes into the next one."""
+    digest = aliased(Notice)
+    covered = col(digest.published_at).is_not(None) & (col(Question.replied_at) <= col(digest.created_at))
     query = (select(Question, Notice).join(Notice, col(Notice.id) == Question.notice_id)
-             .where(Question.village_id == village_id, col(Question.reply).is_not(None)))
-    if last is not None:
-        query = query.where(col(Question.replied_at) > last)
-    rows = await session.exec(query.order_by(col(Question.replied_at)))
-    return [{"notice_title": n.title, "text": q.text, "reply": q.reply, "complaint": q.complaint,
-             "asked_on": q.created_at.date().isoformat()} for q, n in rows]
+             .outerjoin(digest, col(digest.id) == Question.digest_notice_id)
+             .where(Question.village_id == village_id, col(Question.reply).is_not(None), ~covered))
+    cutoff = await _legacy_cutoff(session, village_id, item_id)
+    if cutoff is not None:
+        query = query.where(col(Question.digest_notice_id).is_not(None) | (col(Question.replied_at) > cutoff))
+    rows = list(await session.exec(query.order_by(col(Question.replied_at), col(Question.id))))
+    found = await histories(session, [q.id or 0 for q, _ in rows])
+    return [(q, {"notice_title": n.title, "text": q.text, "reply": q.reply, "complaint": q.complaint,
+                 "asked_on": q.created_at.date().isoformat(), "history": found.get(q.id or 0, [])}) for q, n in rows]
 
 
 async def create_digest(session: AsyncSession, policy: Policy, staff: Person, title: str, render: DigestBody,
@@ -313,13 +391,16 @@ async def create_digest(session: AsyncSession, policy: Policy, staff: Person, ti
     if not villages:
         raise NotAllowed("err.not_role", role=Role.STAFF.value)
     village = villages[0]
-    item_id = await digest_item(session, policy, village)
+    item_id = digest_item(policy, village)
     answered = await answered_since_last_digest(session, village.id or 0, item_id)
     if not answered:
         raise DomainError("voice.digest_empty")
     notice = await notices.create_draft(session, staff, village.id or 0, item_id, None, now)
     await notices.set_title(session, staff, notice.id or 0, title, now)
-    await notices.set_body(session, staff, notice.id or 0, render(answered), now)
+    await notices.set_body(session, staff, notice.id or 0, render([row for _, row in answered], item_id is None), now)
+    for question, _ in answered:
+        question.digest_notice_id = notice.id
+        session.add(question)
     return notice
 
 

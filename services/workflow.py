@@ -29,6 +29,7 @@ class Action(StrEnum):
     SUBMIT = "submit"
     APPROVE = "approve"  # a stage that is not the last
     PUBLISH = "publish"  # the last stage approves
+    PRIVACY_RETURN = "privacy_return"  # the last approval, but the second privacy screen found something
     REQUEST_CHANGES = "request_changes"
     REJECT = "reject"
     WITHDRAW = "withdraw"
@@ -44,6 +45,7 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.IN_REVIEW, Action.APPROVE): State.IN_REVIEW,
     (State.IN_REVIEW, Action.PUBLISH): State.PUBLISHED,
     (State.IN_REVIEW, Action.REQUEST_CHANGES): State.CHANGES_REQUESTED,
+    (State.IN_REVIEW, Action.PRIVACY_RETURN): State.CHANGES_REQUESTED,
     (State.IN_REVIEW, Action.REJECT): State.REJECTED,
     (State.IN_REVIEW, Action.WITHDRAW): State.DRAFT,
     (State.DRAFT, Action.DISCARD): State.DISCARDED,

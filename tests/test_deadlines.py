@@ -554,7 +554,7 @@ def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:  # t
     report.villages += [compliance.VillageReport("xinglong", "兴隆村", tallies, [], 0),
                         compliance.VillageReport("dongfeng", "东风村", {q: compliance.Tally() for q in tallies}, [], 0,
                                                  "unknown profile")]
-    content = compliance.chart_png(report, compliance.legend(runtime.texts.t, "en"))
+    content = compliance.chart_png(report, compliance.legend(runtime.texts.plain, "en"))
     assert _png_size(content) == compliance.chart_size(2, 4)
     image = Image.open(io.BytesIO(content)).convert("RGB")
 

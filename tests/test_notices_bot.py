@@ -49,7 +49,7 @@ async def test_draft_review_publish_broadcast_pin(harness: Harness) -> None:
     assert "发送完成：4/4" in h.texts(cast.staff)[-2] or any("发送完成：4/4" in t for t in h.texts(cast.staff))
     # the second supervisor's button is now stale, and says who decided
     await h.tap(cast.supervisor2, "同意")
-    assert "已由 刘监委" in h.last_alert()
+    assert h.last_alert() == "已由 刘监委 于 2026-04-03 10:00 处理。"  # village time (02:00 UTC)
     async with h.runtime.sessions() as session:
         notice = (await session.exec(select(Notice))).one()
         postings = list(await session.exec(select(Posting)))

@@ -23,7 +23,7 @@ def test_every_template_exists_in_both_languages() -> None:
 def test_every_key_used_in_code_is_defined() -> None:
     defined = set(load_locale("zh"))
     used: set[str] = set()
-    pattern = re.compile(r"""(?:\.t|\.html|DomainError|NotAllowed)\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+    pattern = re.compile(r"""(?:\.t|\.plain|DomainError|NotAllowed)\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
     for folder in ("bot", "handlers", "services"):
         for path in (ROOT / folder).rglob("*.py"):
             used |= set(pattern.findall(path.read_text(encoding="utf-8")))
@@ -42,3 +42,16 @@ def test_language_codes_from_telegram() -> None:
     assert normalise_language("en-US", "zh") == "en"
     assert normalise_language("fr", "zh") == "zh"
     assert normalise_language(None, "zh") == "zh"
+
+
+def test_locale_strings_hold_no_markup() -> None:
+    """t() treats a locale string as HTML and plain() as typed text; without markup they say the same."""
+    for lang in LANGUAGES:
+        marked = {key: text for key, text in load_locale(lang).items() if re.search(r"[<>&]", text)}
+        assert not marked, marked
+
+
+def test_parameters_are_escaped_for_messages_and_not_for_buttons() -> None:
+    texts = Texts("zh")
+    assert texts.t("en", "admin.invite_role", village="A<B&C") == "Which role should the invite for A&lt;B&amp;C grant?"
+    assert texts.plain("en", "admin.invite_role", village="A<B&C") == "Which role should the invite for A<B&C grant?"

@@ -35,7 +35,8 @@ async def person(h: Harness, user: FakeUser) -> Person:
         return found
 
 
-async def seed(h: Harness, *, population: int = 20, representatives: int = 10, extra_residents: int = 0) -> Cast:
+async def seed(h: Harness, *, population: int = 20, representatives: int = 10, extra_residents: int = 0,
+               profile: str | None = None) -> Cast:
     world = h.world
     users = {name: world.new_user(label) for name, label in (
         ("staff", "王会计"), ("secretary", "张书记"), ("supervisor", "刘监委"), ("inspector", "赵镇干部"),
@@ -53,6 +54,7 @@ async def seed(h: Harness, *, population: int = 20, representatives: int = 10, e
         village = await directory.create_village(session, "hongqi", "xinglong", "兴隆村", population=population,
                                                  representatives=representatives)
         village.review_chain = ["secretary"]
+        village.profile = profile  # None: the deployment's (jiangyuan in the tests)
         session.add(village)
         other = await directory.create_village(session, "hongqi", "dongfeng", "东风村", population=20)
         for name, role in roles.items():

@@ -588,6 +588,11 @@ class FakeTelegram:
     def pending_updates(self) -> list[Json]:
         return list(self._updates)
 
+    @property
+    def last_update_id(self) -> int:
+        """The id of the newest update created so far (delivered or not); 0 before the first."""
+        return self._next_update_id - 1 if self._next_update_id > 100_000_001 else 0
+
     def take_updates(self) -> list[Json]:
         """For the in-process harness: hand over and confirm everything queued."""
         taken, self._updates = self._updates, []

@@ -156,7 +156,8 @@ async def test_two_instances_lose_nothing_and_repeat_nothing(cluster) -> None:  
     for i, person in enumerate(people):  # 4: ... and the role tap needs it, on whichever instance gets it
         chat = world.private_chat(person)
         message = world.bot_messages(chat)[-1]
-        data = next(d for d in message.callback_data() if d.endswith(":staff"))
+        data = next(b["callback_data"] for row in message.data["reply_markup"]["inline_keyboard"] for b in row
+                    if b["text"] == "村务公开人员")  # the staff button
         world.user_taps(person, chat, message.message_id, data)
         if i == PEOPLE // 2:  # the leading instance dies in the middle of the conversations
             processes[leader].process.send_signal(signal.SIGKILL)

@@ -1,7 +1,7 @@
 """deadlines: the nag scan's per-zone, per-day mark (cheap hourly re-runs); nag_log keyed by its natural key
 
-Revision ID: 0003_deadlines
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ import models.types  # noqa: F401
 from alembic import op
 
 
-revision = '0003_deadlines'
-down_revision = '0002'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
