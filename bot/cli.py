@@ -61,11 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         from services.privacy import cli_main
 
         return cli_main(argv[1:])
-    if args.command == "calendar":
-        return _calendar(args)
     settings: Settings | None = None
     try:
         settings = load_settings()
+        if args.command == "calendar":  # no database: CATALOG_DIRS and DEFAULT_LANGUAGE only
+            from bot.deadlines_cli import calendar
+
+            return calendar(settings, args.profile, args.year, args.format)
         setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
         return _run_async(args, settings)
     except (ConfigError, CatalogError) as error:
@@ -155,19 +157,6 @@ async def _obligations(args: argparse.Namespace, settings: Settings) -> int:
     from bot.deadlines_cli import list_obligations
 
     return await list_obligations(settings, args.village, args.date, args.format)
-
-
-def _calendar(args: argparse.Namespace) -> int:
-    from catalogs import load_registry
-    from catalogs.deadlines import render_calendar
-
-    try:
-        profile = load_registry().profile(args.profile)
-    except Exception as error:  # CatalogError or unknown profile: one line, no traceback
-        print(f"cunwu: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    print(render_calendar(profile, args.year, args.format))
-    return 0
 
 
 if __name__ == "__main__":

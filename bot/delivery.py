@@ -448,12 +448,14 @@ class DeliveryWorker:
         """A township's compliance chart, drawn now (the row keeps only the township and quarter)."""
         from aiogram.types import BufferedInputFile
 
-        from services.compliance import township_chart
+        from services.compliance import legend, township_chart
 
-        row = job.row
+        row, ui = job.row, job.ui
+        assert ui is not None
         async with self.runtime.sessions() as session:
             _, png = await township_chart(session, self.runtime.policy, int(row.context["township_id"]),
-                                          str(row.context["quarter"]), self.runtime.clock.now())
+                                          str(row.context["quarter"]), self.runtime.clock.now(),
+                                          legend(ui.texts.plain, ui.lang))
         caption = self._render(job)
         sent = await self.bot.send_photo(row.chat_id, BufferedInputFile(png, "report.png"),
                                          caption=caption if len(caption) <= 1024 else None)

@@ -56,6 +56,7 @@ SCRIPT: dict[str, dict[str, str]] = {
                 "支出8.2万元（道路维修5万元，办公经费1.2万元，环境整治2万元）。",
         "ch.onboarding": "第一章 · 建村、邀请、绑定群、村民加入",
         "ch.notices": "第二章 · 起草公开事项、两级审核、发布到村民群与备案群",
+        "ch.deadlines": "第四章 · 一个季度过去：到期提醒、一键起草、审核发布、/due 显示已按时公开",
         "sees": "看到的内容", "taps": "点了", "private": "私聊", "pinned": "已置顶", "edited": "已编辑",
         "done": "演示完成：{chapters} 章，用时 {seconds:.1f} 秒。",
     },
@@ -69,6 +70,7 @@ SCRIPT: dict[str, dict[str, str]] = {
                 "Spending: 82,000 yuan (road repair 50,000; office 12,000; environment 20,000).",
         "ch.onboarding": "Chapter 1 · A village, invites, a bound group, a resident joins",
         "ch.notices": "Chapter 2 · Drafting a notice, two approvals, broadcast to the groups and filing",
+        "ch.deadlines": "Chapter 4 · A quarter passes: a reminder, draft it now, reviewed and published, /due says met",
         "sees": "sees", "taps": "taps", "private": "private chat", "pinned": "pinned", "edited": "edited",
         "done": "Demo finished: {chapters} chapters in {seconds:.1f} s.",
     },
@@ -476,11 +478,46 @@ async def _voice_disclosure(stage: Stage, signers: list[FakeUser]) -> None:
                      f"{signer.first_name} was not told that the disclosure was published")
 
 
+async def chapter_deadlines(stage: Stage) -> None:
+    """A quarter passes on a simulated clock (bot/demo_clock.py says how, in and out of process): the daily
+    scan reminds the clerk seven days before the quarter's disclosures fall due, with a "draft it now"
+    button per item; one tap opens the draft with item and period filled in; it is reviewed and
+    published like any notice, and /due shows the obligation met on time."""
+    from bot.demo_clock import quarter_reminder_time, story_clock
+
+    staff, secretary, supervisor = stage.people["staff"], stage.people["secretary"], stage.people["supervisor"]
+    clock = story_clock(stage.facts)
+    when, quarter = quarter_reminder_time(clock.policy, clock.now())
+    clock.set(when)
+    await clock.run_scan()
+    await stage.quiet()
+    reminder, button = stage.find_button(stage.world.private_chat(staff), "", f"nd1|*|jyv:cw.1|{quarter}|0")
+    stage.expect(str(quarter) in reminder.text and len(reminder.buttons) > 1, "no reminder with its buttons")
+    await stage.tap(staff, button["text"], data=button["callback_data"])
+    title = stage.say_("title", year=quarter.year, q=quarter.index)
+    await stage.send(staff, title)
+    await stage.send(staff, stage.say_("body"))
+    await stage.tap(staff, stage.ui("btn.done"))
+    await stage.tap(staff, stage.ui("btn.submit"))
+    await stage.tap(secretary, stage.ui("btn.approve"))
+    await stage.tap(supervisor, stage.ui("btn.approve"))
+    for key in ("residents1", "residents2", "residents3"):
+        stage.expect(title in stage.last(stage.chats[key]), f"the notice did not reach {stage.chats[key].label}")
+    seen = len(stage.texts_in(staff))
+    await stage.send(staff, "/due")
+    item = clock.policy.item("jyv:cw.1")
+    name = (item.en if stage.lang == "en" else item.zh) if item else ""
+    met = [line for text in stage.texts_in(staff)[seen:] for line in text.splitlines()
+           if line.startswith("🟢") and name in line and str(quarter) in line]
+    stage.expect(len(met) == 1, f"/due does not show {name} {quarter} as met on time")
+
+
 # A later capability appends (script key of its title, its function); the order is the story's order.
 CHAPTERS: list[tuple[str, Chapter]] = [
     ("ch.onboarding", chapter_onboarding),
     ("ch.notices", chapter_notices),
     ("ch.voice", chapter_voice),
+    ("ch.deadlines", chapter_deadlines),  # last: it moves the clock a quarter on
 ]
 PROLOGUE: list[Chapter] = [import_township]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, FileClock, SystemClock
 from bot.limits import ChatLimiters
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -18,6 +19,8 @@ from bot.texts import Texts
 from catalogs import load_registry
 from models.db import create_engine, session_factory
 from services.policy import Policy
+
+log = logging.getLogger("cunwu")
 
 
 @dataclass
@@ -52,4 +55,12 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     policy = Policy(registry, settings.policy_profile, settings.default_timezone, labels=texts.strings)
     engine = create_engine(settings.database_url)
     return Runtime(settings=settings, engine=engine, sessions=session_factory(engine),
-                   texts=texts, clock=clock or SystemClock(), policy=policy)
+                   texts=texts, clock=clock or clock_for(settings), policy=policy)
+
+
+def clock_for(settings: Settings) -> Clock:
+    if settings.fake_clock_file:
+        log.warning("FAKE_CLOCK_FILE is set: the clock is read from %s (tests and demos only)",
+                    settings.fake_clock_file)
+        return FileClock(settings.fake_clock_file)
+    return SystemClock()

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     question_daily_limit: int = Field(default=5, ge=1)  # questions one person may ask a day
     petition_daily_limit: int = Field(default=3, ge=1)  # petitions one person may start a day
     signing_hourly_limit: int = Field(default=10, ge=1)  # signatures and withdrawals by one person an hour
+    fake_clock_file: str | None = None  # TESTS AND DEMOS ONLY: bot.clock.FileClock reads the time here
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,17 +1,20 @@
-"""A profile's due dates for one year, as data and as a text table or JSON."""
+"""A profile's due dates for one year, as data (rows, JSON) and as aligned table cells.
+
+The words of the text calendar (headings, cadence names, footnotes) are the bot's locale strings and
+template (bot/templates/<lang>/calendar.j2); this module only supplies the data and the column alignment,
+so it stays free of any text and of any import from the bot.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from catalogs.due import due_date
 from catalogs.periods import periods_of_year
 from catalogs.profile import Profile, RuleRef
 from catalogs.vocabulary import PERIODIC, Cadence
-
-_HEADINGS = ("类别 cadence", "期间 period", "截止日 due", "规则 rule")
-_CADENCE_ZH = {Cadence.ANNUAL: "年度", Cadence.QUARTERLY: "季度", Cadence.MONTHLY: "月度"}
 
 
 def calendar(profile: Profile, year: int) -> list[dict[str, str]]:
@@ -25,50 +28,40 @@ def calendar(profile: Profile, year: int) -> list[dict[str, str]]:
     return sorted(rows, key=lambda row: (row["due"], order[row["cadence"]], row["period"]))
 
 
-def render_calendar(profile: Profile, year: int, fmt: Literal["text", "json"] = "text") -> str:
-    if fmt == "json":
-        return json.dumps(calendar(profile, year), ensure_ascii=False, indent=2)
-    if fmt != "text":
-        raise ValueError(f"unknown format {fmt!r}; use 'text' or 'json'")
-    return _text(profile, year)
+def render_json(profile: Profile, year: int) -> str:
+    return json.dumps(calendar(profile, year), ensure_ascii=False, indent=2)
 
 
-def _text(profile: Profile, year: int) -> str:
-    rows = [_row(profile, row) for row in calendar(profile, year)]
-    widths = [max(_width(cell) for cell in column) for column in zip(_HEADINGS, *rows, strict=False)]
-    lines = [f"{profile.names.zh} {profile.names.en} — {year} 公开日历 disclosure calendar", ""]
-    lines += [_line(cells, widths) for cells in (_HEADINGS, *rows)]
-    lines += ["", *_footnotes(profile)]
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class Borrowed:
+    """A periodic cadence whose rule the profile borrows (its source is silent), for a footnote."""
+
+    cadence: str
+    rule: str
+    borrowed_from: str
 
 
-def _row(profile: Profile, row: dict[str, str]) -> tuple[str, str, str, str]:
-    cadence = Cadence(row["cadence"])
-    rule = profile.rule_for(cadence)
-    return (f"{_CADENCE_ZH[cadence]} {cadence.value}", row["period"], row["due"], _marked(rule))
+def rule_of(profile: Profile, cadence: str) -> RuleRef:
+    return profile.rule_for(Cadence(cadence))
 
 
-def _footnotes(profile: Profile) -> list[str]:
-    notes = [
-        f"* 借用规则 borrowed: {cadence.value} {rule.rule} from {rule.borrowed_from}"
-        for cadence in PERIODIC
-        if (rule := profile.rule_for(cadence)).borrowed
-    ]
-    return [
-        *notes,
-        f"公示期 keep: ≥ {profile.keep_days} 天 days ({_marked(profile.keep_rule)})",
-        f"财务 finance: {_marked(profile.finance_rule)}: quarterly, monthly where transactions are many",
-    ]
-
-
-def _marked(rule: RuleRef) -> str:
+def marked(rule: RuleRef) -> str:
+    """The rule id, with an asterisk when it is borrowed."""
     return f"{rule.rule} *" if rule.borrowed else rule.rule
 
 
-def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal; keep the table aligned.
+def borrowed(profile: Profile) -> list[Borrowed]:
+    return [Borrowed(cadence.value, rule.rule, rule.borrowed_from or "")
+            for cadence in PERIODIC if (rule := profile.rule_for(cadence)).borrowed]
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters take two, so the table stays aligned."""
     return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
 
 
-def _line(cells: tuple[str, ...], widths: list[int]) -> str:
-    return "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths, strict=True)).rstrip()
+def align(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Each row's cells padded to their column's width, two spaces apart."""
+    widths = [max(width(cell) for cell in column) for column in zip(*rows, strict=True)]
+    return ["  ".join(cell + " " * (size - width(cell)) for cell, size in zip(cells, widths, strict=True)).rstrip()
+            for cells in rows]

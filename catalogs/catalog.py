@@ -83,6 +83,14 @@ class Step(Strict):
     en: str = Field(min_length=1)
     cadence: Cadence | None = None  # set only on the steps that are disclosures
 
+    @model_validator(mode="after")
+    def _disclosed_after_its_event(self) -> Step:
+        # /event registers a step's date; only an event rule (T-NOW, T-ADHOC10) turns that into a due date
+        if self.cadence not in (None, Cadence.IMMEDIATE, Cadence.ADHOC):
+            raise ValueError(f"cadence: a procedure step is due after its event (immediate or adhoc), "
+                             f"not {self.cadence.value}")
+        return self
+
 
 class Procedure(Strict):
     code: str = Field(pattern=_CODE)

@@ -3,7 +3,7 @@
 A due date is the last day on which publishing is still on time (DOMAIN.md, "Readings").
 """
 
-from catalogs.calendar_view import calendar, render_calendar
+from catalogs.calendar_view import calendar, render_json
 from catalogs.dates import local_today, working_days_before
 from catalogs.due import (
     QUESTION_REPLY,
@@ -27,7 +27,7 @@ __all__ = [
     "period_now_due",
     "periods_of_year",
     "posting_end",
-    "render_calendar",
+    "render_json",
     "resolve_event_rule",
     "working_days_before",
 ]

@@ -10,13 +10,22 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import deadline_keyboards as kb
-from bot.deadline_keyboards import EventKind, EventVillage, NagDraft, NagSnooze
+from bot.deadline_keyboards import (
+    DraftNothing,
+    EventItem,
+    EventItemPage,
+    EventKind,
+    EventVillage,
+    NagDraft,
+    NagNothing,
+    NagSnooze,
+)
 from bot.keyboards import pick_village
 from bot.replies import send_long
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
-from handlers.drafting import ask_title
+from handlers.drafting import ask_title, show_preview
 from models import Person
 from services import compliance, directory, nags, obligations
 from services.errors import DomainError
@@ -33,8 +42,8 @@ class Registering(StatesGroup):
 @router.message(Command("due"))
 async def due(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
     found = await obligations.due_for(session, runtime.policy, person, runtime.clock.now())
-    villages = [{"name": v.name, "today": runtime.policy.today(v, runtime.clock.now()).isoformat(),
-                 "owed": [o.as_dict() for o in owed]} for v, owed in found]
+    villages = [{"name": d.village.name, "today": d.today.isoformat(), "broken": d.problem is not None,
+                 "owed": [o.as_dict() for o in d.owed]} for d in found]
     await send_long(message, ui.render("due_list", villages=villages))
 
 
@@ -45,12 +54,13 @@ async def report(message: Message, command: CommandObject, session: AsyncSession
                                              (command.args or "").strip() or None)
     for found in reports:
         await send_long(message, ui.render("report", **compliance.as_view(found)))
-        png = compliance.chart_png(found)
+        png = compliance.chart_png(found, compliance.legend(ui.texts.plain, ui.lang))
         await message.answer_photo(BufferedInputFile(png, f"report-{found.code}-{found.quarter}.png"))
 
 
 @router.message(Command("event"))
-async def event(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext) -> None:
+async def event(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+                runtime: Runtime) -> None:
     await state.clear()
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
@@ -59,40 +69,77 @@ async def event(message: Message, session: AsyncSession, person: Person, ui: UI,
         markup = pick_village([(v.id or 0, v.name) for v in villages], lambda i: EventVillage(village_id=i))
         await message.answer(ui.t("dl.event_which_village"), reply_markup=markup)
         return
-    await message.answer(ui.t("dl.event_pick_kind"),
-                         reply_markup=kb.event_kinds(ui, villages[0].id or 0, list(obligations.EVENT_KINDS)))
+    await _kinds(message, ui, runtime, villages[0].id or 0)
+
+
+async def _kinds(message: Message, ui: UI, runtime: Runtime, village_id: int) -> None:
+    kinds = list(obligations.event_kinds(runtime.policy).values())
+    await message.answer(ui.t("dl.event_pick_kind"), reply_markup=kb.event_kinds(ui, village_id, kinds))
 
 
 @router.callback_query(EventVillage.filter())
 async def event_village(query: CallbackQuery, callback_data: EventVillage, session: AsyncSession, person: Person,
-                        ui: UI) -> None:
+                        ui: UI, runtime: Runtime) -> None:
     await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
     await query.answer()
-    await query.message.answer(ui.t("dl.event_pick_kind"),  # type: ignore[union-attr]
-                               reply_markup=kb.event_kinds(ui, callback_data.village_id, list(obligations.EVENT_KINDS)))
+    await _kinds(query.message, ui, runtime, callback_data.village_id)  # type: ignore[arg-type]
 
 
 @router.callback_query(EventKind.filter())
 async def event_kind(query: CallbackQuery, callback_data: EventKind, session: AsyncSession, person: Person, ui: UI,
-                     state: FSMContext) -> None:
-    await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
-    if callback_data.kind not in obligations.EVENT_KINDS:
+                     state: FSMContext, runtime: Runtime) -> None:
+    items = await obligations.event_items(session, runtime.policy, person, callback_data.village_id,
+                                          callback_data.kind)
+    await query.answer()
+    if len(items) > 1:
+        await query.message.answer(ui.t("dl.event_pick_item"),  # type: ignore[union-attr]
+                                   reply_markup=kb.event_items(ui, callback_data.village_id, callback_data.kind,
+                                                               items, 0))
+        return
+    await _ask_date(query.message, ui, state, callback_data.village_id, callback_data.kind,  # type: ignore[arg-type]
+                    items[0].code if items else "")
+
+
+@router.callback_query(EventItemPage.filter())
+async def event_item_page(query: CallbackQuery, callback_data: EventItemPage, session: AsyncSession,
+                          person: Person, ui: UI, runtime: Runtime) -> None:
+    items = await obligations.event_items(session, runtime.policy, person, callback_data.village_id,
+                                          callback_data.kind)
+    await query.answer()
+    await query.message.answer(ui.t("dl.event_pick_item"),  # type: ignore[union-attr]
+                               reply_markup=kb.event_items(ui, callback_data.village_id, callback_data.kind, items,
+                                                           max(0, callback_data.page)))
+
+
+@router.callback_query(EventItem.filter())
+async def event_item(query: CallbackQuery, callback_data: EventItem, session: AsyncSession, person: Person, ui: UI,
+                     state: FSMContext, runtime: Runtime) -> None:
+    items = await obligations.event_items(session, runtime.policy, person, callback_data.village_id,
+                                          callback_data.kind)
+    if callback_data.item not in {item.code for item in items}:
         raise DomainError("err.stale_button")
     await query.answer()
+    await _ask_date(query.message, ui, state, callback_data.village_id, callback_data.kind,  # type: ignore[arg-type]
+                    callback_data.item)
+
+
+async def _ask_date(message: Message, ui: UI, state: FSMContext, village_id: int, kind: str, item: str) -> None:
     await state.set_state(Registering.date)
-    await state.update_data(village_id=callback_data.village_id, kind=callback_data.kind)
-    await query.message.answer(ui.t("dl.event_ask_date"))  # type: ignore[union-attr]
+    await state.update_data(village_id=village_id, kind=kind, item=item)
+    await message.answer(ui.t("dl.event_ask_date"))
 
 
 @router.message(Registering.date, F.text, ~F.text.startswith("/"))
 async def event_date(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
                      runtime: Runtime) -> None:
     data = await state.get_data()
-    rows = await obligations.register_event(session, runtime.policy, person, int(data["village_id"]),
-                                            str(data["kind"]), message.text or "", runtime.clock.now())
+    done = await obligations.register_event(session, runtime.policy, person, int(data["village_id"]),
+                                            str(data["kind"]), str(data.get("item") or "") or None,
+                                            message.text or "", runtime.clock.now())
     await state.clear()
-    await message.answer(ui.render("event_registered", kind=data["kind"], day=rows[0].event_date.isoformat(),
-                                   obligations=[{"rule": r.rule, "due": r.due.isoformat()} for r in rows]))
+    await message.answer(ui.render("event_registered", label=kb.kind_label(ui, done.kind), day=done.day.isoformat(),
+                                   item=kb.item_label(ui, done.item) if done.item else "",
+                                   obligations=[{"rule": r.rule, "due": r.due.isoformat()} for r in done.rows]))
 
 
 @router.message(Registering.date)
@@ -106,8 +153,27 @@ async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: Asyn
     notice = await obligations.draft_for(session, runtime.policy, person, callback_data.village_id,
                                          callback_data.item or None, callback_data.period or None,
                                          callback_data.ob or None, runtime.clock.now())
-    await query.answer(ui.t("dl.draft_started"))
-    await ask_title(query.message, ui, state, notice.id or 0)  # type: ignore[arg-type]
+    await query.answer(ui.plain("dl.draft_started"))
+    nothing = kb.nothing_to_disclose(ui, notice.id or 0) if notice.period else None
+    await ask_title(query.message, ui, state, notice.id or 0, nothing)  # type: ignore[arg-type]
+
+
+@router.callback_query(NagNothing.filter())
+async def nag_nothing(query: CallbackQuery, callback_data: NagNothing, session: AsyncSession, person: Person,
+                      ui: UI, state: FSMContext, runtime: Runtime) -> None:
+    notice = await obligations.draft_nothing(session, runtime.policy, person, callback_data.village_id,
+                                             callback_data.item, callback_data.period, runtime.clock.now())
+    await query.answer()
+    await show_preview(query.message, session, runtime, ui, notice.id or 0, state)  # type: ignore[arg-type]
+
+
+@router.callback_query(DraftNothing.filter())
+async def draft_nothing(query: CallbackQuery, callback_data: DraftNothing, session: AsyncSession, person: Person,
+                        ui: UI, state: FSMContext, runtime: Runtime) -> None:
+    notice = await obligations.declare_nothing(session, runtime.policy, person, callback_data.notice_id,
+                                               runtime.clock.now())
+    await query.answer()
+    await show_preview(query.message, session, runtime, ui, notice.id or 0, state)  # type: ignore[arg-type]
 
 
 @router.callback_query(NagSnooze.filter())
@@ -115,4 +181,4 @@ async def snooze(query: CallbackQuery, callback_data: NagSnooze, session: AsyncS
                  runtime: Runtime) -> None:
     key = nags.key_of(callback_data.item, callback_data.period, callback_data.ob)
     day = await nags.snooze(session, runtime.policy, person, callback_data.village_id, key, runtime.clock.now())
-    await query.answer(ui.t("dl.snoozed", day=day.isoformat()), show_alert=False)
+    await query.answer(ui.plain("dl.snoozed", day=day.isoformat()), show_alert=False)

@@ -8,10 +8,11 @@ from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notice_keyboards as kb
+from bot.deadline_keyboards import nothing_to_disclose
 from bot.notice_keyboards import DraftClass, DraftItem, DraftPage, DraftPeriod, DraftVillage
 from bot.replies import send_long
 from bot.routes import Routes
@@ -131,13 +132,16 @@ async def period_picked(query: CallbackQuery, callback_data: DraftPeriod, sessio
                         ui: UI, runtime: Runtime, state: FSMContext) -> None:
     await drafting.set_period(session, runtime.policy, person, callback_data.notice_id, callback_data.period)
     await query.answer()
-    await ask_title(query.message, ui, state, callback_data.notice_id)  # type: ignore[arg-type]
+    await ask_title(query.message, ui, state, callback_data.notice_id,  # type: ignore[arg-type]
+                    nothing_to_disclose(ui, callback_data.notice_id))
 
 
-async def ask_title(message: Message, ui: UI, state: FSMContext, notice_id: int) -> None:
+async def ask_title(message: Message, ui: UI, state: FSMContext, notice_id: int,
+                    markup: InlineKeyboardMarkup | None = None) -> None:
+    """`markup`: for a periodic item, the "nothing to disclose this period" button (handlers/deadlines.py)."""
     await state.set_state(Drafting.title)
     await state.update_data(notice_id=notice_id, body_started=False)
-    await message.answer(ui.t("draft.ask_title"))
+    await message.answer(ui.t("draft.ask_title"), reply_markup=markup)
 
 
 @router.message(Drafting.title, F.text, ~F.text.startswith("/"))

@@ -2,7 +2,7 @@
 
 from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
-from models.obligations import NagLog, Obligation, Snooze
+from models.obligations import NagLog, NagScan, Obligation, Snooze
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
@@ -13,6 +13,7 @@ __all__ = [
     "FsmRecord",
     "Invite",
     "NagLog",
+    "NagScan",
     "Notice",
     "Obligation",
     "OutboxMessage",

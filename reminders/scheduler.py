@@ -5,8 +5,12 @@ Why a registry of runtimes: jobs in a persistent store are pickled, so a job mus
 function named by its text ("reminders.scheduler:hourly") with picklable arguments. The Runtime (engine,
 session factory, clock) cannot be pickled, so a job carries only a name and finds the Runtime here.
 
-`coalesce=True` and `misfire_grace_time` make a restart after downtime run each missed job once, not once
-per missed hour; the NagLog unique key makes even that one run send nothing twice.
+A restart after downtime runs each missed job once, not once per missed hour: the jobs are re-added with
+explicit ids and replace_existing (so a new release's code and triggers apply) but keep the next run time
+the store had, so the missed run is still due when the scheduler resumes; `coalesce=True` folds all the
+missed runs into one. The hourly scan's misfire grace is 6 hours (an older missed run is useless: the next
+hour's scan does the same); the weekly report has none, so a report missed by days is still sent, once.
+The NagLog key makes even a repeated scan send nothing twice.
 """
 
 from __future__ import annotations
@@ -44,17 +48,33 @@ def runtime_named(name: str) -> Runtime:
 
 
 def build_scheduler(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
+    """The scheduler and its job store in the bot's database; `start` adds the jobs."""
     register(runtime, name)
     store = SQLAlchemyJobStore(url=sync_url(runtime.settings.database_url), tablename="apscheduler_jobs")
-    scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC,
-                                 job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE,
-                                               "max_instances": 1})
-    scheduler.add_job("reminders.scheduler:hourly", CronTrigger(minute=1, timezone=UTC), args=[name],
-                      id=HOURLY, replace_existing=True)
-    scheduler.add_job("reminders.scheduler:weekly_report", CronTrigger(day_of_week="mon", hour=1, minute=30,
-                                                                      timezone=UTC),
-                      args=[name], id=WEEKLY, replace_existing=True)
+    return AsyncIOScheduler(jobstores={"default": store}, timezone=UTC,
+                            job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE,
+                                          "max_instances": 1})
+
+
+JOBS: tuple[tuple[str, str, CronTrigger, int | None], ...] = (
+    (HOURLY, "reminders.scheduler:hourly", CronTrigger(minute=1, timezone=UTC), MISFIRE_GRACE),
+    (WEEKLY, "reminders.scheduler:weekly_report", CronTrigger(day_of_week="mon", hour=1, minute=30, timezone=UTC),
+     None),  # however late: a missed weekly report is sent once on the next start, not dropped
+)
+
+
+def start(runtime: Runtime, name: str = "main", *, paused: bool = False) -> AsyncIOScheduler:
+    """Open the job store with nothing running, (re)add the jobs keeping their stored next run times, then
+    run: whatever fell due while the bot was down runs once."""
+    scheduler = build_scheduler(runtime, name)
+    scheduler.start(paused=True)
+    for job_id, func, trigger, grace in JOBS:
+        kept = _stored_next_run(scheduler, job_id)
+        scheduler.add_job(func, trigger, args=[name], id=job_id, replace_existing=True, misfire_grace_time=grace,
+                          **({"next_run_time": kept} if kept is not None else {}))
     add_update_pruning(scheduler, name)
+    if not paused:
+        scheduler.resume()
     return scheduler
 
 
@@ -64,10 +84,13 @@ def add_update_pruning(scheduler: AsyncIOScheduler, name: str) -> None:
                       id=PRUNE, replace_existing=True, next_run_time=datetime.now(UTC))
 
 
-def start(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
-    scheduler = build_scheduler(runtime, name)
-    scheduler.start()
-    return scheduler
+def _stored_next_run(scheduler: AsyncIOScheduler, job_id: str) -> datetime | None:
+    try:
+        job = scheduler.get_job(job_id)
+    except Exception:  # a job pickled by an older release that no longer loads: schedule it afresh
+        log.warning("stored job %s could not be loaded; it is scheduled afresh", job_id)
+        return None
+    return job.next_run_time if job is not None else None
 
 
 def stop(scheduler: AsyncIOScheduler | None) -> None:
@@ -90,10 +113,12 @@ async def hourly(name: str) -> None:
 async def scan(runtime: Runtime) -> nags.ScanResult:
     async with runtime.sessions() as session:
         result = await nags.daily_scan(session, runtime.policy, runtime.clock.now(),
-                                       scan_hour=runtime.settings.scan_hour)
+                                       scan_hour=runtime.settings.scan_hour,
+                                       language=runtime.settings.default_language)
         await session.commit()
-    if result.nags:
-        log.info("nag scan: %s nags in %s messages", result.nags, result.messages)
+    if result.nags or result.skipped:
+        log.info("nag scan: %s nags in %s messages; %s villages planned, %s skipped (bad settings)",
+                 result.nags, result.messages, result.planned, result.skipped)
     return result
 
 

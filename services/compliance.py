@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,9 +32,12 @@ from services.obligations import (
     Owed,
     Published,
     evaluate,
+    joined_on,
     load_event_obligations,
     load_published,
+    log_broken,
     periods_due_between,
+    settings_problem,
     status_of,
 )
 from services.policy import Policy
@@ -78,6 +83,7 @@ class VillageReport:
     quarters: dict[str, Tally]
     overdue: list[Owed]
     disclosures: int
+    problem: str | None = None  # the village's profile or catalog is unknown: nothing could be counted
 
 
 @dataclass
@@ -111,6 +117,12 @@ async def township_report(session: AsyncSession, policy: Policy, township: Towns
     events = await load_event_obligations(session, list(villages))
     counts = await _disclosures(session, policy, villages, quarter)
     for vid, village in villages.items():
+        problem = settings_problem(policy, village)
+        if problem is not None:  # one village's bad settings must not hide the others
+            log_broken(village.code, problem, f"the report of {township.code}")
+            report.villages.append(VillageReport(village.code, village.name, {str(q): Tally() for q in quarters},
+                                                 [], counts.get(vid, 0), problem))
+            continue
         today = policy.today(village, now)
         tallies = {str(q): _tally(policy, village, q, published, events.get(vid, []), today) for q in quarters}
         owed = evaluate(policy, village, today, published, [e for e in events.get(vid, []) if not e.met_notice_id])
@@ -121,15 +133,18 @@ async def township_report(session: AsyncSession, policy: Policy, township: Towns
 
 def _tally(policy: Policy, village: Village, quarter: Period, published: Published, events: list[Obligation],
            today: date) -> Tally:
+    """The obligations that fall due within the quarter, by status; periods due before the village
+    joined are not owed (obligations.joined_on), as everywhere else."""
     tally = Tally()
     profile, catalog = policy.profile_for(village), policy.catalog_for(village)
+    first = max(quarter.start, joined_on(policy, village))
     by_cadence: dict[Cadence, list[Period]] = {}
     for item in catalog.items():
         cadence = item.effective_cadence(village.monthly_finance)
         if cadence not in PERIODIC:
             continue
         if cadence not in by_cadence:
-            by_cadence[cadence] = periods_due_between(profile, cadence, quarter.start, quarter.end)
+            by_cadence[cadence] = periods_due_between(profile, cadence, first, quarter.end)
         for period in by_cadence[cadence]:
             days = published.get((village.id or 0, item.full_id, str(period)), [])
             tally.add(status_of(due_date(profile, cadence, period), days, today)[0])
@@ -179,7 +194,7 @@ async def for_inspector(session: AsyncSession, policy: Policy, person_id: int, n
 def as_view(report: TownshipReport) -> dict[str, object]:
     """The template's context: plain values only (it is also stored in outbox rows)."""
     return {"township": report.name, "quarter": report.quarter, "quarters": report.quarters, "villages": [
-        {"code": v.code, "name": v.name, "disclosures": v.disclosures,
+        {"code": v.code, "name": v.name, "disclosures": v.disclosures, "broken": v.problem is not None,
          "rates": [v.quarters[q].percent for q in report.quarters],
          "overdue": [{"zh": o.zh, "en": o.en, "period": o.period, "due": o.due.isoformat() if o.due else ""}
                      for o in v.overdue[:10]], "more": max(0, len(v.overdue) - 10)}
@@ -187,7 +202,7 @@ def as_view(report: TownshipReport) -> dict[str, object]:
 
 
 CSV_FIELDS = ("village", "name", "quarter", "on_time", "late", "overdue", "pending", "on_time_rate",
-              "disclosures", "overdue_now")
+              "disclosures", "overdue_now", "settings_problem")
 
 
 def as_csv(report: TownshipReport) -> str:
@@ -200,21 +215,34 @@ def as_csv(report: TownshipReport) -> str:
             rate = "" if tally.rate is None else f"{tally.rate:.3f}"
             writer.writerow([village.code, village.name, quarter, tally.on_time, tally.late, tally.overdue,
                              tally.pending, rate, village.disclosures if quarter == report.quarter else "",
-                             len(village.overdue) if quarter == report.quarter else ""])
+                             len(village.overdue) if quarter == report.quarter else "", village.problem or ""])
     return out.getvalue()
 
 
 # --- the chart ---------------------------------------------------------------------------------------------
 
 DPI = 100
-CELL_W, CELL_H, LEFT, TOP = 1.1, 0.45, 1.8, 1.0  # inches
-COLOURS = {"good": "#2e7d32", "fair": "#f9a825", "poor": "#c62828", "none": "#bdbdbd"}
+CELL_W, CELL_H, LEFT, TOP, LEGEND = 1.1, 0.45, 1.8, 1.0, 0.9  # inches
+STATUSES = ("on_time", "late", "overdue", "pending")  # a cell's bar, left to right, in this order
+COLOURS = {"on_time": "#2e7d32", "late": "#f9a825", "overdue": "#c62828", "pending": "#90a4ae",
+           "none": "#e0e0e0", "broken": "#757575"}
+LEGEND_KEYS = (*STATUSES, "none", "broken")
 CJK_HINTS = ("CJK", "WenQuanYi", "Hei", "Song", "Ming", "Droid Sans Fallback", "Source Han")
+
+
+Labels = dict[str, tuple[str, str]]  # legend key -> (the reader's language, English for a font without CJK)
+
+
+def legend(t: Callable[[str, str], str], lang: str) -> Labels:
+    """The legend's words from the caller's texts (services hold no user-facing text): the reader's
+    language, and English for when no CJK font is installed (a missing glyph would print as a box)."""
+    return {key: (t(lang, f"dl.chart.{key}"), t("en", f"dl.chart.{key}")) for key in LEGEND_KEYS}
 
 
 def chart_size(villages: int, quarters: int) -> tuple[int, int]:
     """Width and height in pixels of the chart of `villages` rows and `quarters` columns."""
-    return round((LEFT + CELL_W * quarters) * DPI), round((TOP + CELL_H * max(villages, 1)) * DPI)
+    return (round((LEFT + CELL_W * max(quarters, 4)) * DPI),
+            round((TOP + CELL_H * max(villages, 1) + LEGEND) * DPI))
 
 
 def _cjk_font() -> str | None:
@@ -226,44 +254,48 @@ def _cjk_font() -> str | None:
     return None
 
 
-def _bucket(tally: Tally) -> str:
-    if tally.rate is None:
-        return "none"
-    return "good" if tally.rate >= 0.9 else "fair" if tally.rate >= 0.5 else "poor"
+def cell_segments(tally: Tally) -> list[tuple[str, float]]:
+    """A cell's bar: the share of its obligations in each status, in STATUSES order (empty: none)."""
+    counts = {"on_time": tally.on_time, "late": tally.late, "overdue": tally.overdue, "pending": tally.pending}
+    total = sum(counts.values())
+    return [(status, counts[status] / total) for status in STATUSES if counts[status]] if total else []
 
 
-def chart_png(report: TownshipReport) -> bytes:
-    """Villages x quarters, each cell coloured by its on-time rate; village names when a CJK font is
-    installed, otherwise their codes (a missing glyph would print as boxes)."""
+def chart_png(report: TownshipReport, labels: Labels) -> bytes:
+    """Villages x quarters; each cell a bar of its obligations coloured by status (met on time, met late,
+    overdue, not yet due), with the on-time rate printed on it, and a legend underneath. Village names when a
+    CJK font is installed, otherwise their codes (a missing glyph would print as boxes)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Patch, Rectangle
 
     font = _cjk_font()
+    family = font or "DejaVu Sans"
     rows, cols = max(len(report.villages), 1), len(report.quarters)
     width, height = chart_size(rows, cols)
     fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
     try:
-        ax = fig.add_axes((LEFT * DPI / width, 0.2 * DPI / height, 1 - (LEFT + 0.1) * DPI / width,
-                           1 - (TOP + 0.2) * DPI / height))
+        grid_h = CELL_H * rows * DPI / height
+        ax = fig.add_axes((LEFT * DPI / width, LEGEND * DPI / height, CELL_W * cols * DPI / width, grid_h))
         ax.set_xlim(0, cols)
         ax.set_ylim(0, rows)
         ax.invert_yaxis()
         for r, village in enumerate(report.villages):
             for c, quarter in enumerate(report.quarters):
-                tally = village.quarters[quarter]
-                ax.add_patch(Rectangle((c, r), 1, 1, facecolor=COLOURS[_bucket(tally)], edgecolor="white"))
-                ax.text(c + 0.5, r + 0.5, tally.percent, ha="center", va="center", fontsize=8, color="white")
-        labels = [v.name if font else v.code for v in report.villages]
-        ax.set_yticks([r + 0.5 for r in range(len(labels))], labels, fontsize=8,
-                      fontfamily=font or "DejaVu Sans")
+                _cell(ax, Rectangle, c, r, village, village.quarters[quarter])
+        names = [v.name if font else v.code for v in report.villages]
+        ax.set_yticks([r + 0.5 for r in range(len(names))], names, fontsize=8, fontfamily=family)
         ax.set_xticks([c + 0.5 for c in range(cols)], report.quarters, fontsize=8)
         ax.xaxis.tick_top()
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
+        handles = [Patch(facecolor=COLOURS[key], hatch="//" if key == "broken" else None,
+                         label=labels[key][0 if font else 1]) for key in LEGEND_KEYS]
+        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False,
+                   prop={"family": family, "size": 7})
         fig.suptitle(f"{report.code} {report.quarter}", fontsize=9, y=1 - 0.15 * DPI / height)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI)
@@ -272,13 +304,30 @@ def chart_png(report: TownshipReport) -> bytes:
     return buffer.getvalue()
 
 
+def _cell(ax: Any, rectangle: Any, c: int, r: int, village: VillageReport, tally: Tally) -> None:
+    if village.problem is not None:
+        ax.add_patch(rectangle((c, r), 1, 1, facecolor=COLOURS["broken"], hatch="//", edgecolor="white"))
+        return
+    segments = cell_segments(tally)
+    if not segments:
+        ax.add_patch(rectangle((c, r), 1, 1, facecolor=COLOURS["none"], edgecolor="white"))
+        return
+    left = float(c)
+    for status, share in segments:
+        ax.add_patch(rectangle((left, r), share, 1, facecolor=COLOURS[status], edgecolor="none"))
+        left += share
+    ax.add_patch(rectangle((c, r), 1, 1, fill=False, edgecolor="white", linewidth=2))
+    ax.text(c + 0.5, r + 0.5, tally.percent, ha="center", va="center", fontsize=8, color="white",
+            fontweight="bold")
+
+
 async def township_chart(session: AsyncSession, policy: Policy, township_id: int, quarter: str,
-                         now: datetime) -> tuple[TownshipReport, bytes]:
+                         now: datetime, labels: Labels) -> tuple[TownshipReport, bytes]:
     township = await session.get(Township, township_id)
     if township is None:
         raise DomainError("dl.no_township", code=str(township_id))
     report = await township_report(session, policy, township, parse_quarter(quarter), now)
-    return report, chart_png(report)
+    return report, chart_png(report, labels)
 
 
 __all__ = ["DUE", "TownshipReport", "as_csv", "as_view", "chart_png", "chart_size", "township_report"]

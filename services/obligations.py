@@ -5,12 +5,17 @@ profile, never stored; event-driven ones are `Obligation` rows (/event, petition
 by a published notice (state published or corrected) tagged with its item and period; the first on-time
 notice counts, and a correction (notice.corrects_id) is the same disclosure, so it never counts twice.
 
+What is owed is bounded by the village's age, in one place (`owed_periods`): every period that fell due
+on or after the day the village joined the bot, up to the next one falling due. Nothing from before the
+village joined is owed; an unmet period stays owed, listed and nagged however old it gets, until it is met.
+
 The evaluation is split in two so the daily scan can run it for 10,000 villages from a handful of
 set-based queries: `load_*` fetch rows for many villages at once, `evaluate` is pure Python.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +24,7 @@ from datetime import date, datetime, time
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from catalogs import PERIODIC, Cadence, Catalog, Item, Period, Profile
+from catalogs import PERIODIC, Cadence, Catalog, CatalogError, Item, Period, Procedure, Profile, Step
 from catalogs.due import due_date, event_due_date
 from models import Notice, Obligation, Person, Village
 from services import directory, drafting, notices
@@ -28,23 +33,13 @@ from services.policy import Policy
 from services.roles import Role
 from services.workflow import State
 
-HORIZON = 4  # earlier periods still unmet are owed back this far (per cadence)
+log = logging.getLogger("cunwu.deadlines")
+
 COUNTED_STATES = (State.PUBLISHED.value, State.CORRECTED.value)
 DUE, OVERDUE, MET_ON_TIME, MET_LATE = "due", "overdue", "met_on_time", "met_late"
 MET = (MET_ON_TIME, MET_LATE)
 LONG = "long"
-
-# /event kinds -> the profile's event rules they create (catalogs.due.event_rules keys)
-EVENT_KINDS: dict[str, tuple[str, ...]] = {
-    "resolution": ("immediate",),
-    "result": ("adhoc",),
-    "plan": ("plan",),
-    "election": ("election_voter_list", "election_candidates", "election_results"),
-    "staged_before": ("staged.before",),
-    "staged_during": ("staged.during",),
-    "staged_after": ("staged.after",),
-    "meeting": ("agenda",),
-}
+EARLIEST = date(2000, 1, 1)  # a floor for a missing join date, so the walk back always ends
 
 
 @dataclass(frozen=True)
@@ -85,15 +80,48 @@ def obligation_key(obligation_id: int) -> str:
     return f"ob:{obligation_id}"
 
 
+# --- a village's settings -----------------------------------------------------------------------------
+
+def joined_on(policy: Policy, village: Village) -> date:
+    """The local day the village joined the bot: nothing that fell due before it is owed."""
+    return policy.today(village, village.created_at) if village.created_at else EARLIEST
+
+
+def settings_problem(policy: Policy, village: Village) -> str | None:
+    """Why the village's profile or catalog cannot be used (an import let a bad name in), or None.
+
+    Every bulk reader (the nag scan, /due, /report, the CLI) asks this per village, logs the problem with
+    the village, skips that village and goes on: one bad village never stops the others."""
+    try:
+        policy.profile_for(village)
+        policy.catalog_for(village)
+    except CatalogError as error:
+        return str(error)
+    return None
+
+
+def log_broken(village_code: str, problem: str, where: str) -> None:
+    log.error("village %s skipped by %s: %s", village_code, where, problem)
+
+
 # --- the periods owed on a date -------------------------------------------------------------------------
 
-def current_periods(profile: Profile, cadence: Cadence, today: date, horizon: int = HORIZON) -> list[Period]:
-    """The period whose due date is the next on or after `today`, then up to `horizon` earlier ones."""
+def nearest_period(profile: Profile, cadence: Cadence, today: date) -> Period:
+    """The period whose due date is the next on or after `today` (the previous one's may still be ahead)."""
     start = Period.containing(cadence, today)
-    candidates = [start.shifted(-step) for step in range(horizon + 3)]
-    upcoming = [p for p in candidates if due_date(profile, cadence, p) >= today]
-    nearest = min(upcoming, key=lambda p: (p.year, p.index)) if upcoming else start
-    return [nearest.shifted(-step) for step in range(horizon + 1)]
+    upcoming = [p for p in (start.shifted(-step) for step in range(4)) if due_date(profile, cadence, p) >= today]
+    return min(upcoming, key=lambda p: (p.year, p.index)) if upcoming else start
+
+
+def owed_periods(profile: Profile, cadence: Cadence, today: date, since: date) -> list[Period]:
+    """Every period owed on `today`, newest first: the nearest one falling due, then each earlier one whose
+    due date is on or after `since` (the day the village joined). The only bound is the village's age."""
+    since = max(since, EARLIEST)
+    found, period = [], nearest_period(profile, cadence, today)
+    while due_date(profile, cadence, period) >= since:
+        found.append(period)
+        period = period.prev()
+    return found
 
 
 def periods_due_between(profile: Profile, cadence: Cadence, first: date, last: date) -> list[Period]:
@@ -124,18 +152,20 @@ class Slot:
     key: str
 
 
-SlotCache = dict[tuple[str, str, bool, date, int], list[Slot]]
+SlotCache = dict[tuple[str, str, bool, date, date], list[Slot]]
 
 
-def slots(policy: Policy, village: Village, today: date, horizon: int = HORIZON,
+def slots(policy: Policy, village: Village, today: date, since: date | None = None,
           cache: SlotCache | None = None) -> list[Slot]:
-    """The periodic and long-term obligations current on `today`. Villages of one profile, catalog and
-    finance cadence share them: the scan passes a cache so 10,000 villages compute a few lists."""
+    """The periodic and long-term obligations owed on `today` (periods due from `since`, by default the day
+    the village joined). Villages of one profile, catalog and finance cadence share them: the scan passes
+    a cache and the earliest join date of the group. Raises CatalogError on a bad profile or catalog."""
     profile, catalog = policy.profile_for(village), policy.catalog_for(village)
-    shape = (profile.name, catalog.code, village.monthly_finance, today, horizon)
+    since = joined_on(policy, village) if since is None else since
+    shape = (profile.name, catalog.code, village.monthly_finance, today, since)
     if cache is not None and shape in cache:
         return cache[shape]
-    periods = {c: current_periods(profile, c, today, horizon) for c in PERIODIC}
+    periods = {c: owed_periods(profile, c, today, since) for c in PERIODIC}
     found: list[Slot] = []
     for item, cadence in _periodic_items(catalog, village.monthly_finance):
         if cadence is Cadence.LONG_TERM:
@@ -227,12 +257,14 @@ def event_owed(policy: Policy, village: Village, row: Obligation, today: date) -
     status, met = status_of(row.due, [met_on] if met_on else [], today)
     item = policy.item(row.item_id)
     return Owed(row.village_id, obligation_key(row.id or 0), row.item_id, None, row.rule, row.due, status, met,
-                obligation_id=row.id, zh=(item.zh if item else row.title), en=(item.en if item else row.title))
+                obligation_id=row.id, zh=((item.zh_simplified or item.zh) if item else row.title),
+                en=(item.en if item else row.title))
 
 
 async def for_village(session: AsyncSession, policy: Policy, village: Village, today: date, *,
                       as_of: datetime | None = None) -> list[Owed]:
-    """What one village owes on `today` (notices published after `as_of` are not yet known)."""
+    """What one village owes on `today` (notices published after `as_of` are not yet known).
+    Raises CatalogError when the village's profile or catalog is unknown."""
     current = slots(policy, village, today)
     periods = {str(s.period) for s in current if s.period}
     published = await load_published(session, policy, {village.id or 0: village}, periods, until=as_of)
@@ -241,7 +273,7 @@ async def for_village(session: AsyncSession, policy: Policy, village: Village, t
                (e.met_at is not None and policy.today(village, e.met_at) >= today)]
     if as_of is not None:
         visible = [_unmet_after(e, as_of) for e in visible if e.created_at is None or e.created_at <= as_of]
-    return evaluate(policy, village, today, published, visible)
+    return evaluate(policy, village, today, published, visible, slots_=current)
 
 
 def _unmet_after(row: Obligation, as_of: datetime) -> Obligation:
@@ -259,6 +291,10 @@ async def village_on(session: AsyncSession, policy: Policy, code: str, day: date
     village = await directory.village_by_code(session, code)
     if village is None:
         raise DomainError("err.no_village")
+    problem = settings_problem(policy, village)
+    if problem is not None:
+        log_broken(village.code, problem, "cunwu obligations")
+        raise DomainError("dl.village_broken", village=village.code, problem=problem)
     return village, await for_village(session, policy, village, day, as_of=end_of_local_day(policy, village, day))
 
 
@@ -267,8 +303,15 @@ async def village_on(session: AsyncSession, policy: Policy, code: str, day: date
 DUE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)
 
 
-async def due_for(session: AsyncSession, policy: Policy, person: Person,
-                  now: datetime) -> list[tuple[Village, list[Owed]]]:
+@dataclass(frozen=True)
+class VillageDue:
+    village: Village
+    today: date
+    owed: list[Owed]
+    problem: str | None = None  # the village's settings are broken: nothing can be listed
+
+
+async def due_for(session: AsyncSession, policy: Policy, person: Person, now: datetime) -> list[VillageDue]:
     """/due: for every village where the person is staff or a reviewer, what is due, overdue, met lately."""
     villages: dict[int, Village] = {}
     for role in DUE_ROLES:
@@ -279,9 +322,14 @@ async def due_for(session: AsyncSession, policy: Policy, person: Person,
     result = []
     for village in villages.values():
         today = policy.today(village, now)
+        problem = settings_problem(policy, village)
+        if problem is not None:
+            log_broken(village.code, problem, "/due")
+            result.append(VillageDue(village, today, [], problem))
+            continue
         owed = await for_village(session, policy, village, today)
         owed = [o for o in owed if o.open or (o.met_on is not None and o.due is not None)]
-        result.append((village, sorted(owed, key=_order)))
+        result.append(VillageDue(village, today, sorted(owed, key=_order)))
     return result
 
 
@@ -292,6 +340,69 @@ def _order(owed: Owed) -> tuple[int, date, str]:
 
 # --- events ----------------------------------------------------------------------------------------------
 
+EVENT_DRIVEN = (Cadence.IMMEDIATE, Cadence.ADHOC, Cadence.STAGED)
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """What /event can register: the obligations (event rules, catalogs.due.event_rules keys) an event on
+    a date creates, and which of the village's catalog items such a disclosure is filed under."""
+
+    code: str  # "syl.resolution" (a procedure step), "plan", "election", ...
+    rules: tuple[str, ...]
+    cadences: tuple[Cadence, ...]  # the catalog items it can be tied to have one of these cadences
+    zh: str | None = None  # the label, when it comes from catalog data; else the locale's dl.event.<code>
+    en: str | None = None
+
+
+# The profile's named events (DOMAIN.md T-PLAN2, T-ELECT, T-STAGED, T-AGENDA3): one date, these rules.
+PROFILE_EVENTS = (
+    EventKind("plan", ("plan",), (Cadence.LONG_TERM,)),
+    EventKind("election", ("election_voter_list", "election_candidates", "election_results"), (Cadence.ADHOC,)),
+    EventKind("staged_before", ("staged.before",), (Cadence.STAGED,)),
+    EventKind("staged_during", ("staged.during",), (Cadence.STAGED,)),
+    EventKind("staged_after", ("staged.after",), (Cadence.STAGED,)),
+    EventKind("meeting", ("agenda",), EVENT_DRIVEN),
+)
+
+
+def procedure_kinds(procedure: Procedure) -> list[EventKind]:
+    """Each disclosure step of a procedure (四议两公开: the resolution, T-NOW; the implementation result,
+    T-ADHOC10) is an event kind; its rule is the step's cadence, its label the step's own names."""
+    return [EventKind(f"{procedure.code}.{step.code}", (_step_rule(step),), EVENT_DRIVEN,
+                      f"{procedure.names.zh}：{step.zh}", f"{procedure.names.en}: {step.en}")
+            for step in procedure.disclosures()]
+
+
+def _step_rule(step: Step) -> str:
+    return step.cadence.value if step.cadence is not None else Cadence.IMMEDIATE.value
+
+
+def event_kinds(policy: Policy) -> dict[str, EventKind]:
+    """The procedures of every catalog (a procedure such as 四议两公开 applies to any village, whichever
+    catalog transcribes it), then the profile's named events."""
+    found = {kind.code: kind for catalog in policy.registry.catalogs.values()
+             for procedure in catalog.procedures for kind in procedure_kinds(procedure)}
+    found.update({kind.code: kind for kind in PROFILE_EVENTS})
+    return found
+
+
+def event_kind(policy: Policy, code: str) -> EventKind:
+    kind = event_kinds(policy).get(code)
+    if kind is None:
+        raise DomainError("err.stale_button")
+    return kind
+
+
+async def event_items(session: AsyncSession, policy: Policy, person: Person, village_id: int,
+                      code: str) -> list[Item]:
+    """The village's catalog items an event of this kind can be disclosed under (the staff picks one)."""
+    await directory.require(session, person.id or 0, Role.STAFF, village_id)
+    kind = event_kind(policy, code)
+    village = await directory.village_by_id(session, village_id)
+    return [item for item in policy.catalog_for(village).items() if item.cadence in kind.cadences]
+
+
 def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
@@ -299,25 +410,35 @@ def parse_day(text: str) -> date:
         raise DomainError("dl.bad_date", text=text.strip()[:40]) from error
 
 
-async def register_event(session: AsyncSession, policy: Policy, person: Person, village_id: int, kind: str,
-                         day_text: str, now: datetime) -> list[Obligation]:
-    """/event: a resolution, result, plan, election, project stage or meeting on a date -> obligations."""
-    await directory.require(session, person.id or 0, Role.STAFF, village_id)
-    if kind not in EVENT_KINDS:
+@dataclass(frozen=True)
+class Registered:
+    kind: EventKind
+    item: Item | None
+    day: date
+    rows: list[Obligation]
+
+
+async def register_event(session: AsyncSession, policy: Policy, person: Person, village_id: int, code: str,
+                         item_code: str | None, day_text: str, now: datetime) -> Registered:
+    """/event: a procedure step, plan, election, project stage or meeting on a date -> obligations, tied to
+    the catalog item they are disclosed under, so an ordinary notice tagged with that item meets them."""
+    items = {item.code: item for item in await event_items(session, policy, person, village_id, code)}
+    item = items.get(item_code or "")
+    if item_code and item is None:
         raise DomainError("err.stale_button")
     day = parse_day(day_text)
     if abs(day.year - now.year) > 5:
         raise DomainError("dl.date_out_of_range", text=day.isoformat())
-    village = await directory.village_by_id(session, village_id)
-    profile = policy.profile_for(village)
-    created = []
-    for rule in EVENT_KINDS[kind]:
-        row = Obligation(village_id=village_id, source="event", rule=rule, title=kind, event_date=day,
-                         due=event_due_date(profile, rule, day), created_by=person.id, created_at=now)
+    profile = policy.profile_for(await directory.village_by_id(session, village_id))
+    kind, created = event_kind(policy, code), []
+    for rule in kind.rules:
+        row = Obligation(village_id=village_id, source="event", rule=rule, title=code, event_date=day,
+                         item_id=item.full_id if item else None, due=event_due_date(profile, rule, day),
+                         created_by=person.id, created_at=now)
         session.add(row)
         created.append(row)
     await session.flush()
-    return created
+    return Registered(kind, item, day, created)
 
 
 async def on_published(session: AsyncSession, notice: Notice, now: datetime) -> Obligation | None:
@@ -359,3 +480,31 @@ async def draft_for(session: AsyncSession, policy: Policy, person: Person, villa
     if period and period != LONG:
         await drafting.set_period(session, policy, person, notice.id or 0, period)
     return notice
+
+
+# --- "nothing to disclose this period" ------------------------------------------------------------------
+
+async def declare_nothing(session: AsyncSession, policy: Policy, person: Person, notice_id: int,
+                          now: datetime) -> Notice:
+    """The draft says that nothing is to be disclosed for its periodic item and period (notice.j2 prints
+    it); it is reviewed and published like any notice and, published, meets the obligation. A draft still
+    without a title is titled with the item's name and the period (catalog data; the clerk may edit it)."""
+    notice = await notices.editable(session, person, notice_id)
+    village = await directory.village_by_id(session, notice.village_id)
+    item = policy.item(notice.item_id)
+    if item is None or not notice.period or item.effective_cadence(village.monthly_finance) not in PERIODIC:
+        raise DomainError("dl.nothing_not_periodic")
+    if not notice.title:
+        notice = await notices.set_title(session, person, notice_id, f"{item.zh_simplified or item.zh} {notice.period}",
+                                         now)
+    notice.nothing_to_disclose = True
+    session.add(notice)
+    await session.flush()
+    return notice
+
+
+async def draft_nothing(session: AsyncSession, policy: Policy, person: Person, village_id: int, item_id: str,
+                        period: str, now: datetime) -> Notice:
+    """The nag's "nothing to disclose this period": the draft for that obligation, declared empty."""
+    notice = await draft_for(session, policy, person, village_id, item_id or None, period or None, None, now)
+    return await declare_nothing(session, policy, person, notice.id or 0, now)

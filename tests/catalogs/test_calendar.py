@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from catalogs import Registry
-from catalogs.deadlines import calendar, local_today, render_calendar
+from catalogs.calendar_view import align, borrowed, marked
+from catalogs.deadlines import calendar, local_today, render_json
 
 
 def test_calendar_rows(registry: Registry) -> None:
@@ -26,21 +27,17 @@ def test_same_day_rows_order_by_cadence(registry: Registry) -> None:
 
 def test_render_json_round_trips(registry: Registry) -> None:
     profile = registry.profile("dawukou")
-    assert json.loads(render_calendar(profile, 2028, "json")) == calendar(profile, 2028)
+    assert json.loads(render_json(profile, 2028)) == calendar(profile, 2028)
 
 
-def test_render_text_marks_borrowed_rules(registry: Registry) -> None:
-    text = render_calendar(registry.profile("dawukou"), 2028, "text")
-    assert "截止日 due" in text and "期间 period" in text
-    assert "2028-01      2028-02-29  T-DAY30\n" in text  # February: its last day
-    assert "2028Q1       2028-04-30  T-DAY30 *" in text  # borrowed for quarters
-    assert "* 借用规则 borrowed: quarterly T-DAY30" in text
-    assert "T-KEEP7" in text
+def test_borrowed_rules_are_marked(registry: Registry) -> None:
+    profile = registry.profile("dawukou")
+    assert [(b.cadence, b.rule) for b in borrowed(profile)] == [("annual", "T-YEAR"), ("quarterly", "T-DAY30")]
+    assert marked(profile.rule_for("quarterly")) == "T-DAY30 *" and marked(profile.rule_for("monthly")) == "T-DAY30"
 
 
-def test_render_rejects_unknown_format(registry: Registry) -> None:
-    with pytest.raises(ValueError, match="unknown format"):
-        render_calendar(registry.profile("yubei"), 2026, "csv")  # type: ignore[arg-type]
+def test_align_counts_cjk_characters_as_two_columns() -> None:
+    assert align([("类别", "x"), ("annual", "yy"), ("季度", "z")]) == ["类别    x", "annual  yy", "季度    z"]
 
 
 @pytest.mark.parametrize(

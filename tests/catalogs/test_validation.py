@@ -162,3 +162,12 @@ def test_profile_missing_cadence(tmp_path: Path) -> None:
     del profile["cadences"]["staged"]
     message, path = load_error(tmp_path, profile, "profiles")
     assert message == f"{path}: cadences.staged: Field required"
+
+
+def test_a_procedure_step_must_be_due_after_its_event(tmp_path: Path) -> None:
+    catalog = minimal_catalog()
+    catalog["procedures"] = [{"code": "syl", "names": {"zh": "四议两公开", "en": "Four and two"}, "source": "004",
+                              "steps": [{"code": "resolution", "zh": "决议公开", "en": "Resolution",
+                                         "cadence": "quarterly"}]}]
+    message, path = load_error(tmp_path, catalog)
+    assert message.startswith(f"{path}: ") and "a procedure step is due after its event" in message

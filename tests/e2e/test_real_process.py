@@ -20,9 +20,12 @@ from pathlib import Path
 import pytest
 
 from bot.demo import Stage, StoryError, Transcript, play_story
+from bot.demo_clock import FileStoryClock
 from bot.fakeapi import FakeBotAPIServer, FakeTelegram
 from bot.texts import Texts
+from catalogs import load_registry
 from models.db import create_engine, session_factory
+from services.policy import Policy
 from tests.conftest import ADMIN_ID, ENGINES
 from tests.pg import scratch_database
 
@@ -69,7 +72,7 @@ def _env(**values: str) -> dict[str, str]:
     """The operator's environment: nothing inherited that could change the bot's settings."""
     settings = {"BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "ADMIN_IDS", "DEFAULT_TIMEZONE",
                 "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY",
-                "DELIVERY_LEASE_SECONDS"}
+                "DELIVERY_LEASE_SECONDS", "FAKE_CLOCK_FILE", "SCAN_HOUR"}
     env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
     env.update(values)
     return env
@@ -120,17 +123,22 @@ async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Stage, BotProcess]]:
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
+    clock_file = tmp_path / "clock.txt"  # the deadlines chapter moves the process's clock (bot/demo_clock.py)
     async with FakeBotAPIServer(world) as server:
         env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database_url,
                    ADMIN_IDS=str(ADMIN_ID),  # DEBUG (or INFO with E2E_LOG=INFO): HandledLog reads an INFO line
-                   LOG_LEVEL="INFO" if os.environ.get("E2E_LOG") == "INFO" else "DEBUG")
+                   LOG_LEVEL="INFO" if os.environ.get("E2E_LOG") == "INFO" else "DEBUG",
+                   FAKE_CLOCK_FILE=str(clock_file))
         bot = await _start(tmp_path, env, "run")
         engine = create_engine(database_url)
         try:
             await _wait_started(world, bot)
             log = HandledLog(bot.stderr)
-            yield Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2,
-                        all_handled=lambda: log.finished(world)), bot
+            stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2,
+                          all_handled=lambda: log.finished(world))
+            policy = Policy(load_registry(), "jiangyuan", "Asia/Shanghai")  # the process's defaults
+            stage.facts["clock"] = FileStoryClock(str(clock_file), stage.sessions, policy)
+            yield stage, bot
         finally:
             await _stop(bot)
             await engine.dispose()
@@ -157,6 +165,8 @@ async def test_onboarding_and_notice_through_the_real_process(tmp_path: Path, e2
             assert "draft" in menus[('{"type": "all_private_chats"}', lang)]
             assert "bind" in menus[('{"type": "all_group_chats"}', lang)]
             assert "invite" in menus[(f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}', lang)]
+        reminder = next(t for t in stage.texts_in(staff) if "公开提醒" in t)  # the deadlines chapter
+        assert "还有 7 天到期" in reminder
     assert bot.process.returncode == 0, bot.output()[-2000:]
     logs = bot.output()
     assert "DEBUG" in logs  # the level really was DEBUG, so request logging had its chance to leak
