@@ -15,7 +15,16 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 from sqlmodel import SQLModel, col, select
 
-from bot.deadline_keyboards import EventKind, EventVillage, NagDraft, NagSnooze
+from bot.deadline_keyboards import (
+    DraftNothing,
+    EventItem,
+    EventItemPage,
+    EventKind,
+    EventVillage,
+    NagDraft,
+    NagNothing,
+    NagSnooze,
+)
 from bot.fakeapi import FakeChat, FakeUser
 from bot.keyboards import BindVillage, InviteRole, InviteVillage, JoinDecision
 from bot.notice_keyboards import (
@@ -193,6 +202,14 @@ def _taps(w: World) -> dict[str, tuple[FakeUser, CallbackData, str, FakeChat | N
         "ev1 event village: a resident": (c.resident, EventVillage(village_id=w.village), NOT_ROLE, None),
         "ek1 event kind: staff of another village": (c.rival, EventKind(village_id=w.village, kind="meeting"),
                                                      NOT_ROLE, None),
+        "ei1 event item: a resident": (c.resident, EventItem(village_id=w.village, kind="meeting", item="sw.6"),
+                                       NOT_ROLE, None),
+        "ep1 event items, next page: staff of another village": (
+            c.rival, EventItemPage(village_id=w.village, kind="meeting", page=1), NOT_ROLE, None),
+        "nn1 nothing to disclose, from a reminder: a resident": (
+            c.resident, NagNothing(village_id=w.village, item="jyv:cw.1", period="2026Q1"), NOT_ROLE, None),
+        "dn1 nothing to disclose, in a draft: the secretary": (c.secretary, DraftNothing(notice_id=w.draft),
+                                                               NOT_AUTHOR, None),
     }
 
 
