@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,8 +47,14 @@ async def upgrade_in_child(database_url: str) -> None:
                                                  stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     _, err = await child.communicate()
     if child.returncode != 0:
-        lines = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
-        raise MigrationError(lines[-1] if lines else f"exit code {child.returncode}")
+        raise MigrationError(_cause(err.decode(errors="replace")) or f"exit code {child.returncode}")
+
+
+def _cause(output: str) -> str:
+    """The exception line of a traceback (not SQLAlchemy's trailing "Background on this error" link)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
+    return (errors or lines or [""])[-1][:300]
 
 
 if __name__ == "__main__":

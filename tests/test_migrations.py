@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401  (every table registers itself in SQLModel.metadata)
 from models.db import sync_url
-from models.migrate import alembic_config, upgrade
+from models.migrate import alembic_config, upgrade, upgrade_in_child
 from tests.conftest import ENGINES
 from tests.pg import scratch_database
 
@@ -57,3 +57,13 @@ async def test_head_matches_the_models_and_the_chain_goes_down_and_up(empty_data
     assert await asyncio.to_thread(_tables, url) <= {"alembic_version"}
     await asyncio.to_thread(upgrade, url)
     assert await asyncio.to_thread(_differences, url) == []
+
+
+async def test_instances_starting_together_migrate_once() -> None:
+    """Several `cunwu webhook` instances start at once and each migrates first (PostgreSQL only: SQLite is
+    one machine, one process)."""
+    if "postgresql" not in ENGINES:
+        pytest.skip("PostgreSQL is not among CUNWU_TEST_DATABASES")
+    async with scratch_database("cunwu_migrate_race") as url:
+        await asyncio.gather(*(upgrade_in_child(url) for _ in range(3)))  # as `run` and `webhook` do
+        assert await asyncio.to_thread(_differences, url) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -12,12 +13,18 @@ import models  # noqa: F401  (registers every table on the metadata)
 from models.db import create_engine
 
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 7_314_159  # a PostgreSQL advisory lock key of this project's own
 
 
 def _run(connection: Connection) -> None:
     render_batch = connection.dialect.name == "sqlite"
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=render_batch)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Instances that start together each migrate first: one at a time, and each reads the schema's
+            # version only once it holds the lock, so the later ones find nothing left to do. (SQLite: one
+            # machine; its file lock and busy timeout do the same.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
