@@ -8,7 +8,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notice_keyboards as kb
 from bot.notice_keyboards import ArchiveVillage, Manage
@@ -17,7 +16,7 @@ from bot.runtime import Runtime
 from bot.texts import UI
 from handlers.drafting import show_preview
 from models import Person, Village
-from services import archive, directory, notices, publication
+from services import Session, archive, directory, notices, publication
 from services.roles import Role
 
 router = Routes("archive")
@@ -30,7 +29,7 @@ class Retraction(StatesGroup):
 
 
 @router.message(Command("archive"))
-async def list_archive(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI,
+async def list_archive(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
                        runtime: Runtime) -> None:
     villages = await archive.villages_to_show(session, person.id or 0)
     args = (command.args or "").strip()
@@ -43,7 +42,7 @@ async def list_archive(message: Message, command: CommandObject, session: AsyncS
 
 
 @router.callback_query(ArchiveVillage.filter())
-async def village_picked(query: CallbackQuery, callback_data: ArchiveVillage, session: AsyncSession, person: Person,
+async def village_picked(query: CallbackQuery, callback_data: ArchiveVillage, session: Session, person: Person,
                          ui: UI, runtime: Runtime) -> None:
     village = await archive.village_to_show(session, person.id or 0, callback_data.village_id)
     await query.answer()
@@ -54,7 +53,7 @@ def _now_quarter(runtime: Runtime, village: Village) -> str:
     return archive.current_quarter(runtime.policy, village, runtime.clock.now())
 
 
-async def _show(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def _show(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                 village: Village, quarter: str) -> None:
     rows = await archive.entries(session, runtime.policy, village, quarter)
     await message.answer(ui.render("archive", village=village.name, quarter=quarter, notices=rows))
@@ -66,7 +65,7 @@ async def _show(message: Message, session: AsyncSession, person: Person, ui: UI,
 
 
 @router.callback_query(Manage.filter(F.action == "correct"))
-async def correct(query: CallbackQuery, callback_data: Manage, session: AsyncSession, person: Person, ui: UI,
+async def correct(query: CallbackQuery, callback_data: Manage, session: Session, person: Person, ui: UI,
                   runtime: Runtime, state: FSMContext) -> None:
     draft = await publication.start_correction(session, person, callback_data.notice_id, runtime.clock.now())
     await query.answer()
@@ -75,7 +74,7 @@ async def correct(query: CallbackQuery, callback_data: Manage, session: AsyncSes
 
 
 @router.callback_query(Manage.filter(F.action == "retract"))
-async def retract(query: CallbackQuery, callback_data: Manage, session: AsyncSession, person: Person, ui: UI,
+async def retract(query: CallbackQuery, callback_data: Manage, session: Session, person: Person, ui: UI,
                   state: FSMContext) -> None:
     notice = await notices.get(session, callback_data.notice_id)
     await directory.require(session, person.id or 0, Role.STAFF, notice.village_id)
@@ -86,7 +85,7 @@ async def retract(query: CallbackQuery, callback_data: Manage, session: AsyncSes
 
 
 @router.message(Retraction.reason, F.text, ~F.text.startswith("/"))
-async def retract_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def retract_reason(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                          state: FSMContext) -> None:
     data = await state.get_data()
     done = await publication.request_retraction(session, person, int(data["notice_id"]), message.text or "",

@@ -7,7 +7,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import deadline_keyboards as kb
 from bot.deadline_keyboards import (
@@ -27,7 +26,7 @@ from bot.runtime import Runtime
 from bot.texts import UI
 from handlers.drafting import ask_title, show_preview
 from models import Person
-from services import compliance, directory, nags, obligations
+from services import Session, compliance, directory, nags, obligations
 from services.errors import DomainError
 from services.roles import Role
 
@@ -40,7 +39,7 @@ class Registering(StatesGroup):
 
 
 @router.message(Command("due"))
-async def due(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+async def due(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
     found = await obligations.due_for(session, runtime.policy, person, runtime.clock.now())
     villages = [{"name": d.village.name, "today": d.today.isoformat(), "broken": d.problem is not None,
                  "owed": [o.as_dict() for o in d.owed]} for d in found]
@@ -48,7 +47,7 @@ async def due(message: Message, session: AsyncSession, person: Person, ui: UI, r
 
 
 @router.message(Command("report"))
-async def report(message: Message, command: CommandObject, session: AsyncSession, person: Person, ui: UI,
+async def report(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
                  runtime: Runtime) -> None:
     reports = await compliance.for_inspector(session, runtime.policy, person.id or 0, runtime.clock.now(),
                                              (command.args or "").strip() or None)
@@ -59,7 +58,7 @@ async def report(message: Message, command: CommandObject, session: AsyncSession
 
 
 @router.message(Command("event"))
-async def event(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def event(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                 runtime: Runtime) -> None:
     await state.clear()
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
@@ -78,7 +77,7 @@ async def _kinds(message: Message, ui: UI, runtime: Runtime, village_id: int) ->
 
 
 @router.callback_query(EventVillage.filter())
-async def event_village(query: CallbackQuery, callback_data: EventVillage, session: AsyncSession, person: Person,
+async def event_village(query: CallbackQuery, callback_data: EventVillage, session: Session, person: Person,
                         ui: UI, runtime: Runtime) -> None:
     await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
     await query.answer()
@@ -86,7 +85,7 @@ async def event_village(query: CallbackQuery, callback_data: EventVillage, sessi
 
 
 @router.callback_query(EventKind.filter())
-async def event_kind(query: CallbackQuery, callback_data: EventKind, session: AsyncSession, person: Person, ui: UI,
+async def event_kind(query: CallbackQuery, callback_data: EventKind, session: Session, person: Person, ui: UI,
                      state: FSMContext, runtime: Runtime) -> None:
     items = await obligations.event_items(session, runtime.policy, person, callback_data.village_id,
                                           callback_data.kind)
@@ -101,7 +100,7 @@ async def event_kind(query: CallbackQuery, callback_data: EventKind, session: As
 
 
 @router.callback_query(EventItemPage.filter())
-async def event_item_page(query: CallbackQuery, callback_data: EventItemPage, session: AsyncSession,
+async def event_item_page(query: CallbackQuery, callback_data: EventItemPage, session: Session,
                           person: Person, ui: UI, runtime: Runtime) -> None:
     items = await obligations.event_items(session, runtime.policy, person, callback_data.village_id,
                                           callback_data.kind)
@@ -112,7 +111,7 @@ async def event_item_page(query: CallbackQuery, callback_data: EventItemPage, se
 
 
 @router.callback_query(EventItem.filter())
-async def event_item(query: CallbackQuery, callback_data: EventItem, session: AsyncSession, person: Person, ui: UI,
+async def event_item(query: CallbackQuery, callback_data: EventItem, session: Session, person: Person, ui: UI,
                      state: FSMContext, runtime: Runtime) -> None:
     items = await obligations.event_items(session, runtime.policy, person, callback_data.village_id,
                                           callback_data.kind)
@@ -130,7 +129,7 @@ async def _ask_date(message: Message, ui: UI, state: FSMContext, village_id: int
 
 
 @router.message(Registering.date, F.text, ~F.text.startswith("/"))
-async def event_date(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def event_date(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                      runtime: Runtime) -> None:
     data = await state.get_data()
     done = await obligations.register_event(session, runtime.policy, person, int(data["village_id"]),
@@ -148,7 +147,7 @@ async def date_expected(message: Message, ui: UI) -> None:
 
 
 @router.callback_query(NagDraft.filter())
-async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: AsyncSession, person: Person, ui: UI,
+async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: Session, person: Person, ui: UI,
                     state: FSMContext, runtime: Runtime) -> None:
     notice = await obligations.draft_for(session, runtime.policy, person, callback_data.village_id,
                                          callback_data.item or None, callback_data.period or None,
@@ -159,7 +158,7 @@ async def draft_now(query: CallbackQuery, callback_data: NagDraft, session: Asyn
 
 
 @router.callback_query(NagNothing.filter())
-async def nag_nothing(query: CallbackQuery, callback_data: NagNothing, session: AsyncSession, person: Person,
+async def nag_nothing(query: CallbackQuery, callback_data: NagNothing, session: Session, person: Person,
                       ui: UI, state: FSMContext, runtime: Runtime) -> None:
     notice = await obligations.draft_nothing(session, runtime.policy, person, callback_data.village_id,
                                              callback_data.item, callback_data.period, runtime.clock.now())
@@ -168,7 +167,7 @@ async def nag_nothing(query: CallbackQuery, callback_data: NagNothing, session: 
 
 
 @router.callback_query(DraftNothing.filter())
-async def draft_nothing(query: CallbackQuery, callback_data: DraftNothing, session: AsyncSession, person: Person,
+async def draft_nothing(query: CallbackQuery, callback_data: DraftNothing, session: Session, person: Person,
                         ui: UI, state: FSMContext, runtime: Runtime) -> None:
     notice = await obligations.declare_nothing(session, runtime.policy, person, callback_data.notice_id,
                                                runtime.clock.now())
@@ -177,7 +176,7 @@ async def draft_nothing(query: CallbackQuery, callback_data: DraftNothing, sessi
 
 
 @router.callback_query(NagSnooze.filter())
-async def snooze(query: CallbackQuery, callback_data: NagSnooze, session: AsyncSession, person: Person, ui: UI,
+async def snooze(query: CallbackQuery, callback_data: NagSnooze, session: Session, person: Person, ui: UI,
                  runtime: Runtime) -> None:
     key = nags.key_of(callback_data.item, callback_data.period, callback_data.ob)
     day = await nags.snooze(session, runtime.policy, person, callback_data.village_id, key, runtime.clock.now())

@@ -9,7 +9,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notice_keyboards as kb
 from bot.deadline_keyboards import nothing_to_disclose
@@ -19,7 +18,7 @@ from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from models import Person
-from services import directory, drafting, notices
+from services import Session, directory, drafting, notices
 from services.errors import DomainError
 from services.finance_table import TableError
 from services.roles import Role
@@ -43,7 +42,7 @@ async def _notice_id(state: FSMContext) -> int:
     return int(notice_id)
 
 
-async def show_preview(message: Message, session: AsyncSession, runtime: Runtime, ui: UI, notice_id: int,
+async def show_preview(message: Message, session: Session, runtime: Runtime, ui: UI, notice_id: int,
                        state: FSMContext) -> None:
     await state.set_state(None)
     await state.update_data(notice_id=notice_id)
@@ -53,7 +52,7 @@ async def show_preview(message: Message, session: AsyncSession, runtime: Runtime
 
 
 @router.message(Command("draft"))
-async def draft(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def draft(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                 runtime: Runtime) -> None:
     await state.clear()
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
@@ -73,13 +72,13 @@ def _pick(choices: list[tuple[int, str]]):  # type: ignore[no-untyped-def]
     return pick_village(choices, lambda i: DraftVillage(village_id=i))
 
 
-async def _classes(message: Message, session: AsyncSession, runtime: Runtime, ui: UI, village_id: int) -> None:
+async def _classes(message: Message, session: Session, runtime: Runtime, ui: UI, village_id: int) -> None:
     choices = await drafting.classes(session, runtime.policy, village_id, ui.lang)
     await message.answer(ui.t("draft.pick_class"), reply_markup=kb.classes(ui, village_id, choices))
 
 
 @router.callback_query(DraftVillage.filter())
-async def village_picked(query: CallbackQuery, callback_data: DraftVillage, session: AsyncSession, person: Person,
+async def village_picked(query: CallbackQuery, callback_data: DraftVillage, session: Session, person: Person,
                          ui: UI, runtime: Runtime) -> None:
     await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
     await query.answer()
@@ -87,7 +86,7 @@ async def village_picked(query: CallbackQuery, callback_data: DraftVillage, sess
 
 
 @router.callback_query(DraftClass.filter())
-async def class_picked(query: CallbackQuery, callback_data: DraftClass, session: AsyncSession, person: Person,
+async def class_picked(query: CallbackQuery, callback_data: DraftClass, session: Session, person: Person,
                        ui: UI, runtime: Runtime, state: FSMContext) -> None:
     await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
     await query.answer()
@@ -99,14 +98,14 @@ async def class_picked(query: CallbackQuery, callback_data: DraftClass, session:
 
 
 @router.callback_query(DraftPage.filter())
-async def page_turned(query: CallbackQuery, callback_data: DraftPage, session: AsyncSession, person: Person,
+async def page_turned(query: CallbackQuery, callback_data: DraftPage, session: Session, person: Person,
                       ui: UI, runtime: Runtime) -> None:
     await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
     await query.answer()
     await _items(query, session, runtime, ui, callback_data.village_id, callback_data.klass, callback_data.page)
 
 
-async def _items(query: CallbackQuery, session: AsyncSession, runtime: Runtime, ui: UI, village_id: int,
+async def _items(query: CallbackQuery, session: Session, runtime: Runtime, ui: UI, village_id: int,
                  klass: str, page: int) -> None:
     choices = await drafting.items(session, runtime.policy, village_id, klass, ui.lang)
     markup = kb.items(ui, village_id, klass, choices, page)
@@ -115,7 +114,7 @@ async def _items(query: CallbackQuery, session: AsyncSession, runtime: Runtime, 
 
 
 @router.callback_query(DraftItem.filter())
-async def item_picked(query: CallbackQuery, callback_data: DraftItem, session: AsyncSession, person: Person,
+async def item_picked(query: CallbackQuery, callback_data: DraftItem, session: Session, person: Person,
                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
     start = await drafting.start(session, runtime.policy, person, callback_data.village_id, callback_data.item,
                                  runtime.clock.now())
@@ -128,7 +127,7 @@ async def item_picked(query: CallbackQuery, callback_data: DraftItem, session: A
 
 
 @router.callback_query(DraftPeriod.filter())
-async def period_picked(query: CallbackQuery, callback_data: DraftPeriod, session: AsyncSession, person: Person,
+async def period_picked(query: CallbackQuery, callback_data: DraftPeriod, session: Session, person: Person,
                         ui: UI, runtime: Runtime, state: FSMContext) -> None:
     await drafting.set_period(session, runtime.policy, person, callback_data.notice_id, callback_data.period)
     await query.answer()
@@ -145,7 +144,7 @@ async def ask_title(message: Message, ui: UI, state: FSMContext, notice_id: int,
 
 
 @router.message(Drafting.title, F.text, ~F.text.startswith("/"))
-async def title_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def title_given(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                       runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     notice = await notices.set_title(session, person, notice_id, message.text or "", runtime.clock.now())
@@ -157,7 +156,7 @@ async def title_given(message: Message, session: AsyncSession, person: Person, u
 
 
 @router.message(Drafting.body, F.text, ~F.text.startswith("/"))
-async def body_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def body_given(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                      runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     data = await state.get_data()
@@ -169,7 +168,7 @@ async def body_given(message: Message, session: AsyncSession, person: Person, ui
 
 
 @router.message(Drafting.attach, F.photo | F.document)
-async def attachment_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def attachment_given(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                            runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     kind, file_id, name = drafting.file_of(message.photo, message.document)
@@ -180,7 +179,7 @@ async def attachment_given(message: Message, session: AsyncSession, person: Pers
 
 
 @router.message(Drafting.table, F.text, ~F.text.startswith("/"))
-async def table_given(message: Message, session: AsyncSession, person: Person, ui: UI, state: FSMContext,
+async def table_given(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                       runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     try:
@@ -204,7 +203,7 @@ async def file_expected(message: Message, ui: UI) -> None:
 
 
 @router.message(Command("drafts"))
-async def my_drafts(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
+async def my_drafts(message: Message, session: Session, person: Person, ui: UI) -> None:
     rows = await notices.drafts_of(session, person)
     if not rows:
         await message.answer(ui.t("draft.none"))

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notice_keyboards as kb
 from bot.notice_keyboards import DraftAction
@@ -15,7 +14,7 @@ from bot.runtime import Runtime
 from bot.texts import UI
 from handlers.drafting import Drafting, show_preview
 from models import Person
-from services import drafting, notices
+from services import Session, drafting, notices
 from services.roles import Role
 
 router = Routes("drafting_actions")
@@ -24,7 +23,7 @@ router = Routes("drafting_actions")
 class Ctx:
     """What every draft button needs, gathered once."""
 
-    def __init__(self, query: CallbackQuery, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+    def __init__(self, query: CallbackQuery, session: Session, person: Person, ui: UI, runtime: Runtime,
                  state: FSMContext, notice_id: int) -> None:
         self.query, self.session, self.person, self.ui = query, session, person, ui
         self.runtime, self.state, self.notice_id = runtime, state, notice_id
@@ -115,7 +114,7 @@ ACTIONS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
 
 
 @router.callback_query(DraftAction.filter())
-async def draft_action(query: CallbackQuery, callback_data: DraftAction, session: AsyncSession, person: Person,
+async def draft_action(query: CallbackQuery, callback_data: DraftAction, session: Session, person: Person,
                        ui: UI, runtime: Runtime, state: FSMContext) -> None:
     action = ACTIONS.get(callback_data.action)
     if action is None or query.message is None:

@@ -105,8 +105,7 @@ async def lang(message: Message, ui: UI) -> None:
 async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: Session, person: Person,
                       runtime: Runtime) -> None:
     chosen = runtime.texts.lang(callback_data.lang)
-    person.language = chosen
-    session.add(person)
+    await directory.set_language(session, person, chosen)
     ui = runtime.texts.for_lang(chosen)
     await query.answer()
     if query.message is not None:

@@ -9,7 +9,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import voice_keyboards as kb
 from bot.links import Opened, parse_id
@@ -17,7 +16,7 @@ from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from models import Person
-from services import petitions
+from services import Session, petitions
 from services.errors import DomainError
 
 router = Routes("petitions")
@@ -37,7 +36,7 @@ class Refusing(StatesGroup):
 # --- starting a petition ----------------------------------------------------------------------------------
 
 @router.message(Command("petition"))
-async def petition(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def petition(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                    state: FSMContext) -> None:
     await state.clear()
     village = await petitions.begin(session, runtime.policy, person, runtime.clock.now(),
@@ -55,7 +54,7 @@ async def title_given(message: Message, ui: UI, state: FSMContext) -> None:
 
 
 @router.message(Petitioning.request, F.text, ~F.text.startswith("/"))
-async def request_given(message: Message, session: AsyncSession, ui: UI, runtime: Runtime,
+async def request_given(message: Message, session: Session, ui: UI, runtime: Runtime,
                         state: FSMContext) -> None:
     request = petitions.check_request(message.text)
     data = await state.get_data()
@@ -66,7 +65,7 @@ async def request_given(message: Message, session: AsyncSession, ui: UI, runtime
 
 
 @router.callback_query(kb.PetitionItem.filter())
-async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, session: AsyncSession, person: Person,
+async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, session: Session, person: Person,
                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
     data = await state.get_data()
     if await state.get_state() != Petitioning.item.state or data.get("village_id") != callback_data.village_id:
@@ -84,7 +83,7 @@ async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, sess
 # --- staff or committee: confirm or refuse ------------------------------------------------------------------
 
 @router.callback_query(kb.PetitionDecide.filter(F.approve))
-async def confirmed(query: CallbackQuery, callback_data: kb.PetitionDecide, session: AsyncSession, person: Person,
+async def confirmed(query: CallbackQuery, callback_data: kb.PetitionDecide, session: Session, person: Person,
                     ui: UI, runtime: Runtime) -> None:
     await petitions.confirm(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now(),
                             runtime.settings.petition_days)
@@ -92,7 +91,7 @@ async def confirmed(query: CallbackQuery, callback_data: kb.PetitionDecide, sess
 
 
 @router.callback_query(kb.PetitionDecide.filter(~F.approve))
-async def refusing(query: CallbackQuery, callback_data: kb.PetitionDecide, session: AsyncSession, person: Person,
+async def refusing(query: CallbackQuery, callback_data: kb.PetitionDecide, session: Session, person: Person,
                    ui: UI, state: FSMContext) -> None:
     petition_ = await petitions.check_refusal(session, person, callback_data.petition_id)
     await state.set_state(Refusing.reason)
@@ -103,7 +102,7 @@ async def refusing(query: CallbackQuery, callback_data: kb.PetitionDecide, sessi
 
 
 @router.message(Refusing.reason, F.text, ~F.text.startswith("/"))
-async def reason_given(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def reason_given(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                        state: FSMContext) -> None:
     petition_id = (await state.get_data()).get("petition_id")
     if not petition_id:
@@ -126,7 +125,7 @@ async def sign_link(opened: Opened) -> bool:
 
 
 @router.callback_query(kb.PetitionSign.filter())
-async def sign_tapped(query: CallbackQuery, callback_data: kb.PetitionSign, session: AsyncSession, person: Person,
+async def sign_tapped(query: CallbackQuery, callback_data: kb.PetitionSign, session: Session, person: Person,
                       ui: UI, runtime: Runtime) -> None:
     if callback_data.action not in ("sign", "withdraw"):
         raise DomainError("err.stale_button")

@@ -13,7 +13,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import voice_keyboards as kb
 from bot.links import Opened, parse_id
@@ -22,7 +21,7 @@ from bot.runtime import Runtime
 from bot.texts import UI
 from handlers.drafting import show_preview
 from models import Person
-from services import questions
+from services import Session, questions
 from services.errors import DomainError
 
 router = Routes("questions")
@@ -83,7 +82,7 @@ async def question_expected(message: Message, ui: UI) -> None:
 
 
 @router.callback_query(kb.QuestionSend.filter())
-async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, session: AsyncSession, person: Person,
+async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, session: Session, person: Person,
                         ui: UI, runtime: Runtime, state: FSMContext) -> None:
     data = await state.get_data()
     if data.get("notice_id") != callback_data.notice_id or "text" not in data:
@@ -100,10 +99,10 @@ async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, se
 
 # --- staff and committee ------------------------------------------------------------------------------
 
-Act = Callable[[CallbackQuery, int, AsyncSession, Person, UI, Runtime, FSMContext], Awaitable[None]]
+Act = Callable[[CallbackQuery, int, Session, Person, UI, Runtime, FSMContext], Awaitable[None]]
 
 
-async def _reply(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+async def _reply(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
                  runtime: Runtime, state: FSMContext) -> None:
     question = await questions.start_reply(session, person, question_id)
     await state.set_state(Replying.text)
@@ -113,13 +112,13 @@ async def _reply(query: CallbackQuery, question_id: int, session: AsyncSession, 
         await query.message.answer(ui.t("voice.ask_reply"))
 
 
-async def _pass(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+async def _pass(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
                 runtime: Runtime, state: FSMContext) -> None:
     await questions.pass_to_committee(session, person, question_id)
     await query.answer(ui.t("voice.passed"), show_alert=True)
 
 
-async def _photo(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+async def _photo(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
                  runtime: Runtime, state: FSMContext) -> None:
     file_id = await questions.photo(session, person, question_id)
     await query.answer()
@@ -127,13 +126,13 @@ async def _photo(query: CallbackQuery, question_id: int, session: AsyncSession, 
         await query.message.answer_photo(file_id)
 
 
-async def _explain(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+async def _explain(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
                    runtime: Runtime, state: FSMContext) -> None:
     await questions.require_explanation(session, person, question_id, runtime.clock.now())
     await query.answer(ui.t("voice.explain_sent"), show_alert=True)
 
 
-async def _close(query: CallbackQuery, question_id: int, session: AsyncSession, person: Person, ui: UI,
+async def _close(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
                  runtime: Runtime, state: FSMContext) -> None:
     await questions.close(session, person, question_id, runtime.clock.now())
     await query.answer(ui.t("voice.closed"), show_alert=True)
@@ -143,7 +142,7 @@ ACTIONS: dict[str, Act] = {"reply": _reply, "pass": _pass, "photo": _photo, "exp
 
 
 @router.callback_query(kb.QuestionAct.filter())
-async def question_act(query: CallbackQuery, callback_data: kb.QuestionAct, session: AsyncSession, person: Person,
+async def question_act(query: CallbackQuery, callback_data: kb.QuestionAct, session: Session, person: Person,
                        ui: UI, runtime: Runtime, state: FSMContext) -> None:
     act = ACTIONS.get(callback_data.action)
     if act is None:
@@ -152,7 +151,7 @@ async def question_act(query: CallbackQuery, callback_data: kb.QuestionAct, sess
 
 
 @router.message(Replying.text, F.text, ~F.text.startswith("/"))
-async def reply_written(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def reply_written(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                         state: FSMContext) -> None:
     question_id = (await state.get_data()).get("question_id")
     if not question_id:
@@ -168,7 +167,7 @@ async def reply_expected(message: Message, ui: UI) -> None:
 
 
 @router.message(Command("questions"))
-async def open_questions(message: Message, session: AsyncSession, person: Person, ui: UI) -> None:
+async def open_questions(message: Message, session: Session, person: Person, ui: UI) -> None:
     listed = await questions.open_views(session, person)
     if not listed:
         await message.answer(ui.t("voice.no_open_questions"))
@@ -180,7 +179,7 @@ async def open_questions(message: Message, session: AsyncSession, person: Person
 
 
 @router.message(Command("digest"))
-async def digest(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def digest(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                  state: FSMContext) -> None:
     await state.clear()
     now = runtime.clock.now()

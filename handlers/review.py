@@ -8,7 +8,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import notice_keyboards as kb
 from bot.notice_keyboards import PrivacyAllow, Retract, Review
@@ -17,7 +16,7 @@ from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
 from models import Person
-from services import notices, publication
+from services import Session, notices, publication
 from services.notice_view import notice_view
 
 router = Routes("review")
@@ -30,14 +29,14 @@ class Reasons(StatesGroup):
 
 
 
-async def _decide(session: AsyncSession, runtime: Runtime, person: Person, data: dict[str, int | str],
+async def _decide(session: Session, runtime: Runtime, person: Person, data: dict[str, int | str],
                   reason: str | None) -> notices.Outcome:
     return await notices.decide(session, runtime.policy, person, int(data["notice_id"]), int(data["version"]),
                                 int(data["stage"]), str(data["decision"]), reason, runtime.clock.now())
 
 
 @router.callback_query(Review.filter())
-async def review_tapped(query: CallbackQuery, callback_data: Review, session: AsyncSession, person: Person,
+async def review_tapped(query: CallbackQuery, callback_data: Review, session: Session, person: Person,
                         ui: UI, runtime: Runtime, state: FSMContext) -> None:
     data = callback_data.model_dump(mode="json")
     if callback_data.decision == "approve":
@@ -58,7 +57,7 @@ async def review_tapped(query: CallbackQuery, callback_data: Review, session: As
 
 
 @router.message(Reasons.review, F.chat.type == "private", F.text, ~F.text.startswith("/"))
-async def review_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def review_reason(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                         state: FSMContext) -> None:
     data = await state.get_data()
     outcome = await _decide(session, runtime, person, data, message.text)
@@ -67,7 +66,7 @@ async def review_reason(message: Message, session: AsyncSession, person: Person,
 
 
 @router.message(Command("review"), F.chat.type == "private")
-async def waiting(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime) -> None:
+async def waiting(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
     rows = await notices.waiting_for(session, person)
     if not rows:
         await message.answer(ui.t("review.nothing"))
@@ -79,7 +78,7 @@ async def waiting(message: Message, session: AsyncSession, person: Person, ui: U
 
 
 @router.callback_query(PrivacyAllow.filter())
-async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, session: AsyncSession, person: Person,
+async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, session: Session, person: Person,
                        ui: UI, state: FSMContext) -> None:
     finding = await notices.finding_to_allow(session, person, callback_data.notice_id, callback_data.key)
     await state.set_state(Reasons.allow)
@@ -91,7 +90,7 @@ async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, sessio
 
 
 @router.message(Reasons.allow, F.chat.type == "private", F.text, ~F.text.startswith("/"))
-async def allow_reason(message: Message, session: AsyncSession, person: Person, ui: UI, runtime: Runtime,
+async def allow_reason(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                        state: FSMContext) -> None:
     data = await state.get_data()
     finding = await notices.allow_finding(session, person, int(data["notice_id"]), str(data.get("key", "")),
@@ -107,7 +106,7 @@ async def reason_expected(message: Message, ui: UI) -> None:
 
 
 @router.callback_query(Retract.filter())
-async def retract_tapped(query: CallbackQuery, callback_data: Retract, session: AsyncSession, person: Person,
+async def retract_tapped(query: CallbackQuery, callback_data: Retract, session: Session, person: Person,
                          ui: UI, runtime: Runtime) -> None:
     await publication.retract(session, person, callback_data.notice_id, None, runtime.clock.now())
     await query.answer(ui.t("retract.done"))

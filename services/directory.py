@@ -39,6 +39,12 @@ async def get_or_create_person(
     return person
 
 
+async def set_language(session: AsyncSession, person: Person, language: str) -> None:
+    """The person's own choice (/lang); every later message to them is in it."""
+    person.language = language
+    session.add(person)
+
+
 async def person_by_tg(session: AsyncSession, tg_user_id: int) -> Person | None:
     return (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
 
