@@ -46,26 +46,35 @@ class BotProcess:
 
 
 class HandledLog:
-    """Which updates the process has finished: aiogram logs "Update id=N is handled" (or "is not handled")
-    at INFO once the whole middleware chain, the commit included, has returned. Read incrementally."""
+    """Which updates the processes have finished: aiogram logs "Update id=N is handled" (or "is not handled")
+    at INFO once the whole middleware chain, the commit included, has returned. Several processes (webhook
+    instances) each log the updates they handled. Read incrementally."""
 
     LINE = re.compile(rb"Update id=(\d+) is (?:not )?handled")
 
-    def __init__(self, path: Path) -> None:
-        self.path, self.offset, self.ids, self.rest = path, 0, set[int](), b""
+    def __init__(self, *paths: Path) -> None:
+        self.offsets, self.rests, self.ids = dict.fromkeys(paths, 0), dict.fromkeys(paths, b""), set[int]()
 
     def read(self) -> set[int]:
-        with self.path.open("rb") as log:
-            log.seek(self.offset)
-            chunk = self.rest + log.read()
-            self.offset = log.tell()
-        head, _, self.rest = chunk.rpartition(b"\n")
-        self.ids.update(int(found) for found in self.LINE.findall(head))
+        for path, offset in self.offsets.items():
+            with path.open("rb") as log:
+                log.seek(offset)
+                chunk = self.rests[path] + log.read()
+                self.offsets[path] = log.tell()
+            head, _, self.rests[path] = chunk.rpartition(b"\n")
+            self.ids.update(int(found) for found in self.LINE.findall(head))
         return self.ids
 
     def finished(self, world: FakeTelegram) -> bool:
         last = world.last_update_id
         return last == 0 or set(range(100_000_001, last + 1)) <= self.read()
+
+
+def story_clock(stage: Stage, clock_file: Path) -> None:
+    """The deadlines chapter moves the processes' clock through this file (bot/demo_clock.py); they were
+    started with FAKE_CLOCK_FILE naming it, and run the deployment's default profile and time zone."""
+    policy = Policy(load_registry(), "jiangyuan", "Asia/Shanghai")
+    stage.facts["clock"] = FileStoryClock(str(clock_file), stage.sessions, policy)
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -136,8 +145,7 @@ async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[
             log = HandledLog(bot.stderr)
             stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2,
                           all_handled=lambda: log.finished(world))
-            policy = Policy(load_registry(), "jiangyuan", "Asia/Shanghai")  # the process's defaults
-            stage.facts["clock"] = FileStoryClock(str(clock_file), stage.sessions, policy)
+            story_clock(stage, clock_file)
             yield stage, bot
         finally:
             await _stop(bot)

@@ -19,7 +19,7 @@ from bot.fakeapi.balancer import Balancer, free_port
 from bot.texts import Texts
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
-from tests.e2e.test_real_process import BotProcess, _env, _start, _stop
+from tests.e2e.test_real_process import BotProcess, HandledLog, _env, _start, _stop, story_clock
 from tests.pg import scratch_database
 
 pytestmark = pytest.mark.skipif("postgresql" not in os.environ.get("CUNWU_TEST_DATABASES", "sqlite,postgresql"),
@@ -50,6 +50,7 @@ async def test_the_story_through_two_webhook_instances_logs_no_secret(tmp_path: 
     token = f"{bot_id}:WEBHOOK-E2E-{secrets.token_urlsafe(24)}"
     secret = f"hook-{secrets.token_urlsafe(18)}"
     world = FakeTelegram(token, bot_id=bot_id)
+    clock_file = tmp_path / "clock.txt"  # the deadlines chapter moves both instances' clock
     bots: list[BotProcess] = []
     async with scratch_database("cunwu_hook") as url, FakeBotAPIServer(world) as server:
         await asyncio.to_thread(upgrade, url)
@@ -63,11 +64,14 @@ async def test_the_story_through_two_webhook_instances_logs_no_secret(tmp_path: 
                 folder.mkdir()
                 env = _env(BOT_TOKEN=token, TELEGRAM_API_URL=server.base_url, DATABASE_URL=url, REDIS_URL=REDIS_URL,
                            ADMIN_IDS=str(ADMIN_ID), WEBHOOK_URL=hook, WEBHOOK_SECRET=secret, WEBHOOK_PORT=str(port),
-                           LOG_LEVEL="DEBUG")
+                           LOG_LEVEL="DEBUG", FAKE_CLOCK_FILE=str(clock_file))
                 bots.append(await _start(folder, env, "webhook"))
             for port, bot in zip(ports, bots, strict=True):
                 await _wait_healthy(port, bot)
-            stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.3, timeout=30)
+            log = HandledLog(*(bot.stderr for bot in bots))
+            stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.3, timeout=30,
+                          all_handled=lambda: log.finished(world))
+            story_clock(stage, clock_file)
             try:
                 await play_story(stage)
             except StoryError as error:
