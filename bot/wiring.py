@@ -14,6 +14,7 @@ from bot.acknowledge import ToleratedAcknowledgements
 from bot.fsm_storage import DatabaseStorage
 from bot.isolation import ChatLocks, UpdateIsolation
 from bot.middlewares import CommitBeforeTelling, UpdateContext
+from bot.response_types import KeepResponseTypes
 from bot.runtime import Runtime
 from handlers import get_routers
 
@@ -52,6 +53,7 @@ def build_bot(runtime: Runtime, session: BaseSession | None = None) -> Bot:
     if session is None:
         api = TelegramAPIServer.from_base(runtime.settings.telegram_api_url)
         session = AiohttpSession(api=api)
+    session.middleware(KeepResponseTypes())  # parse answers without rebuilding pydantic types (bot.response_types)
     session.middleware(ToleratedAcknowledgements())  # a refused tap acknowledgement must not undo the tap
     session.middleware(CommitBeforeTelling())  # what the bot tells is committed first (bot.middlewares)
     return Bot(runtime.settings.require_token(), session=session,
