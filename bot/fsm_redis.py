@@ -18,14 +18,16 @@ is confirmed processed, so it is not replayed); the person's next message is rea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from aiogram.fsm.storage.redis import RedisStorage
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.fsm_storage import current_session
+
+if TYPE_CHECKING:  # redis (~6 MB resident) is imported only when REDIS_URL is set (bot.wiring)
+    from aiogram.fsm.storage.redis import RedisStorage
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 PENDING = "cunwu.fsm_pending"  # session.info key: {StorageKey: {"state": ..., "data": ...}}
 
