@@ -12,9 +12,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import PAGE, page_buttons
 from bot.texts import UI
-
-PAGE = 6  # items per page, as in the drafting flow
 
 
 class NagDraft(CallbackData, prefix="nd1", sep="|"):
@@ -118,13 +117,7 @@ def event_items(ui: UI, village_id: int, kind: str, items: list[Any], page: int)
     for item in items[page * PAGE:(page + 1) * PAGE]:
         builder.row(InlineKeyboardButton(text=f"{item.number}. {item_label(ui, item)}"[:60], callback_data=EventItem(
             village_id=village_id, kind=kind, item=item.code).pack()))
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(text=ui.plain("btn.prev"), callback_data=EventItemPage(
-            village_id=village_id, kind=kind, page=page - 1).pack()))
-    if (page + 1) * PAGE < len(items):
-        nav.append(InlineKeyboardButton(text=ui.plain("btn.next"), callback_data=EventItemPage(
-            village_id=village_id, kind=kind, page=page + 1).pack()))
+    nav = page_buttons(ui, page, len(items), lambda p: EventItemPage(village_id=village_id, kind=kind, page=p))
     if nav:
         builder.row(*nav)
     return builder.as_markup()

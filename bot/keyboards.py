@@ -41,6 +41,19 @@ class InviteRole(CallbackData, prefix="ir2"):
     index: int
 
 
+PAGE = 6  # list items per page: fits a small phone screen without scrolling
+
+
+def page_buttons(ui: UI, page: int, count: int, make: Callable[[int], CallbackData]) -> list[InlineKeyboardButton]:
+    """The previous/next buttons of a list of `count` entries shown PAGE at a time; `make(page)` names a page."""
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton(text=ui.plain("btn.prev"), callback_data=make(page - 1).pack()))
+    if (page + 1) * PAGE < count:
+        buttons.append(InlineKeyboardButton(text=ui.plain("btn.next"), callback_data=make(page + 1).pack()))
+    return buttons
+
+
 INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE, Role.INSPECTOR)
 
 

@@ -8,9 +8,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import PAGE, page_buttons
 from bot.texts import UI
-
-PAGE = 6  # items per page: fits a small phone screen without scrolling
 
 
 class DraftVillage(CallbackData, prefix="dv1"):
@@ -93,13 +92,7 @@ def items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]], p
     for item_id, label in shown:
         builder.row(InlineKeyboardButton(text=label[:60], callback_data=DraftItem(village_id=village_id,
                                                                                   item=item_id).pack()))
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(text=ui.t("btn.prev"), callback_data=DraftPage(
-            village_id=village_id, klass=klass, page=page - 1).pack()))
-    if (page + 1) * PAGE < len(choices):
-        nav.append(InlineKeyboardButton(text=ui.t("btn.next"), callback_data=DraftPage(
-            village_id=village_id, klass=klass, page=page + 1).pack()))
+    nav = page_buttons(ui, page, len(choices), lambda p: DraftPage(village_id=village_id, klass=klass, page=p))
     if nav:
         builder.row(*nav)
     return builder.as_markup()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.fakeapi import FakeChat
 from models import AuditEntry, Notice, Posting
 from tests.harness import Harness
 from tests.notice_fixtures import Cast, seed_village
@@ -57,3 +58,31 @@ async def test_draft_review_publish_broadcast_pin(harness: Harness) -> None:
     assert notice.state == "published" and notice.period == "2026Q1" and notice.item_id == "jyv:cw.1"
     assert sorted(p.state for p in postings) == ["posted"] * 4
     assert actions[0] == "create" and actions[-3:] == ["submit", "approve", "publish"]
+
+
+def _keyboard_labels(h: Harness, chat: FakeChat) -> list[str]:
+    """The button labels of the newest message in the chat that has a keyboard."""
+    for message in reversed(h.world.messages_in(chat)):
+        rows = message.data.get("reply_markup", {}).get("inline_keyboard", [])
+        if rows:
+            return [button["text"] for row in rows for button in row]
+    return []
+
+
+async def test_catalog_items_are_paged_six_at_a_time(harness: Harness) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    staff = cast.staff
+    chat = h.world.private_chat(staff)
+    await h.say(staff, "/draft")
+    await h.tap(staff, "事务类")
+    first = _keyboard_labels(h, chat)
+    assert [label.split(".")[0] for label in first[:6]] == ["1", "2", "3", "4", "5", "6"]
+    assert first[6:] == ["下一页 ▶"]  # the first page: no way back
+    await h.tap(staff, "下一页")
+    second = _keyboard_labels(h, chat)
+    assert [label.split(".")[0] for label in second[:6]] == ["7", "8", "9", "10", "11", "12"]
+    assert second[6:] == ["◀ 上一页", "下一页 ▶"]
+    await h.tap(staff, "上一页")
+    assert _keyboard_labels(h, chat) == first
