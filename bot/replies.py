@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, Message
 
+from bot.keyboards import pick_village
 from bot.splitting import split_html
 
 
@@ -14,3 +18,13 @@ async def send_long(message: Message, html: str, footer: str | None = None,
         await message.answer(part)
     if footer or markup:
         await message.answer(footer or "⬆️", reply_markup=markup)
+
+
+async def one_or_ask(message: Message, prompt: str, places: Sequence[tuple[int, str]],
+                     make: Callable[[int], CallbackData]) -> int | None:
+    """The id of the only place (village or township) a command can act on; with several, ask which, one
+    button each (`make(id)`, handled by the caller's callback), and return None. Callers refuse none."""
+    if len(places) == 1:
+        return places[0][0]
+    await message.answer(prompt, reply_markup=pick_village(list(places), make))
+    return None

@@ -19,8 +19,7 @@ from bot.deadline_keyboards import (
     NagNothing,
     NagSnooze,
 )
-from bot.keyboards import pick_village
-from bot.replies import send_long
+from bot.replies import one_or_ask, send_long
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
@@ -64,11 +63,10 @@ async def event(message: Message, session: Session, person: Person, ui: UI, stat
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
-    if len(villages) > 1:
-        markup = pick_village([(v.id or 0, v.name) for v in villages], lambda i: EventVillage(village_id=i))
-        await message.answer(ui.t("dl.event_which_village"), reply_markup=markup)
-        return
-    await _kinds(message, ui, runtime, villages[0].id or 0)
+    village_id = await one_or_ask(message, ui.t("dl.event_which_village"), [(v.id or 0, v.name) for v in villages],
+                                  lambda i: EventVillage(village_id=i))
+    if village_id is not None:
+        await _kinds(message, ui, runtime, village_id)
 
 
 async def _kinds(message: Message, ui: UI, runtime: Runtime, village_id: int) -> None:

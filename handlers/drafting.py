@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot import notice_keyboards as kb
 from bot.deadline_keyboards import nothing_to_disclose
 from bot.notice_keyboards import DraftClass, DraftItem, DraftPage, DraftPeriod, DraftVillage
-from bot.replies import send_long
+from bot.replies import one_or_ask, send_long
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
@@ -58,18 +58,10 @@ async def draft(message: Message, session: Session, person: Person, ui: UI, stat
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
-    if len(villages) > 1:
-        choices = [(v.id or 0, v.name) for v in villages]
-        await message.answer(ui.t("draft.which_village"),
-                             reply_markup=_pick(choices))
-        return
-    await _classes(message, session, runtime, ui, villages[0].id or 0)
-
-
-def _pick(choices: list[tuple[int, str]]):  # type: ignore[no-untyped-def]
-    from bot.keyboards import pick_village
-
-    return pick_village(choices, lambda i: DraftVillage(village_id=i))
+    village_id = await one_or_ask(message, ui.t("draft.which_village"), [(v.id or 0, v.name) for v in villages],
+                                  lambda i: DraftVillage(village_id=i))
+    if village_id is not None:
+        await _classes(message, session, runtime, ui, village_id)
 
 
 async def _classes(message: Message, session: Session, runtime: Runtime, ui: UI, village_id: int) -> None:

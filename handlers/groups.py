@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot import keyboards
 from bot.keyboards import BindTownship, BindVillage
+from bot.replies import one_or_ask
 from bot.routes import Routes
 from bot.runtime import Runtime
 from bot.texts import UI
@@ -48,12 +49,10 @@ async def bind(message: Message, command: CommandObject, bot: Bot, session: Sess
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role="staff")
-    if len(villages) > 1:
-        choices = [(v.id or 0, v.name) for v in villages]
-        await message.answer(ui.t("bind.which"),
-                             reply_markup=keyboards.pick_village(choices, lambda i: BindVillage(village_id=i)))
-        return
-    await _bind_village(message, bot, session, person, ui, villages[0].id or 0)
+    village_id = await one_or_ask(message, ui.t("bind.which"), [(v.id or 0, v.name) for v in villages],
+                                  lambda i: BindVillage(village_id=i))
+    if village_id is not None:
+        await _bind_village(message, bot, session, person, ui, village_id)
 
 
 @router.callback_query(BindVillage.filter())
@@ -78,12 +77,10 @@ async def _bind_filing(message: Message, bot: Bot, session: Session, person: Per
     townships = await directory.townships_where_inspector(session, person.id or 0)
     if not townships:
         raise DomainError("err.not_role", role="inspector")
-    if len(townships) > 1:
-        choices = [(t.id or 0, t.name) for t in townships]
-        await message.answer(ui.t("bind.which_township"),
-                             reply_markup=keyboards.pick_village(choices, lambda i: BindTownship(township_id=i)))
-        return
-    await _bind_township(message, bot, session, person, ui, townships[0].id or 0)
+    township_id = await one_or_ask(message, ui.t("bind.which_township"), [(t.id or 0, t.name) for t in townships],
+                                   lambda i: BindTownship(township_id=i))
+    if township_id is not None:
+        await _bind_township(message, bot, session, person, ui, township_id)
 
 
 @router.callback_query(BindTownship.filter())

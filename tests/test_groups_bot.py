@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.fakeapi import FakeChat, FakeUser
-from models import BoundChat, Township, Village
+from models import BoundChat, Notice, Township, Village
 from services import directory
 from services.roles import Role
 from tests.conftest import ADMIN_ID
@@ -67,6 +67,27 @@ async def test_staff_of_several_villages_picks_the_village(harness: Harness) -> 
     await h.tap(staff, "东风村", chat=group)
     assert "已绑定到 东风村" in h.last(group)
     assert await _binding(h, group) == ("东风村", None, True)
+
+
+async def test_staff_of_several_villages_pick_the_village_to_draft_for_and_to_register_an_event_in(
+        harness: Harness) -> None:
+    h = harness
+    admin = await _villages(h, ("xinglong", "兴隆村"), ("dongfeng", "东风村"))
+    staff = h.world.new_user("王会计")
+    await _staff_of(h, admin, staff, "兴隆村", "东风村")
+    await h.say(staff, "/draft")
+    assert "请选择为哪个村起草" in h.last(staff)
+    await h.tap(staff, "东风村")
+    assert h.last(staff) == "请选择公开事项的类别："
+    await h.tap(staff, "事务类")
+    await h.tap(staff, "1. ")
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+        assert (await session.get(Village, notice.village_id)).name == "东风村"  # type: ignore[union-attr]
+    await h.say(staff, "/event")
+    assert "请选择登记哪个村的事项" in h.last(staff)
+    await h.tap(staff, "兴隆村")
+    assert h.last(staff) == "请选择要登记的事项："
 
 
 async def test_a_group_bound_to_one_village_is_not_moved_to_another(harness: Harness) -> None:
