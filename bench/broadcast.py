@@ -35,16 +35,17 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
-from bot.delivery import DeliveryWorker, Limits
-from bot.fakeapi import FakeBotAPIServer, FakeTelegram
-from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings
-from bot.wiring import build_bot
+from bot.base.settings import Settings
+from bot.delivery.worker import DeliveryWorker, Limits
+from bot.process.runtime import Runtime, build_runtime
+from bot.process.wiring import build_bot
+from fake_telegram import FakeBotAPIServer, FakeTelegram
 from models import OutboxMessage
 from models.migrate import upgrade
-from services import drafting, notices
-from services.directory import get_or_create_person
-from services.directory_io import import_file, parse
+from services.notices import drafting
+from services.notices import lifecycle as notices
+from services.people.directory import get_or_create_person
+from services.people.directory_io import import_file, parse
 
 TOKEN = "4242424242:BENCH-token-that-is-long-enough-to-look-real"
 LIMIT = Limits().per_second
@@ -107,7 +108,7 @@ async def publish_village(runtime: Runtime, world: FakeTelegram, code: int, grou
 
 
 async def _village_id(session: object, code: str) -> int:
-    from services.directory import village_by_code
+    from services.people.directory import village_by_code
 
     village = await village_by_code(session, code)  # type: ignore[arg-type]
     assert village is not None and village.id is not None

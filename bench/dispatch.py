@@ -11,7 +11,7 @@ server over HTTP, SQLite), read from /proc/<pid>/status once it polls and again 
 200 /start from 50 people. Targets (issue 2): ratio >= 0.3 on SQLite, RSS < 120 MB.
 
 Where the time and memory go (2026-11-30, quiet machine: 291 vs 4,200 updates/s, 127 MB): `import aiogram`
-builds ~700 pydantic models (~80 MB) unless bot/ imports it lazily (bot/lazy_aiogram.py, 39 MB then); the
+builds ~700 pydantic models (~80 MB) unless bot/ imports it lazily (bot/base/lazy_aiogram.py, 39 MB then); the
 imports of everything `cunwu run` needs come to 117 MB before it does anything. A /start costs three
 indexed reads (person, conversation state, roles), each ~0.8 ms of CPU in SQLAlchemy's ORM and hops to
 aiosqlite's worker thread; cProfile shows the time there, not in the handlers (README, Benchmarks).
@@ -32,10 +32,10 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
-from bot.fakeapi import FakeBotAPIServer, FakeSession, FakeTelegram
-from bot.runtime import build_runtime
-from bot.settings import Settings
-from bot.wiring import build_bot, build_dispatcher
+from bot.base.settings import Settings
+from bot.process.runtime import build_runtime
+from bot.process.wiring import build_bot, build_dispatcher
+from fake_telegram import FakeBotAPIServer, FakeSession, FakeTelegram
 from models.migrate import upgrade
 
 TOKEN = "4242424242:BENCH-token-that-is-long-enough-to-look-real"
@@ -64,7 +64,7 @@ async def real_process_memory(folder: Path, starts: int = 200, users: int = 50) 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS_", "TELEGRAM_"))}
     env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=await server.start(), LOG_LEVEL="WARNING",
                DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'run.db'}")
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", cwd=folder, env=env,
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli.main", "run", cwd=folder, env=env,
                                                    stdout=asyncio.subprocess.DEVNULL)
     try:
         await _until(lambda: len(world.requests_for("getUpdates")) >= 2, 120, "cunwu run polling")

@@ -44,7 +44,7 @@ from catalogs.due import due_date
 from models import NagLog, Notice, Person, RoleGrant, Township, Village
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
-from services.nags import ESCALATIONS, daily_scan
+from services.deadlines.nags import ESCALATIONS, daily_scan
 from services.policy import Policy
 
 NOW = datetime(2026, 4, 3, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
@@ -101,7 +101,7 @@ async def seed(url: str, count: int) -> None:
 
 
 def _escalated(village_id: int, item: str, period: Period, profile: Profile) -> list[dict[str, object]]:
-    """The escalations earlier daily scans sent for an unpublished obligation (services.nags.ESCALATIONS)."""
+    """The escalations earlier daily scans sent for an unpublished obligation (services.deadlines.nags.ESCALATIONS)."""
     due = due_date(profile, Cadence.QUARTERLY, period)
     return [{"village_id": village_id, "obligation_key": f"{item}@{period}", "kind": kind,
              "day": due + timedelta(days=after), "sent_at": NOW} for kind, after in ESCALATIONS]

@@ -3,8 +3,8 @@ PostgreSQL and Redis.
 
     .venv/bin/python bench/webhook.py [--people 200] [--rounds 5] [--pg postgresql+asyncpg://...]
 
-Each run starts the real processes (`python -m bot.cli webhook`) on a fresh PostgreSQL database behind
-the project's load balancer (bot/fakeapi/balancer.py), fed by the fake Bot API server's webhook delivery
+Each run starts the real processes (`python -m bot.cli.main webhook`) on a fresh PostgreSQL database behind
+the project's load balancer (fake_telegram/balancer.py), fed by the fake Bot API server's webhook delivery
 the way Telegram feeds a bot: up to 40 updates in flight (Telegram's default max_connections), each
 confirmed only when handled. People send /start and /help in turn; a warm-up round (everybody's first
 /start, which creates their Person row) is not timed. What is timed: from the first update queued to the
@@ -30,8 +30,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.fakeapi import FakeBotAPIServer, FakeTelegram, FakeUser
-from bot.fakeapi.balancer import Balancer, free_port
+from fake_telegram import FakeBotAPIServer, FakeTelegram, FakeUser
+from fake_telegram.balancer import Balancer, free_port
 from models.migrate import upgrade
 
 SECRET = "bench-webhook-secret-0123456789"
@@ -80,7 +80,7 @@ async def start_instances(ports: list[int], env: dict[str, str], folder: Path) -
     for port in ports:
         log = (folder / f"instance-{port}.log").open("wb")
         processes.append(await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "webhook", cwd=folder, stdout=log, stderr=log,
+            sys.executable, "-m", "bot.cli.main", "webhook", cwd=folder, stdout=log, stderr=log,
             env={**env, "WEBHOOK_PORT": str(port)}))
     deadline = time.monotonic() + 90
     while not all([await healthy(port) for port in ports]):

@@ -1,7 +1,7 @@
 """A profile's due dates for one year, as data (rows, JSON) and as aligned table cells.
 
 The words of the text calendar (headings, cadence names, footnotes) are the bot's locale strings and
-template (bot/templates/<lang>/calendar.j2); this module only supplies the data and the column alignment,
+template (bot/ui/templates/<lang>/calendar.j2); this module only supplies the data and the column alignment,
 so it stays free of any text and of any import from the bot.
 """
 

@@ -25,7 +25,7 @@ from handlers import (
 
 
 def get_routers() -> list[Router]:
-    """Fresh routers (see bot/routes.py), in matching order."""
+    """Fresh routers (see bot/pipeline/routes.py), in matching order."""
     return [
         admin.router.build(),
         groups.router.build(),

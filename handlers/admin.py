@@ -8,15 +8,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
-from bot.filters import IsAdmin
-from bot.keyboards import InviteRole, InviteVillage
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.filters import IsAdmin
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import common as keyboards
+from bot.ui.keyboards.common import InviteRole, InviteVillage
+from bot.ui.texts import UI
 from models import Person
-from services import Session, directory, onboarding
+from services import Session
 from services.errors import DomainError
+from services.people import directory, onboarding
 
 router = Routes("admin")
 router.message.filter(F.chat.type == "private", IsAdmin())

@@ -9,15 +9,18 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import notice_keyboards as kb
-from bot.notice_keyboards import ArchiveVillage, Manage
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import notices as kb
+from bot.ui.keyboards.notices import ArchiveVillage, Manage
+from bot.ui.texts import UI
 from handlers.drafting import show_preview
 from models import Person, Village
-from services import Session, archive, directory, notices, publication
-from services.roles import Role
+from services import Session
+from services.notices import archive, publication
+from services.notices import lifecycle as notices
+from services.people import directory
+from services.people.roles import Role
 
 router = Routes("archive")
 router.message.filter(F.chat.type == "private")

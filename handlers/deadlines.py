@@ -8,8 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import deadline_keyboards as kb
-from bot.deadline_keyboards import (
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import deadlines as kb
+from bot.ui.keyboards.deadlines import (
     DraftNothing,
     EventItem,
     EventItemPage,
@@ -19,15 +21,15 @@ from bot.deadline_keyboards import (
     NagNothing,
     NagSnooze,
 )
-from bot.replies import one_or_ask, send_long
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.ui.replies import one_or_ask, send_long
+from bot.ui.texts import UI
 from handlers.drafting import ask_title, show_preview
 from models import Person
-from services import Session, compliance, directory, nags, obligations
+from services import Session
+from services.deadlines import compliance, nags, obligations
 from services.errors import DomainError
-from services.roles import Role
+from services.people import directory
+from services.people.roles import Role
 
 router = Routes("deadlines")
 router.message.filter(F.chat.type == "private")

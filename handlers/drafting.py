@@ -1,6 +1,6 @@
 """Staff draft a notice by conversation: catalog item, period, title, body, attachments, finance table,
 preview, privacy screen, submit. The draft lives in the database from the first choice on, and the
-conversation state survives a restart (see bot/fsm_storage.py)."""
+conversation state survives a restart (see bot/pipeline/fsm_storage.py)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot import notice_keyboards as kb
-from bot.deadline_keyboards import nothing_to_disclose
-from bot.notice_keyboards import DraftClass, DraftItem, DraftPage, DraftPeriod, DraftVillage
-from bot.replies import one_or_ask, send_long
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import notices as kb
+from bot.ui.keyboards.deadlines import nothing_to_disclose
+from bot.ui.keyboards.notices import DraftClass, DraftItem, DraftPage, DraftPeriod, DraftVillage
+from bot.ui.replies import one_or_ask, send_long
+from bot.ui.texts import UI
 from models import Person
-from services import Session, directory, drafting, notices
+from services import Session
 from services.errors import DomainError
-from services.finance_table import TableError
-from services.roles import Role
+from services.notices import drafting
+from services.notices import lifecycle as notices
+from services.notices.finance_table import TableError
+from services.people import directory
+from services.people.roles import Role
 
 router = Routes("drafting")
 router.message.filter(F.chat.type == "private")

@@ -7,15 +7,17 @@ from collections.abc import Awaitable, Callable
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot import notice_keyboards as kb
-from bot.notice_keyboards import DraftAction
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import notices as kb
+from bot.ui.keyboards.notices import DraftAction
+from bot.ui.texts import UI
 from handlers.drafting import Drafting, show_preview
 from models import Person
-from services import Session, drafting, notices
-from services.roles import Role
+from services import Session
+from services.notices import drafting
+from services.notices import lifecycle as notices
+from services.people.roles import Role
 
 router = Routes("drafting_actions")
 

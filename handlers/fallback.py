@@ -6,8 +6,8 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.routes import Routes
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.ui.texts import UI
 
 router = Routes("fallback")
 

@@ -7,17 +7,18 @@ from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
-from bot import keyboards
-from bot.keyboards import BindTownship, BindVillage
-from bot.replies import one_or_ask
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import common as keyboards
+from bot.ui.keyboards.common import BindTownship, BindVillage
+from bot.ui.replies import one_or_ask
+from bot.ui.texts import UI
 from handlers import onboarding as onboarding_handlers
 from models import Person
-from services import Session, directory, onboarding
+from services import Session
 from services.errors import DomainError
-from services.roles import Role
+from services.people import directory, onboarding
+from services.people.roles import Role
 
 router = Routes("groups")
 GROUP_TYPES = {"group", "supergroup"}

@@ -8,16 +8,18 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot import commands, keyboards
-from bot.keyboards import JoinDecision, LangPick
-from bot.links import LinkHandler, Opened, parse_id
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui import commands
+from bot.ui.keyboards import common as keyboards
+from bot.ui.keyboards.common import JoinDecision, LangPick
+from bot.ui.links import LinkHandler, Opened, parse_id
+from bot.ui.texts import UI
 from handlers import petitions, questions
 from models import Person
-from services import Session, directory, onboarding
+from services import Session
 from services.errors import DomainError
+from services.people import directory, onboarding
 
 router = Routes("onboarding")
 router.message.filter(F.chat.type == "private")
@@ -63,7 +65,7 @@ async def _join(message: Message, session: Session, person: Person, ui: UI, vill
 LINKS: dict[str, LinkHandler] = {
     onboarding.INVITE_PREFIX: _invite,
     onboarding.JOIN_PREFIX: _join_link,
-    "q_": questions.ask_link,  # bot/outbox_render.py puts these two on every notice in the groups
+    "q_": questions.ask_link,  # bot/delivery/render.py puts these two on every notice in the groups
     "a_": questions.attachments_link,
     "s_": petitions.sign_link,  # on every open petition's group post
 }
@@ -82,7 +84,7 @@ async def help_(message: Message, session: Session, person: Person, ui: UI, runt
 
 
 async def help_text(session: Session, person: Person | None, ui: UI, runtime: Runtime, chat: str) -> str:
-    """/help lists the commands of the roles the person holds (bot/commands.py), in a private chat or a group."""
+    """/help lists the commands of the roles the person holds (bot/ui/commands.py), in a private chat or a group."""
     roles = await directory.active_roles(session, person.id or 0) if person is not None else set()
     is_admin = person is not None and runtime.settings.is_admin(person.tg_user_id)
     return ui.render("help", sections=commands.help_sections(roles, is_admin, chat),

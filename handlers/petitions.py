@@ -10,14 +10,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import voice_keyboards as kb
-from bot.links import Opened, parse_id
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import voice as kb
+from bot.ui.links import Opened, parse_id
+from bot.ui.texts import UI
 from models import Person
-from services import Session, petitions
+from services import Session
 from services.errors import DomainError
+from services.voice import petitions
 
 router = Routes("petitions")
 router.message.filter(F.chat.type == "private")

@@ -9,15 +9,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import notice_keyboards as kb
-from bot.notice_keyboards import PrivacyAllow, Retract, Review
-from bot.replies import send_long
-from bot.routes import Routes
-from bot.runtime import Runtime
-from bot.texts import UI
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import notices as kb
+from bot.ui.keyboards.notices import PrivacyAllow, Retract, Review
+from bot.ui.replies import send_long
+from bot.ui.texts import UI
 from models import Person
-from services import Session, notices, publication
-from services.notice_view import notice_view
+from services import Session
+from services.notices import lifecycle as notices
+from services.notices import publication
+from services.notices.notice_view import notice_view
 
 router = Routes("review")
 APPROVE_ANSWERS = {"approve": "review.approved", "published": "review.published", "privacy": "review.privacy_returned"}

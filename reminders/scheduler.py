@@ -23,11 +23,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.keeper import keep_postings
-from bot.runtime import Runtime
+from bot.delivery.keeper import keep_postings
+from bot.process.runtime import Runtime
 from models.db import sync_url
 from reminders import voice
-from services import housekeeping, nags, update_log
+from services import update_log
+from services.deadlines import housekeeping, nags
 
 log = logging.getLogger("cunwu.reminders")
 RUNTIMES: dict[str, Runtime] = {}
@@ -123,7 +124,7 @@ async def scan(runtime: Runtime) -> nags.ScanResult:
 
 
 async def keep_posted(runtime: Runtime) -> None:
-    """Notices deleted or unpinned before their posting period ended go back up (bot/keeper.py)."""
+    """Notices deleted or unpinned before their posting period ended go back up (bot/delivery/keeper.py)."""
     if runtime.bot is not None:
         await keep_postings(runtime, runtime.bot)
 

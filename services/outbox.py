@@ -23,7 +23,7 @@ def queue(
     target_message_id: int | None = None,
     posting_id: int | None = None,
 ) -> OutboxMessage:
-    """`lang` "" means the deployment's default language; `keyboard` names a builder in bot.keyboards."""
+    """`lang` "" means the deployment's default language; `keyboard` names a builder in bot.ui.keyboards.common."""
     row = OutboxMessage(
         chat_id=chat_id, template=template, context=context or {}, lang=lang, keyboard=keyboard,
         topic=topic, village_id=village_id, action=action, target_message_id=target_message_id,

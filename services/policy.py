@@ -19,7 +19,7 @@ class Policy:
     registry: Registry
     default_profile: str
     default_timezone: str
-    # The locale strings (language -> key -> text, from bot/locales), for the few words services write into
+    # The locale strings (language -> key -> text, from bot/ui/locales), for the few words services write into
     # what they freeze for later (a notice's issuing unit, a finance table's total): text stays out of Python.
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 

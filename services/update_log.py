@@ -1,4 +1,4 @@
-"""Processed update ids (webhook mode, see bot/middlewares.py): kept long enough to recognise any
+"""Processed update ids (webhook mode, see bot/pipeline/middlewares.py): kept long enough to recognise any
 redelivery of an update, then pruned so the table does not grow without bound."""
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.clock import FakeClock
-from bot.fakeapi import FakeTelegram
-from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings
+from bot.base.clock import FakeClock
+from bot.base.settings import Settings
+from bot.process.runtime import Runtime, build_runtime
+from fake_telegram import FakeTelegram
 from models.migrate import upgrade
 from tests.harness import Harness
 from tests.pg import create_database, drop_database

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram.methods import TelegramMethod
 
-from bot.fakeapi import FakeSession, FakeTelegram
+from fake_telegram import FakeSession, FakeTelegram
 
 if TYPE_CHECKING:
     from aiogram import Bot

@@ -8,10 +8,10 @@ from typing import Any
 from aiogram import Bot
 from aiogram.types import Update
 
-from bot.delivery import DeliveryWorker, Limits
-from bot.fakeapi import FakeChat, FakeMessage, FakeSession, FakeTelegram, FakeUser
-from bot.runtime import Runtime
-from bot.wiring import build_bot, build_dispatcher
+from bot.delivery.worker import DeliveryWorker, Limits
+from bot.process.runtime import Runtime
+from bot.process.wiring import build_bot, build_dispatcher
+from fake_telegram import FakeChat, FakeMessage, FakeSession, FakeTelegram, FakeUser
 
 UNLIMITED = Limits(per_second=10_000, group_per_minute=10_000, private_per_second=10_000)
 

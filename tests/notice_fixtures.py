@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.fakeapi import FakeChat, FakeTelegram, FakeUser
-from bot.runtime import Runtime
-from services.directory_io import import_file, parse
+from bot.process.runtime import Runtime
+from fake_telegram import FakeChat, FakeTelegram, FakeUser
+from services.people.directory_io import import_file, parse
 
 DIRECTORY = """
 township: {{code: hongqi, name: 红旗镇, filing_chat_id: {filing}, inspectors: [{inspector}]}}

@@ -15,7 +15,8 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 from sqlmodel import SQLModel, col, select
 
-from bot.deadline_keyboards import (
+from bot.ui.keyboards.common import BindVillage, InviteRole, InviteVillage, JoinDecision
+from bot.ui.keyboards.deadlines import (
     DraftNothing,
     EventItem,
     EventItemPage,
@@ -25,9 +26,7 @@ from bot.deadline_keyboards import (
     NagNothing,
     NagSnooze,
 )
-from bot.fakeapi import FakeChat, FakeUser
-from bot.keyboards import BindVillage, InviteRole, InviteVillage, JoinDecision
-from bot.notice_keyboards import (
+from bot.ui.keyboards.notices import (
     DraftAction,
     DraftClass,
     DraftItem,
@@ -39,7 +38,8 @@ from bot.notice_keyboards import (
     Retract,
     Review,
 )
-from bot.voice_keyboards import PetitionDecide, PetitionItem, PetitionSign, QuestionAct, QuestionSend
+from bot.ui.keyboards.voice import PetitionDecide, PetitionItem, PetitionSign, QuestionAct, QuestionSend
+from fake_telegram import FakeChat, FakeUser
 from models import (
     AuditEntry,
     BoundChat,
@@ -57,10 +57,11 @@ from models import (
     Village,
 )
 from models.obligations import Obligation
-from services import directory, petitions, questions
+from services.people import directory
+from services.voice import petitions, questions
 from tests.harness import Harness
 from tests.notice_fixtures import Cast, seed_village
-from tests.test_notices_bot import draft_notice
+from tests.notices.test_notices_bot import draft_notice
 
 WATCHED: list[type[SQLModel]] = [Village, Invite, RoleGrant, BoundChat, Notice, ReviewDecision, AuditEntry, Posting,
                                  OutboxMessage, Question, Petition, Signature, Obligation, Snooze, FsmRecord]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.fakeapi import FakeChat, FakeUser
+from fake_telegram import FakeChat, FakeUser
 from models import BoundChat, Notice, Person
-from services import directory, notices
-from services.roles import Role
+from services.notices import lifecycle as notices
+from services.people import directory
+from services.people.roles import Role
 from tests.harness import Harness
 
 

@@ -23,7 +23,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
 
 async def _cunwu(folder: Path, env: dict[str, str], *args: str, limit: float = START_TIMEOUT) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=folder, env=env,
+        sys.executable, "-m", "bot.cli.main", *args, cwd=folder, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
         out, err = await asyncio.wait_for(process.communicate(), limit)

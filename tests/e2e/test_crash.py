@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.demo import Stage
-from bot.fakeapi import FakeBotAPIServer, FakeChat, FakeTelegram
-from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings
-from bot.texts import Texts
+from bot.base.settings import Settings
+from bot.process.runtime import Runtime, build_runtime
+from bot.ui.texts import Texts
+from demo.story import Stage
+from fake_telegram import FakeBotAPIServer, FakeChat, FakeTelegram
 from models import AuditEntry, Notice, OutboxMessage, Posting, ReviewDecision
 from models.migrate import upgrade
 from tests.conftest import ENGINES

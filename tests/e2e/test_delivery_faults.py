@@ -15,14 +15,14 @@ from aiogram import Bot
 from aiogram.methods import TelegramMethod
 from sqlmodel import col, select
 
-from bot.clock import FakeClock
-from bot.delivery import DeliveryWorker
-from bot.fakeapi import FakeChat, FakeSession, FakeTelegram
-from bot.wiring import build_bot
+from bot.base.clock import FakeClock
+from bot.delivery.worker import DeliveryWorker
+from bot.process.wiring import build_bot
+from fake_telegram import FakeChat, FakeSession, FakeTelegram
 from models import BoundChat, OutboxMessage, Posting
 from tests.harness import UNLIMITED, Harness
 from tests.notice_fixtures import Cast, seed_village
-from tests.test_notices_bot import draft_notice
+from tests.notices.test_notices_bot import draft_notice
 
 TITLE = "2026年第一季度村级财务收支情况"
 

@@ -2,7 +2,7 @@
 
 The server and its world live in the test's event loop; the bot is a subprocess that knows only the
 environment an operator would give it. People act through the world's driver methods, and the story is
-the demo's (bot/demo.py), so what `cunwu demo` shows is what is tested here against the real process.
+the demo's (demo/story.py), so what `cunwu demo` shows is what is tested here against the real process.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import Stage, StoryError, Transcript, play_story
-from bot.demo_clock import FileStoryClock
-from bot.fakeapi import FakeBotAPIServer, FakeTelegram
-from bot.texts import Texts
+from bot.ui.texts import Texts
 from catalogs import load_registry
+from demo.clock import FileStoryClock
+from demo.story import Stage, StoryError, Transcript, play_story
+from fake_telegram import FakeBotAPIServer, FakeTelegram
 from models.db import create_engine, session_factory
 from services.policy import Policy
 from tests.conftest import ADMIN_ID, ENGINES
@@ -71,7 +71,7 @@ class HandledLog:
 
 
 def story_clock(stage: Stage, clock_file: Path) -> None:
-    """The deadlines chapter moves the processes' clock through this file (bot/demo_clock.py); they were
+    """The deadlines chapter moves the processes' clock through this file (demo/clock.py); they were
     started with FAKE_CLOCK_FILE naming it, and run the deployment's default profile and time zone."""
     policy = Policy(load_registry(), "jiangyuan", "Asia/Shanghai")
     stage.facts["clock"] = FileStoryClock(str(clock_file), stage.sessions, policy)
@@ -91,7 +91,7 @@ async def _start(folder: Path, env: dict[str, str], *args: str) -> BotProcess:
     out, err = folder / "stdout.log", folder / "stderr.log"
     with out.open("wb") as stdout, err.open("wb") as stderr:  # files, not pipes: DEBUG logs fill a pipe
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *args, cwd=folder, env=env, stdout=stdout, stderr=stderr)
+            sys.executable, "-m", "bot.cli.main", *args, cwd=folder, env=env, stdout=stdout, stderr=stderr)
     return BotProcess(process, out, err)
 
 
@@ -132,7 +132,7 @@ async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Stage, BotProcess]]:
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
-    clock_file = tmp_path / "clock.txt"  # the deadlines chapter moves the process's clock (bot/demo_clock.py)
+    clock_file = tmp_path / "clock.txt"  # the deadlines chapter moves the process's clock (demo/clock.py)
     async with FakeBotAPIServer(world) as server:
         env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database_url,
                    ADMIN_IDS=str(ADMIN_ID),  # DEBUG (or INFO with E2E_LOG=INFO): HandledLog reads an INFO line

@@ -1,8 +1,8 @@
 """County scale: two `cunwu webhook` processes on PostgreSQL and Redis behind a load balancer.
 
 The fake Bot API server delivers webhook updates the way Telegram does: up to max_connections in flight
-at once, and an update that was not answered 2xx is sent again (bot/fakeapi/server.py). The balancer
-(bot/fakeapi/balancer.py) plays nginx: round robin, and an instance that refuses connections is skipped;
+at once, and an update that was not answered 2xx is sent again (fake_telegram/server.py). The balancer
+(fake_telegram/balancer.py) plays nginx: round robin, and an instance that refuses connections is skipped;
 a request cut off half-way is NOT retried by it, so the resend of an unconfirmed update is Telegram's
 (the fake server's) alone.
 
@@ -37,9 +37,9 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import col, select
 
-from bot.fakeapi import FakeBotAPIServer, FakeTelegram, FakeUser
-from bot.fakeapi.balancer import Balancer, free_port
-from bot.leader import LOCK_KEY
+from bot.process.leader import LOCK_KEY
+from fake_telegram import FakeBotAPIServer, FakeTelegram, FakeUser
+from fake_telegram.balancer import Balancer, free_port
 from models import Invite, OutboxMessage, Person, ProcessedUpdate, RoleGrant, Village
 from models.db import create_engine, session_factory
 from models.migrate import upgrade

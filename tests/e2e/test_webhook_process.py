@@ -1,4 +1,4 @@
-"""The whole story (bot/demo.py) through two real `cunwu webhook` processes on PostgreSQL and Redis,
+"""The whole story (demo/story.py) through two real `cunwu webhook` processes on PostgreSQL and Redis,
 behind the load balancer, at LOG_LEVEL=DEBUG: it plays as it does with polling, and neither the bot
 token nor the webhook secret appears anywhere in either instance's output."""
 
@@ -13,10 +13,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.demo import ADMIN_ID, Stage, StoryError, Transcript, play_story
-from bot.fakeapi import FakeBotAPIServer, FakeTelegram
-from bot.fakeapi.balancer import Balancer, free_port
-from bot.texts import Texts
+from bot.ui.texts import Texts
+from demo.story import ADMIN_ID, Stage, StoryError, Transcript, play_story
+from fake_telegram import FakeBotAPIServer, FakeTelegram
+from fake_telegram.balancer import Balancer, free_port
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
 from tests.e2e.test_real_process import BotProcess, HandledLog, _env, _start, _stop, story_clock

@@ -1,4 +1,4 @@
-"""services.finance_table: "item amount" lines parsed into Decimal rows and rendered aligned."""
+"""services.notices.finance_table: "item amount" lines parsed into Decimal rows and rendered aligned."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.finance_table import MAX_ROWS, FinanceTable, Row, TableError, parse_table, render_table
+from services.notices.finance_table import MAX_ROWS, FinanceTable, Row, TableError, parse_table, render_table
 
 EXAMPLE = "村道维修 12,500.00\n办公用品 ３２０\n保洁工资　1800元\n-退回押金 -500\n"
 

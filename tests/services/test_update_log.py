@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.runtime import Runtime
+from bot.process.runtime import Runtime
 from models import ProcessedUpdate
 from services.update_log import RETENTION, prune_processed
 

@@ -8,8 +8,8 @@ import asyncio
 from sqlmodel import func, select
 
 from models import Question, VoiceQuota
-from services import questions
 from services.errors import DomainError
+from services.voice import questions
 from tests.harness import Harness
 from tests.voice_fixtures import person, publish, seed
 

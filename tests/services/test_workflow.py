@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.workflow import EDITABLE, TRANSITIONS, Action, State, TransitionRefused, mermaid, transition
+from services.notices.workflow import EDITABLE, TRANSITIONS, Action, State, TransitionRefused, mermaid, transition
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "notice-workflow.md"
 
@@ -16,7 +16,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "notice-workflow.md"
 def test_the_documented_diagram_is_the_table() -> None:
     block = re.search(r"```mermaid\n(.*?)\n```", DOC.read_text(encoding="utf-8"), re.S)
     assert block is not None, "docs/notice-workflow.md has no mermaid block"
-    regenerate = "python -c 'from services.workflow import mermaid; print(mermaid())'"
+    regenerate = "python -c 'from services.notices.workflow import mermaid; print(mermaid())'"
     assert block.group(1) == mermaid(), f"the diagram is out of date; regenerate it with {regenerate}"
 
 

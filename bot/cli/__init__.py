@@ -1,0 +1,1 @@
+"""The `cunwu` command line: bot.cli.main dispatches to the subcommands in this package."""

@@ -1,0 +1,163 @@
+"""The `cunwu` command. Every failure an operator can cause ends in one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from bot.base.logs import setup_logging
+from bot.base.settings import ConfigError, Settings, load_settings
+from catalogs import CatalogError
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cunwu", description="Village affairs disclosure bot (村务公开)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot with long polling (migrates first)")
+    commands.add_parser("webhook", help="serve Telegram's webhook (several instances behind a load balancer)")
+    commands.add_parser("migrate", help="upgrade the database to the newest schema")
+    demo = commands.add_parser("demo", help="play a scripted story offline and print what each person sees")
+    demo.add_argument("--lang", choices=["zh", "en"], default="zh")
+    screen = commands.add_parser("screen", help="screen a text for personal information")
+    screen.add_argument("file")
+    screen.add_argument("--format", choices=["text", "json"], default="text")
+    calendar = commands.add_parser("calendar", help="every periodic due date of a policy profile in a year")
+    calendar.add_argument("--profile", required=True)
+    calendar.add_argument("--year", type=int, required=True)
+    calendar.add_argument("--format", choices=["text", "json"], default="text")
+    owed = commands.add_parser("obligations", help="what a village owes on a date, with status")
+    owed.add_argument("--village", required=True)
+    owed.add_argument("--date", required=True)
+    owed.add_argument("--format", choices=["text", "json"], default="text")
+    admin = commands.add_parser("admin", help="directory administration").add_subparsers(dest="admin", required=True)
+    imp = admin.add_parser("import", help="create or update a township from a directory YAML file")
+    imp.add_argument("file", type=Path)
+    arch = admin.add_parser("export-archive", help="a village's notices of one quarter as CSV and printable HTML")
+    arch.add_argument("--village", required=True)
+    arch.add_argument("--quarter", required=True, help="e.g. 2026Q3")
+    arch.add_argument("--output-dir", type=Path, default=Path("."))
+    arch.add_argument("--lang", choices=["zh", "en"], default="zh")
+    exp = admin.add_parser("export", help="write a township back as a directory YAML file")
+    exp.add_argument("--township", required=True)
+    exp.add_argument("--output", "-o", type=Path)
+    rep = admin.add_parser("report", help="a township's compliance report for a quarter")
+    rep.add_argument("--township", required=True)
+    rep.add_argument("--quarter", required=True)
+    rep.add_argument("--format", choices=["csv", "png"], default="csv")
+    rep.add_argument("--output", "-o", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    if args.command == "screen":
+        from services.privacy import cli_main
+
+        return cli_main(argv[1:])
+    settings: Settings | None = None
+    try:
+        settings = load_settings()
+        if args.command == "calendar":  # no database: CATALOG_DIRS and DEFAULT_LANGUAGE only
+            from bot.cli.deadlines import calendar
+
+            return calendar(settings, args.profile, args.year, args.format)
+        setup_logging(settings.log_level, [settings.bot_token.get_secret_value()])
+        return _run_async(args, settings)
+    except (ConfigError, CatalogError) as error:
+        return _refuse(str(error))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        refusal = _telegram_refusal(error, settings)
+        if refusal is None:
+            raise
+        return _refuse(refusal)
+
+
+def _telegram_refusal(error: Exception, settings: Settings | None) -> str | None:
+    """`webhook` calls Telegram (setWebhook) before its start-up check: Telegram's refusal is one line too.
+    aiogram is imported only when it was (its import is heavy and most commands never need it)."""
+    if "aiogram" not in sys.modules or settings is None:
+        return None
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.process.app import telegram_refusal
+
+    if not isinstance(error, TelegramAPIError):
+        return None
+    return str(telegram_refusal(error, settings.telegram_api_url))
+
+
+def _refuse(reason: str) -> int:
+    """The one line an operator reads, and the exit code scripts check."""
+    print(f"cunwu: {reason}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _run_async(args: argparse.Namespace, settings: Settings) -> int:
+    commands: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]] = {
+        "run": _run, "webhook": _webhook, "migrate": _migrate, "demo": _demo, "admin": _admin,
+        "obligations": _obligations,
+    }
+    return asyncio.run(commands[args.command](args, settings))
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.process.app import run
+
+    await run(settings)
+    return 0
+
+
+async def _webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.process.webhook import serve
+
+    settings.require_token()
+    await serve(settings)
+    return 0
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.process.app import prepare
+
+    runtime = await prepare(settings)
+    await runtime.close()
+    print("database is at the newest schema")
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from demo.story import play
+
+    return await play(lang=args.lang)
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.admin import export_archive, export_directory, import_directory
+
+    if args.admin == "report":
+        from bot.cli.deadlines import report
+
+        return await report(settings, args.township, args.quarter, args.format, args.output)
+    if args.admin == "import":
+        return await import_directory(settings, args.file)
+    if args.admin == "export-archive":
+        return await export_archive(settings, args.village, args.quarter, args.output_dir, args.lang)
+    return await export_directory(settings, args.township, args.output)
+
+
+async def _obligations(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.deadlines import list_obligations
+
+    return await list_obligations(settings, args.village, args.date, args.format)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Turn an outbox row's template, context and keyboard spec into what Telegram receives.
+
+Services describe a keyboard by name and ids (they know nothing of Telegram); the builders here
+make the real markup in the recipient's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import common as keyboards
+from bot.ui.keyboards import deadlines as deadline_keyboards
+from bot.ui.keyboards import notices as notice_keyboards
+from bot.ui.keyboards import voice as voice_keyboards
+from bot.ui.texts import UI
+
+Builder = Callable[[UI, dict[str, Any], Runtime], InlineKeyboardMarkup | None]
+
+
+def _notice(ui: UI, spec: dict[str, Any], runtime: Runtime) -> InlineKeyboardMarkup | None:
+    if spec.get("filing"):
+        return None
+    notice_id = int(spec["notice_id"])
+    attachments = runtime.deep_link(f"a_{notice_id}") if spec.get("attachments") else None
+    return notice_keyboards.for_residents(ui, runtime.deep_link(f"q_{notice_id}"), attachments)
+
+
+BUILDERS: dict[str, Builder] = {
+    "join_decision": lambda ui, spec, rt: keyboards.join_decision(ui, int(spec["grant_id"])),
+    "review": lambda ui, spec, rt: notice_keyboards.review(ui, int(spec["notice_id"]), int(spec["version"]),
+                                                          int(spec["stage"])),
+    "privacy_allow": lambda ui, spec, rt: notice_keyboards.privacy_allow(ui, int(spec["notice_id"]),
+                                                                         list(spec.get("findings") or [])),
+    "retract": lambda ui, spec, rt: notice_keyboards.retract(ui, int(spec["notice_id"])),
+    "notice": _notice,
+    "nag": lambda ui, spec, rt: deadline_keyboards.nag(ui, int(spec["village_id"]), list(spec.get("buttons") or [])),
+    "question_staff": lambda ui, spec, rt: voice_keyboards.question_staff(ui, int(spec["question_id"]),
+                                                                          bool(spec.get("photo"))),
+    "question_committee": lambda ui, spec, rt: voice_keyboards.question_committee(ui, int(spec["question_id"]),
+                                                                                  bool(spec.get("photo"))),
+    "petition_review": lambda ui, spec, rt: voice_keyboards.petition_review(ui, int(spec["petition_id"])),
+    "petition_sign": lambda ui, spec, rt: voice_keyboards.petition_sign_link(
+        ui, rt.deep_link(f"s_{int(spec['petition_id'])}")),
+}
+
+
+def markup(ui: UI, spec: dict[str, Any] | None, runtime: Runtime) -> InlineKeyboardMarkup | None:
+    if not spec:
+        return None
+    return BUILDERS[spec["name"]](ui, spec, runtime)

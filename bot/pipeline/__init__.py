@@ -1,0 +1,2 @@
+"""The update pipeline between Telegram and the handlers: middlewares, per-chat isolation, conversation (FSM)
+storage, routing helpers and filters."""

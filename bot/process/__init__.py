@@ -1,0 +1,1 @@
+"""The long-running process: start-up, polling or webhook, leadership, and the ONE wiring of the Dispatcher."""

@@ -1,0 +1,97 @@
+"""Callback data factories and keyboards. Callback data carries ids only, never a role or permission:
+the server re-checks who taps, every time. Prefixes are short and versioned (`jd1`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.ui.texts import LANGUAGES, UI
+from services.people.roles import Role
+
+
+class JoinDecision(CallbackData, prefix="jd1"):
+    grant_id: int
+    approve: bool
+
+
+class LangPick(CallbackData, prefix="lg1"):
+    lang: str
+
+
+class BindVillage(CallbackData, prefix="bv1"):
+    village_id: int
+
+
+class BindTownship(CallbackData, prefix="bt1"):
+    township_id: int
+
+
+class InviteVillage(CallbackData, prefix="iv1"):
+    village_id: int
+
+
+class InviteRole(CallbackData, prefix="ir2"):
+    """`index` into INVITABLE_ROLES: ids only; the server re-checks that the tapping person is an admin."""
+
+    village_id: int
+    index: int
+
+
+PAGE = 6  # list items per page: fits a small phone screen without scrolling
+
+
+def page_buttons(ui: UI, page: int, count: int, make: Callable[[int], CallbackData]) -> list[InlineKeyboardButton]:
+    """The previous/next buttons of a list of `count` entries shown PAGE at a time; `make(page)` names a page."""
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton(text=ui.plain("btn.prev"), callback_data=make(page - 1).pack()))
+    if (page + 1) * PAGE < count:
+        buttons.append(InlineKeyboardButton(text=ui.plain("btn.next"), callback_data=make(page + 1).pack()))
+    return buttons
+
+
+INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE, Role.INSPECTOR)
+
+
+def join_decision(ui: UI, grant_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=ui.t("btn.approve"), callback_data=JoinDecision(grant_id=grant_id, approve=True))
+    builder.button(text=ui.t("btn.decline"), callback_data=JoinDecision(grant_id=grant_id, approve=False))
+    return builder.as_markup()
+
+
+def languages(ui: UI) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for lang in LANGUAGES:
+        builder.button(text=ui.t(f"lang.{lang}"), callback_data=LangPick(lang=lang))
+    return builder.as_markup()
+
+
+def pick_village(villages: list[tuple[int, str]], make: Callable[[int], CallbackData]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for village_id, name in villages:
+        builder.button(text=name, callback_data=make(village_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def invite_roles(ui: UI, village_id: int, township: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, role in enumerate(INVITABLE_ROLES):
+        label = ui.plain("role_of.inspector_in", township=township) if role is Role.INSPECTOR else \
+            ui.plain(f"role.{role.value}")
+        builder.button(text=label, callback_data=InviteRole(village_id=village_id, index=index))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def invitable_role(index: int) -> Role | None:
+    return INVITABLE_ROLES[index] if 0 <= index < len(INVITABLE_ROLES) else None
+
+
+def url_button(text: str, url: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])

@@ -1,0 +1,86 @@
+"""Callback factories and keyboards of the residents' voice: questions, complaints and petitions.
+Callback data carries ids only; every tap is re-checked against the person's role in that village."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.ui.texts import UI
+
+
+class QuestionSend(CallbackData, prefix="qs1"):
+    notice_id: int
+    complaint: bool
+
+
+class QuestionAct(CallbackData, prefix="qa1"):
+    question_id: int
+    action: str  # reply | pass | photo | explain | close
+
+
+class PetitionItem(CallbackData, prefix="pi1"):
+    village_id: int
+    item: str  # the item's code in the village's catalog ("sw.20"; ':' is aiogram's separator), or "_skip"
+
+
+class PetitionDecide(CallbackData, prefix="pd1"):
+    petition_id: int
+    approve: bool
+
+
+class PetitionSign(CallbackData, prefix="ps1"):
+    petition_id: int
+    action: str  # sign | withdraw
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def question_send(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_button(ui.t("vbtn.send_question"), QuestionSend(notice_id=notice_id, complaint=False))],
+        [_button(ui.t("vbtn.send_complaint"), QuestionSend(notice_id=notice_id, complaint=True))],
+    ])
+
+
+def _act(ui: UI, question_id: int, action: str) -> InlineKeyboardButton:
+    return _button(ui.t(f"vbtn.q_{action}"), QuestionAct(question_id=question_id, action=action))
+
+
+def question_staff(ui: UI, question_id: int, photo: bool) -> InlineKeyboardMarkup:
+    rows = [[_act(ui, question_id, "reply"), _act(ui, question_id, "pass")]]
+    if photo:
+        rows.append([_act(ui, question_id, "photo")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def question_committee(ui: UI, question_id: int, photo: bool) -> InlineKeyboardMarkup:
+    rows = [[_act(ui, question_id, "explain"), _act(ui, question_id, "close")]]
+    if photo:
+        rows.append([_act(ui, question_id, "photo")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def petition_items(ui: UI, village_id: int, choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    rows = [[_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))]]
+    rows += [[_button(label[:60], PetitionItem(village_id=village_id, item=item_id))] for item_id, label in choices]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def petition_review(ui: UI, petition_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button(ui.t("vbtn.p_confirm"), PetitionDecide(petition_id=petition_id, approve=True)),
+        _button(ui.t("vbtn.p_refuse"), PetitionDecide(petition_id=petition_id, approve=False)),
+    ]])
+
+
+def petition_sign_link(ui: UI, url: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=ui.t("vbtn.p_sign_link"), url=url)]])
+
+
+def petition_confirm(ui: UI, petition_id: int, signed: bool) -> InlineKeyboardMarkup:
+    action = "withdraw" if signed else "sign"
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button(ui.t(f"vbtn.p_{action}"), PetitionSign(petition_id=petition_id, action=action))]])

@@ -1,0 +1,113 @@
+"""Every user-facing text: Jinja2 templates (autoescaped, HTML parse mode) and YAML locale strings.
+
+Short UI strings (buttons, one-line answers, errors) live in `locales/<lang>/*.yaml` under dotted keys;
+messages with structure live in `templates/<lang>/<name>.j2`. Key-based YAML rather than gettext so a
+test can prove both languages define the same keys, with no compile step.
+
+Every message goes out in HTML parse mode (bot.process.wiring), so what a handler answers must be HTML-safe
+whatever a person typed (a village named `A<B&C村`, a question title). `t()` therefore returns markupsafe's
+`Markup` with its parameters escaped, exactly as the autoescaped templates do: a handler cannot forget.
+Telegram does not parse button labels, callback alerts or the command menu, and error answers go out
+with parse_mode=None: those take `plain()`, the same string unescaped. Locale strings themselves hold no
+markup (tests/runtime/test_texts.py checks), so the two differ only in how parameters are treated.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+HERE = Path(__file__).parent
+LANGUAGES = ("zh", "en")
+
+
+def normalise_language(code: str | None, default: str) -> str:
+    """Telegram's language_code ('zh-hans', 'en-US') to one of ours."""
+    if not code:
+        return default
+    base = code.split("-")[0].lower()
+    return base if base in LANGUAGES else default
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, path + "."))
+        else:
+            flat[path] = str(value)
+    return flat
+
+
+def load_locale(lang: str, folder: Path = HERE / "locales") -> dict[str, str]:
+    """All of `locales/<lang>/*.yaml` (one file per feature); a key defined twice is an error."""
+    merged: dict[str, str] = {}
+    for path in sorted((folder / lang).glob("*.yaml")):
+        with path.open(encoding="utf-8") as handle:
+            strings = _flatten(yaml.safe_load(handle) or {})
+        clash = merged.keys() & strings.keys()
+        if clash:
+            raise ValueError(f"{path}: keys already defined in another file: {sorted(clash)}")
+        merged.update(strings)
+    return merged
+
+
+class Texts:
+    """All languages' strings and templates, loaded once at start-up."""
+
+    def __init__(self, default_lang: str = "zh", folder: Path = HERE) -> None:
+        self.default_lang = default_lang
+        self.strings = {lang: load_locale(lang, folder / "locales") for lang in LANGUAGES}
+        self.env = Environment(
+            loader=FileSystemLoader(str(folder / "templates")), autoescape=True, undefined=StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+        )
+
+    def lang(self, lang: str | None) -> str:
+        return lang if lang in LANGUAGES else self.default_lang
+
+    def _raw(self, lang: str | None, key: str) -> str:
+        """Unknown keys fall back to the default language, then to the key itself."""
+        return self.strings[self.lang(lang)].get(key) or self.strings[self.default_lang].get(key) or key
+
+    def t(self, lang: str | None, key: str, **params: Any) -> Markup:
+        """The string for a message (HTML parse mode): parameters are escaped."""
+        return Markup(self._raw(lang, key)).format(**params)
+
+    def plain(self, lang: str | None, key: str, **params: Any) -> str:
+        """The string for what Telegram shows as typed: buttons, callback alerts, the command menu."""
+        return self._raw(lang, key).format(**params)
+
+    def render(self, lang: str | None, template: str, **context: Any) -> str:
+        lang = self.lang(lang)
+        tpl = self.env.get_template(f"{lang}/{template}.j2")
+        return tpl.render(t=lambda key, **p: self.t(lang, key, **p), lang=lang, **context).strip()
+
+    def for_lang(self, lang: str | None) -> UI:
+        return UI(self, self.lang(lang))
+
+
+class UI:
+    """Texts bound to one person's language; handlers receive it as `ui`."""
+
+    def __init__(self, texts: Texts, lang: str) -> None:
+        self.texts, self.lang = texts, lang
+
+    def t(self, key: str, **params: Any) -> Markup:
+        return self.texts.t(self.lang, key, **params)
+
+    def plain(self, key: str, **params: Any) -> str:
+        return self.texts.plain(self.lang, key, **params)
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.texts.render(self.lang, template, **context)
+
+    @cached_property
+    def other_lang(self) -> str:
+        return "en" if self.lang == "zh" else "zh"

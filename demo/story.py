@@ -1,0 +1,641 @@
+"""`cunwu demo`: the real bot, offline, playing a scripted story.
+
+No token and no network: a temporary folder holds a SQLite database, the project's fake Bot API server
+(fake_telegram) listens on 127.0.0.1, and the production BotApp polls it through aiogram's ordinary
+AiohttpSession. Simulated people act through the fake world's driver methods (they send, tap and open
+links exactly as a Telegram client would); between two steps the stage waits until Telegram has no
+update waiting, the outbox is empty and the bot has stopped talking.
+
+The story is a list of chapters (`CHAPTERS`). A chapter is an async function taking the `Stage`; it
+plays people's actions and raises `StoryError` when the bot does not do what the story needs. The
+end-to-end tests play the same chapters against the real `cunwu run` process, so a new capability adds
+its chapter here once and is both demonstrated and tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.ui.texts import Texts
+from fake_telegram import FakeBotAPIServer, FakeChat, FakeMessage, FakeTelegram, FakeUser
+from models import OutboxMessage
+
+DEMO_TOKEN = "7000000001:DEMO-offline-token-for-the-fake-telegram-only"
+ADMIN_ID = 9_000_001
+INSPECTOR_ID = 9_000_002
+
+
+class StoryError(Exception):
+    """The bot did not do what the story needs; the message is one line."""
+
+
+# ---------------------------------------------------------------------- the script, per language
+
+SCRIPT: dict[str, dict[str, str]] = {
+    "zh": {
+        "admin": "管理员", "staff": "王会计", "secretary": "张书记", "supervisor": "刘监委",
+        "inspector": "赵镇干部", "resident": "李大爷",
+        "township": "红旗镇", "village": "兴隆村",
+        "group": "兴隆村村民群{n}", "filing": "红旗镇备案群",
+        "title": "{year}年第{q}季度村级财务收支情况",
+        "body": "本季度收入12.5万元（上级转移支付8万元，集体资产租金4.5万元），"
+                "支出8.2万元（道路维修5万元，办公经费1.2万元，环境整治2万元）。",
+        "ch.onboarding": "第一章 · 建村、邀请、绑定群、村民加入",
+        "ch.notices": "第二章 · 起草公开事项、两级审核、发布到村民群与备案群",
+        "ch.deadlines": "第四章 · 一个季度过去：到期提醒、一键起草、审核发布、/due 显示已按时公开",
+        "sees": "看到的内容", "taps": "点了", "private": "私聊", "pinned": "已置顶", "edited": "已编辑",
+        "done": "演示完成：{chapters} 章，用时 {seconds:.1f} 秒。",
+    },
+    "en": {
+        "admin": "Admin", "staff": "Accountant Wang", "secretary": "Secretary Zhang",
+        "supervisor": "Supervisor Liu", "inspector": "Inspector Zhao", "resident": "Grandpa Li",
+        "township": "Hongqi Township", "village": "Xinglong Village",
+        "group": "Xinglong residents {n}", "filing": "Hongqi filing group",
+        "title": "Village finances, {year} Q{q}",
+        "body": "Income this quarter: 125,000 yuan (transfers 80,000; rent of collective assets 45,000). "
+                "Spending: 82,000 yuan (road repair 50,000; office 12,000; environment 20,000).",
+        "ch.onboarding": "Chapter 1 · A village, invites, a bound group, a resident joins",
+        "ch.notices": "Chapter 2 · Drafting a notice, two approvals, broadcast to the groups and filing",
+        "ch.deadlines": "Chapter 4 · A quarter passes: a reminder, draft it now, reviewed and published, /due says met",
+        "sees": "sees", "taps": "taps", "private": "private chat", "pinned": "pinned", "edited": "edited",
+        "done": "Demo finished: {chapters} chapters in {seconds:.1f} s.",
+    },
+}
+
+
+# ---------------------------------------------------------------------- the stage
+
+
+@dataclass
+class Tap:
+    """A button press, shown in the transcript after the message it was on."""
+
+    user: str
+    label: str
+    after_message_id: int
+
+
+@dataclass
+class Stage:
+    """What every chapter plays on: the fake Telegram, the database (to know when the bot is done), the
+    language of the simulated people, and the cast and chats met so far (chapters hand them on)."""
+
+    world: FakeTelegram
+    sessions: async_sessionmaker[AsyncSession]
+    lang: str = "zh"
+    texts: Texts = field(default_factory=Texts)
+    settle: float = 0.12  # the bot counts as done when it made no request for this long
+    timeout: float = 15.0
+    # A real process confirms an update when it fetches it, and may still be handling it (its outbox rows
+    # not yet committed) after `settle` seconds of silence on a busy machine: the end-to-end tests pass
+    # a check that the process has finished every update created so far (its log says so).
+    all_handled: Callable[[], bool] | None = None
+    people: dict[str, FakeUser] = field(default_factory=dict)
+    chats: dict[str, FakeChat] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    taps: dict[int, list[Tap]] = field(default_factory=dict)
+
+    # --- words -------------------------------------------------------------------------------------
+
+    def say_(self, key: str, **params: Any) -> str:
+        """A line of the script in the story's language."""
+        return SCRIPT[self.lang][key].format(**params)
+
+    def ui(self, key: str, **params: Any) -> str:
+        """A bot label (button, role name) as the people of this story see it."""
+        return self.texts.t(self.lang, key, **params)
+
+    # --- cast --------------------------------------------------------------------------------------
+
+    def person(self, role: str, user_id: int | None = None) -> FakeUser:
+        if role not in self.people:
+            language = "en" if self.lang == "en" else "zh-hans"
+            self.people[role] = self.world.new_user(self.say_(role), language_code=language, user_id=user_id)
+        return self.people[role]
+
+    def group(self, key: str, title: str, members: Iterable[FakeUser], *, pin: bool = True) -> FakeChat:
+        chat = self.world.new_group(title, members=list(members), supergroup=True)
+        self.world.add_bot_to_group(chat, admin=True, can_pin=pin)
+        self.chats[key] = chat
+        return chat
+
+    # --- what people do ----------------------------------------------------------------------------
+
+    async def send(self, user: FakeUser, text: str, chat: FakeChat | None = None) -> None:
+        """Send a message and wait for the bot's answer in the same chat, then for quiet."""
+        chat = chat or self.world.private_chat(user)
+        sent = self.world.user_sends(user, chat, text)
+        await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
+
+    async def open_link(self, user: FakeUser, payload: str) -> None:
+        sent = self.world.user_opens_deep_link(user, payload)
+        chat = self.world.private_chat(user)
+        await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
+
+    async def tap(self, user: FakeUser, label: str = "", *, data: str = "", chat: FakeChat | None = None) -> None:
+        """Tap the newest button whose label contains `label` and whose callback data matches the
+        fnmatch pattern `data` (e.g. "dc1:*:cw": the finance class, whatever the button says)."""
+        chat = chat or self.world.private_chat(user)
+        message, button = self.find_button(chat, label, data)
+        self.taps.setdefault(chat.id, []).append(Tap(user.first_name, button["text"], message.message_id))
+        query_id = self.world.user_taps(user, chat, message.message_id, button["callback_data"])
+        await self._answered(lambda: query_id in self.world.callback_answers)
+
+    def find_button(self, chat: FakeChat, label: str, data: str = "") -> tuple[FakeMessage, dict[str, str]]:
+        for message in reversed(self.world.messages_in(chat)):
+            for row in message.data.get("reply_markup", {}).get("inline_keyboard", []):
+                for button in row:
+                    found = label in button["text"] and fnmatch(str(button.get("callback_data", "")), data or "*")
+                    if found and "callback_data" in button:
+                        return message, button
+        raise StoryError(f"{chat.label} has no button {label or data!r}; last message: {self.last(chat)[:80]!r}")
+
+    def url_payload(self, chat: FakeChat) -> str:
+        """The deep-link payload of the newest URL button in the chat (e.g. "join this village")."""
+        for message in reversed(self.world.bot_messages(chat)):
+            for row in message.data.get("reply_markup", {}).get("inline_keyboard", []):
+                for button in row:
+                    if "start=" in button.get("url", ""):
+                        return str(button["url"]).split("start=", 1)[1]
+        raise StoryError(f"{chat.label} has no deep-link button")
+
+    # --- what people see ---------------------------------------------------------------------------
+
+    def texts_in(self, chat: FakeChat | FakeUser) -> list[str]:
+        target = self.world.private_chat(chat) if isinstance(chat, FakeUser) else chat
+        return [message.text for message in self.world.bot_messages(target)]
+
+    def last(self, chat: FakeChat | FakeUser) -> str:
+        texts = self.texts_in(chat)
+        return texts[-1] if texts else ""
+
+    def expect(self, condition: bool, what: str) -> None:
+        if not condition:
+            raise StoryError(what)
+
+    # --- waiting -----------------------------------------------------------------------------------
+
+    async def _answered(self, answered: Callable[[], bool]) -> None:
+        """The bot's first visible reaction (an answer in the chat, a tap acknowledged) proves it took the
+        update in hand; quiet then waits for everything that follows. Polling confirms an update when it
+        is fetched, long before it is handled, so quiet alone could not tell a slow handler from none."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while not answered():
+            if loop.time() > deadline:
+                raise StoryError(f"the bot did not answer within {self.timeout:.0f} s")
+            await asyncio.sleep(0.01)
+        await self.quiet()
+
+    async def quiet(self) -> None:
+        """Wait until no update waits in Telegram, the outbox is empty and the bot has made no request
+        for `settle` seconds; a bot that never gets there fails the story after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        seen, since = -1, loop.time()
+        while loop.time() < deadline:
+            count = sum(1 for r in self.world.requests if r.method.lower() != "getupdates")
+            if count != seen:
+                seen, since = count, loop.time()
+            idle = (not self.world.pending_updates() and (self.all_handled is None or self.all_handled())
+                    and await self.outbox_idle())
+            if idle and loop.time() - since >= self.settle:
+                return
+            await asyncio.sleep(0.02)
+        raise StoryError(f"the bot was still busy after {self.timeout:.0f} s "
+                         f"({len(self.world.pending_updates())} updates waiting)")
+
+    async def outbox_idle(self) -> bool:
+        async with self.sessions() as session:
+            busy = await session.exec(select(func.count()).select_from(OutboxMessage).where(
+                col(OutboxMessage.status).in_(["pending", "sending"])))
+            return not busy.one()
+
+
+# ---------------------------------------------------------------------- the chapters
+
+Chapter = Callable[[Stage], Awaitable[None]]
+
+
+async def import_township(stage: Stage) -> None:
+    """The township office's directory file (what `cunwu admin import` reads): the township and its
+    inspector. Villages are created in the bot by the deployment admin in chapter 1."""
+    from services.people.directory_io import import_file, parse
+
+    inspector = stage.person("inspector", INSPECTOR_ID)
+    text = (f"township: {{code: hongqi, name: {stage.say_('township')}, inspectors: [{inspector.id}]}}\n"
+            "villages: []\n")
+    async with stage.sessions() as session:
+        await import_file(session, parse(text))
+        await session.commit()
+
+
+async def chapter_onboarding(stage: Stage) -> None:
+    admin = stage.person("admin", ADMIN_ID)
+    staff, secretary = stage.person("staff"), stage.person("secretary")
+    supervisor, resident = stage.person("supervisor"), stage.person("resident")
+    inspector = stage.person("inspector", INSPECTOR_ID)
+    village = stage.say_("village")
+    await stage.send(admin, f"/newvillage hongqi xinglong {village}")
+    stage.expect(village in stage.last(admin), "/newvillage did not confirm the village")
+    for role, person in (("staff", staff), ("secretary", secretary), ("supervisor", supervisor)):
+        await stage.send(admin, "/invite")
+        await stage.tap(admin, village)
+        await stage.tap(admin, stage.ui(f"role.{role}"))
+        link = stage.last(admin).split("start=", 1)
+        stage.expect(len(link) == 2, f"no invite link for {role}")
+        await stage.open_link(person, link[1].split()[0])
+        stage.expect(stage.ui(f"role.{role}") in stage.last(person), f"the {role} invite was not accepted")
+    for number in (1, 2, 3):
+        group = stage.group(f"residents{number}", stage.say_("group", n=number), [staff, resident])
+        await stage.quiet()
+        await stage.send(staff, "/bind", chat=group)
+        stage.expect(village in stage.last(group), f"/bind did not bind {group.label}")
+    filing = stage.group("filing", stage.say_("filing"), [inspector])
+    await stage.quiet()
+    await stage.send(inspector, "/bind filing", chat=filing)
+    stage.expect(stage.say_("township") in stage.last(filing), "the filing group was not bound")
+    await _resident_joins(stage, staff, resident, stage.chats["residents1"])
+
+
+async def _resident_joins(stage: Stage, staff: FakeUser, resident: FakeUser, group: FakeChat) -> None:
+    await stage.send(resident, "/join", chat=group)
+    await stage.open_link(resident, stage.url_payload(group))
+    stage.expect(resident.first_name in stage.last(staff), "staff were not told of the join request")
+    await stage.tap(staff, stage.ui("btn.approve"))
+    await stage.send(resident, "/start")
+    stage.expect(stage.ui("role.resident") in stage.last(resident), "the resident was not confirmed")
+
+
+async def chapter_notices(stage: Stage) -> None:
+    staff, secretary, supervisor = stage.people["staff"], stage.people["secretary"], stage.people["supervisor"]
+    await stage.send(staff, "/draft")
+    await stage.tap(staff, data="dc1:*:cw")  # the finance class (财务类)
+    await stage.tap(staff, data="di1:*:cw.1")  # item 1: the village's income and spending
+    period = stage.find_button(stage.world.private_chat(staff), "", "dq1:*")[1]["text"]  # the one now due
+    await stage.tap(staff, period, data="dq1:*")
+    year, _, quarter = period.partition("Q")
+    title = stage.say_("title", year=year, q=quarter or "1")
+    stage.facts["title"] = title
+    await stage.send(staff, title)
+    await stage.send(staff, stage.say_("body"))
+    await stage.tap(staff, stage.ui("btn.done"))
+    await stage.tap(staff, stage.ui("btn.submit"))
+    await stage.tap(secretary, stage.ui("btn.approve"))
+    await stage.tap(supervisor, stage.ui("btn.approve"))
+    _expect_published(stage, title)
+
+
+def _expect_published(stage: Stage, title: str) -> None:
+    for key in ("residents1", "residents2", "residents3"):
+        group = stage.chats[key]
+        pinned = stage.world.pinned(group)
+        stage.expect(bool(pinned) and title in pinned[-1].text, f"the notice is not pinned in {group.label}")
+    stage.expect(any(title in text for text in stage.texts_in(stage.chats["filing"])),
+                 "the filing group has no copy of the notice")
+    stage.expect(any("4/4" in text for text in stage.texts_in(stage.people["staff"])),
+                 "the author was not told that delivery finished")
+
+
+# ---------------------------------------------------------------------- the residents' voice
+
+VOICE_SCRIPT: dict[str, dict[str, str]] = {
+    "zh": {
+        "ch.voice": "第三章 · 村民提问与投诉、联名申请公开",
+        "rep1": "孙代表", "rep2": "吴代表",
+        "question": "道路维修5万元修的是哪一段路？",
+        "answer": "修的是村东头到小学的1.2公里水泥路，工程明细已贴在村委会公示栏。",
+        "complaint": "环境整治2万元没有列出明细，这条公开内容不完整。",
+        "first_reply": "环境整治支出用于垃圾清运和村道绿化。",
+        "explanation": "补充说明：垃圾清运1.2万元（清运公司发票3张），绿化0.8万元（苗木采购合同1份），"
+                       "明细已补贴在公示栏。",
+        "p_title": "公开村道硬化工程承包合同",
+        "p_request": "请公开村道硬化工程的招标结果、承包合同和工程款支付情况。",
+        "item_words": "建设承包方案",
+        "d_title": "村道硬化工程承包合同及工程款支付情况",
+        "d_body": "经村民代表会议决定，村道硬化工程（1.2公里）由红旗建筑公司承建，合同价36万元；"
+                  "已支付工程款20万元，余款在验收合格后支付。",
+    },
+    "en": {
+        "ch.voice": "Chapter 3 · Residents' questions and complaints; a petition forces a disclosure",
+        "rep1": "Representative Sun", "rep2": "Representative Wu",
+        "question": "Which road was repaired for the 50,000 yuan?",
+        "answer": "The 1.2 km concrete road from the east end to the primary school; the details are on the "
+                  "committee's notice board.",
+        "complaint": "The 20,000 yuan for the environment is not itemised: this disclosure is incomplete.",
+        "first_reply": "The environment money paid for refuse collection and planting along the village road.",
+        "explanation": "In detail: refuse collection 12,000 yuan (three invoices of the haulage company), planting "
+                       "8,000 yuan (one seedling purchase contract); the breakdown is now on the notice board.",
+        "p_title": "Disclose the village road paving contract",
+        "p_request": "Please disclose the tender result, the contract and the payments for the village road paving.",
+        "item_words": "construction contracts",
+        "d_title": "Village road paving: the contract and payments so far",
+        "d_body": "As decided by the villagers' representatives meeting, Hongqi Construction paves the 1.2 km "
+                  "village road for 360,000 yuan; 200,000 yuan has been paid, the rest is paid after acceptance.",
+    },
+}
+for _lang, _lines in VOICE_SCRIPT.items():
+    SCRIPT[_lang].update(_lines)
+
+
+async def chapter_voice(stage: Stage) -> None:
+    """A question from the notice's button and its reply; a complaint the committee makes the staff explain,
+    then closes; a petition confirmed, posted with its sign button, signed by residents and representatives
+    (live count) up to the threshold, due at once in /due, then met by a published disclosure."""
+    await _voice_question(stage)
+    await _voice_complaint(stage)
+    signers = await _voice_petition(stage)
+    await _voice_disclosure(stage, signers)
+
+
+def _voice_link(stage: Stage, chat: FakeChat, prefix: str) -> str:
+    """The payload of the newest deep-link button in the chat whose payload starts with `prefix`."""
+    for message in reversed(stage.world.bot_messages(chat)):
+        for row in message.data.get("reply_markup", {}).get("inline_keyboard", []):
+            for button in row:
+                payload = str(button.get("url", "")).partition("start=")[2]
+                if payload.startswith(prefix):
+                    return payload
+    raise StoryError(f"{chat.label} has no {prefix}… link")
+
+
+async def _voice_ask(stage: Stage, text: str, *, complaint: bool) -> None:
+    resident = stage.people["resident"]
+    await stage.open_link(resident, _voice_link(stage, stage.chats["residents1"], "q_"))
+    stage.expect(stage.facts["title"] in stage.last(resident), "the question link did not name the notice")
+    await stage.send(resident, text)
+    await stage.tap(resident, stage.ui("vbtn.send_complaint" if complaint else "vbtn.send_question"))
+
+
+async def _voice_reply(stage: Stage, text: str) -> None:
+    staff, resident = stage.people["staff"], stage.people["resident"]
+    await stage.tap(staff, stage.ui("vbtn.q_reply"))
+    await stage.send(staff, text)
+    stage.expect(text in stage.last(resident), "the resident did not receive the reply")
+
+
+async def _voice_question(stage: Stage) -> None:
+    staff, resident = stage.people["staff"], stage.people["resident"]
+    await _voice_ask(stage, stage.say_("question"), complaint=False)
+    stage.expect(stage.say_("question") in stage.last(staff) and resident.first_name in stage.last(staff),
+                 "the staff did not receive the question with the asker's name")
+    await _voice_reply(stage, stage.say_("answer"))
+
+
+async def _voice_complaint(stage: Stage) -> None:
+    resident, supervisor = stage.people["resident"], stage.people["supervisor"]
+    await _voice_ask(stage, stage.say_("complaint"), complaint=True)
+    committee = stage.last(supervisor)
+    stage.expect(stage.say_("complaint") in committee and resident.first_name not in committee,
+                 "the committee did not receive the complaint, or saw who made it")
+    await _voice_reply(stage, stage.say_("first_reply"))
+    await stage.tap(supervisor, stage.ui("vbtn.q_explain"))
+    stage.expect(stage.say_("complaint") in stage.last(stage.people["staff"]),
+                 "the staff were not asked to explain")
+    await _voice_reply(stage, stage.say_("explanation"))
+    stage.expect(stage.say_("explanation") in stage.last(supervisor), "the committee did not see the explanation")
+    await stage.tap(supervisor, stage.ui("vbtn.q_close"))
+    stage.expect(stage.facts["title"] in stage.last(resident), "the resident was not told the complaint was closed")
+
+
+async def _voice_directory(stage: Stage, representatives: list[FakeUser], residents: list[FakeUser]) -> None:
+    """The township office exports its directory file, enters Xinglong's official population (30: a petition
+    needs 3 residents) and its 10 representatives (or 2 of them) with two of their Telegram ids, and imports it."""
+    import yaml
+
+    from services.people.directory_io import export_township, import_file, parse
+
+    async with stage.sessions() as session:
+        data = yaml.safe_load(await export_township(session, "hongqi"))
+        village = next(v for v in data["villages"] if v["code"] == "xinglong")
+        village.update(population=30, representatives=10)
+        roles = village.setdefault("roles", {})
+        roles["representative"] = [user.id for user in representatives]
+        roles["resident"] = sorted({*roles.get("resident", []), *(user.id for user in residents)})
+        await import_file(session, parse(yaml.safe_dump(data, allow_unicode=True)))
+        await session.commit()
+
+
+async def _voice_petition(stage: Stage) -> list[FakeUser]:
+    staff, resident, group = stage.people["staff"], stage.people["resident"], stage.chats["residents1"]
+    sun, wu = stage.person("rep1"), stage.person("rep2")  # Wu is also a resident; Sun lives elsewhere
+    group.members += [sun, wu]
+    await _voice_directory(stage, [sun, wu], [wu])
+    await stage.send(stage.people["inspector"], "/start")  # the inspector opens a private chat with the bot
+    await stage.send(resident, "/petition")
+    await stage.send(resident, stage.say_("p_title"))
+    await stage.send(resident, stage.say_("p_request"))
+    await stage.tap(resident, data="pi1:*:sw.11")  # the catalog item: public works and their contracts
+    stage.expect(stage.say_("p_title") in stage.last(staff), "the staff were not asked to confirm the petition")
+    await stage.tap(staff, stage.ui("vbtn.p_confirm"))
+    post = next((m for m in reversed(stage.world.bot_messages(group)) if stage.say_("p_title") in m.text), None)
+    if post is None:
+        raise StoryError("the petition was not posted in the residents' group")
+    for signer, count in ((resident, "1/3"), (sun, "1/2"), (wu, "2/3")):
+        await stage.open_link(signer, _voice_link(stage, group, "s_"))
+        await stage.tap(signer, stage.ui("vbtn.p_sign"))
+        stage.expect(count in post.text, f"the group post does not show {count} after {signer.first_name} signed")
+    for person in ("staff", "secretary", "supervisor", "inspector"):
+        stage.expect(stage.say_("p_title") in stage.last(stage.people[person]), f"the {person} was not told")
+    seen = len(stage.texts_in(staff))
+    await stage.send(staff, "/due")
+    stage.expect(stage.say_("item_words") in "\n".join(stage.texts_in(staff)[seen:]),
+                 "the petition's obligation is not in /due")
+    return [resident, sun, wu]
+
+
+async def _voice_disclosure(stage: Stage, signers: list[FakeUser]) -> None:
+    staff, secretary, supervisor = stage.people["staff"], stage.people["secretary"], stage.people["supervisor"]
+    before = {signer.id: len(stage.texts_in(signer)) for signer in signers}
+    await stage.send(staff, "/draft")
+    await stage.tap(staff, data="dc1:*:sw")  # affairs (事务类)
+    await stage.tap(staff, data="dp1:*:sw:1")  # its second page
+    await stage.tap(staff, data="di1:*:sw.11")
+    await stage.send(staff, stage.say_("d_title"))
+    await stage.send(staff, stage.say_("d_body"))
+    await stage.tap(staff, stage.ui("btn.done"))
+    await stage.tap(staff, stage.ui("btn.submit"))
+    await stage.tap(secretary, stage.ui("btn.approve"))
+    await stage.tap(supervisor, stage.ui("btn.approve"))
+    _expect_published(stage, stage.say_("d_title"))
+    for signer in signers:
+        told = stage.texts_in(signer)[before[signer.id]:]
+        stage.expect(any(stage.say_("p_title") in text for text in told),
+                     f"{signer.first_name} was not told that the disclosure was published")
+
+
+async def chapter_deadlines(stage: Stage) -> None:
+    """A quarter passes on a simulated clock (demo/clock.py says how, in and out of process): the daily
+    scan reminds the clerk seven days before the quarter's disclosures fall due, with a "draft it now"
+    button per item; one tap opens the draft with item and period filled in; it is reviewed and
+    published like any notice, and /due shows the obligation met on time."""
+    from demo.clock import quarter_reminder_time, story_clock
+
+    staff, secretary, supervisor = stage.people["staff"], stage.people["secretary"], stage.people["supervisor"]
+    clock = story_clock(stage.facts)
+    when, quarter = quarter_reminder_time(clock.policy, clock.now())
+    clock.set(when)
+    await clock.run_scan()
+    await stage.quiet()
+    reminder, button = stage.find_button(stage.world.private_chat(staff), "", f"nd1|*|jyv:cw.1|{quarter}|0")
+    stage.expect(str(quarter) in reminder.text and len(reminder.buttons) > 1, "no reminder with its buttons")
+    await stage.tap(staff, button["text"], data=button["callback_data"])
+    title = stage.say_("title", year=quarter.year, q=quarter.index)
+    await stage.send(staff, title)
+    await stage.send(staff, stage.say_("body"))
+    await stage.tap(staff, stage.ui("btn.done"))
+    await stage.tap(staff, stage.ui("btn.submit"))
+    await stage.tap(secretary, stage.ui("btn.approve"))
+    await stage.tap(supervisor, stage.ui("btn.approve"))
+    for key in ("residents1", "residents2", "residents3"):
+        stage.expect(title in stage.last(stage.chats[key]), f"the notice did not reach {stage.chats[key].label}")
+    seen = len(stage.texts_in(staff))
+    await stage.send(staff, "/due")
+    item = clock.policy.item("jyv:cw.1")
+    name = (item.en if stage.lang == "en" else item.zh) if item else ""
+    met = [line for text in stage.texts_in(staff)[seen:] for line in text.splitlines()
+           if line.startswith("🟢") and name in line and str(quarter) in line]
+    stage.expect(len(met) == 1, f"/due does not show {name} {quarter} as met on time")
+
+
+# A later capability appends (script key of its title, its function); the order is the story's order.
+CHAPTERS: list[tuple[str, Chapter]] = [
+    ("ch.onboarding", chapter_onboarding),
+    ("ch.notices", chapter_notices),
+    ("ch.voice", chapter_voice),
+    ("ch.deadlines", chapter_deadlines),  # last: it moves the clock a quarter on
+]
+PROLOGUE: list[Chapter] = [import_township]
+
+
+async def play_story(stage: Stage, out: Callable[[str], None] | None = None,
+                     chapters: list[tuple[str, Chapter]] | None = None) -> None:
+    for step in PROLOGUE:
+        await step(stage)
+    transcript = Transcript(stage)
+    for title_key, chapter in chapters if chapters is not None else CHAPTERS:
+        mark = transcript.mark()
+        await chapter(stage)
+        if out is not None:
+            out(transcript.render(stage.say_(title_key), since=mark))
+
+
+# ---------------------------------------------------------------------- the transcript
+
+
+class Transcript:
+    """Per chat, what the people in it see: their own messages, the bot's with buttons and marks, taps."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    def mark(self) -> dict[int, dict[int, tuple[str, bool]]]:
+        world = self.stage.world
+        return {chat.id: {m.message_id: (m.text, m.edited) for m in chat.messages.values()}
+                for chat in world.chats.values()}
+
+    def render(self, title: str, since: dict[int, dict[int, tuple[str, bool]]]) -> str:
+        lines = ["", f"═══ {title} ".ljust(72, "═")]
+        for chat in self.stage.world.chats.values():
+            before = since.get(chat.id, {})
+            shown = [m for m in self.stage.world.messages_in(chat)
+                     if before.get(m.message_id) != (m.text, m.edited)]
+            if shown:
+                lines += self._chat(chat, shown)
+        return "\n".join(lines)
+
+    def _chat(self, chat: FakeChat, messages: list[FakeMessage]) -> list[str]:
+        where = self.stage.say_("private") if chat.user is not None else ", ".join(
+            member.first_name for member in chat.members)
+        lines = ["", f"── {chat.label} ({where}) {self.stage.say_('sees')}:"]
+        taps = self.stage.taps.get(chat.id, [])
+        for message in messages:
+            lines += self._message(chat, message)
+            lines += [f"      ↳ {tap.user} {self.stage.say_('taps')} [{tap.label}]"
+                      for tap in taps if tap.after_message_id == message.message_id]
+        return lines
+
+    def _message(self, chat: FakeChat, message: FakeMessage) -> list[str]:
+        marks = []
+        if message.message_id in chat.pinned:
+            marks.append("📌 " + self.stage.say_("pinned"))
+        if message.edited:
+            marks.append(self.stage.say_("edited"))
+        sender = "🤖" if message.from_bot else f"👤 {message.data['from']['first_name']}:"
+        text = message.text.splitlines() or [""]
+        head = f"  {sender} {text[0]}" + (f"   ({', '.join(marks)})" if marks else "")
+        lines = [head] + [f"     {line}" for line in text[1:]]
+        if message.buttons:
+            lines.append("     " + " ".join(f"[{label}]" for label in message.buttons))
+        return lines
+
+
+# ---------------------------------------------------------------------- the real bot, offline
+
+
+@contextlib.asynccontextmanager
+async def offline_bot(folder: Path, lang: str) -> AsyncIterator[Stage]:
+    """The production BotApp polling the fake Bot API server over HTTP, on a fresh SQLite database."""
+    from bot.base.settings import Settings
+    from bot.process.app import BotApp, prepare
+    from bot.process.wiring import build_bot
+
+    world = FakeTelegram(DEMO_TOKEN, bot_id=int(DEMO_TOKEN.split(":")[0]))
+    server = FakeBotAPIServer(world)
+    url = await server.start()
+    settings = Settings(_env_file=None, bot_token=DEMO_TOKEN, telegram_api_url=url,  # type: ignore[call-arg]
+                        database_url=f"sqlite+aiosqlite:///{folder / 'cunwu.db'}", admin_ids=[ADMIN_ID],
+                        default_language=lang, redis_url=None)
+    runtime = await prepare(settings)
+    app = BotApp(runtime, build_bot(runtime))
+    polling: asyncio.Task[None] | None = None
+    try:
+        await app.start_background()
+        polling = asyncio.create_task(app.dispatcher.start_polling(
+            app.bot, handle_signals=False, close_bot_session=False, polling_timeout=5))
+        yield Stage(world, runtime.sessions, lang=lang, texts=runtime.texts)
+    finally:
+        if polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await app.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling
+        await app.stop_background()
+        await app.bot.session.close()
+        await runtime.close()
+        await server.stop()
+
+
+async def play(lang: str = "zh") -> int:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    quiet_logs()
+    try:
+        with tempfile.TemporaryDirectory(prefix="cunwu-demo-") as folder:
+            async with offline_bot(Path(folder), lang) as stage:
+                await play_story(stage, out=print)
+    except Exception as error:  # the demo's contract: one line and a non-zero exit
+        print(f"cunwu demo: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
+        return 1
+    print("\n" + SCRIPT[lang]["done"].format(chapters=len(CHAPTERS), seconds=loop.time() - started))
+    return 0
+
+
+def quiet_logs() -> None:
+    """The transcript is the demo's output; routine INFO lines from aiogram and aiohttp would bury it."""
+    root = logging.getLogger()
+    root.setLevel(max(root.level, logging.WARNING))

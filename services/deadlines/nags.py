@@ -1,0 +1,599 @@
+"""The daily nag scan: reminders before the due date, daily nags once overdue, escalations, snoozes.
+
+`daily_scan(session, policy, now)` is what the hourly job, the CLI, the tests and the bench call. A village
+is scanned from the configured local hour on (never in quiet hours, 21:00-08:00 village time). Every nag
+is first claimed as a NagLog row (unique per village, obligation key, kind and local day) with
+INSERT .. ON CONFLICT DO NOTHING .. RETURNING: only the rows this scan inserted are said, so a second
+scan, a second scheduler or a restart after downtime cannot send the same nag twice. People receive one
+digest per village per day listing their obligations.
+
+The scan is set-based and built for 10,000 villages in a few seconds: a handful of queries returning plain
+tuples (villages, what was published, open event obligations, escalations already sent, snoozes,
+recipients), no query per village and no ORM object per row. Villages share catalogs, so the schedule
+(item, period, due date, the nags it earns today) is computed once per distinct (profile, catalog, finance
+cadence, local day); villages are then planned, claimed and sent in chunks, so memory stays flat however
+many there are. The nag log and outbox rows are written with bulk Core inserts.
+
+Periodic nags cannot change within a local day except by becoming unnecessary (a notice published), so
+the first scan of a day in a time zone plans them and records a `NagScan` mark; the hourly re-runs until
+21:00 then look only at villages created since the mark and at event obligations (registered any time).
+
+A village whose profile or catalog is unknown (a bad import) is logged with its code and skipped; the
+others are nagged as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ARRAY, Date, Integer, String, bindparam, func, true
+from sqlalchemy import insert as core_insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from catalogs import CatalogError
+from models import NagLog, NagScan, Notice, Obligation, OutboxMessage, Person, RoleGrant, Snooze, Village
+from models.types import utcnow
+from services.deadlines.obligations import (
+    COUNTED_STATES,
+    LONG,
+    load_event_obligations,
+    log_broken,
+    obligation_key,
+    slots,
+)
+from services.errors import DomainError
+from services.people import directory
+from services.people.roles import Role
+from services.policy import Policy
+
+log = logging.getLogger("cunwu.deadlines")
+
+BEFORE = {7: "T-7", 3: "T-3", 1: "T-1", 0: "due"}
+BEFORE_KINDS = frozenset(BEFORE.values())
+OVERDUE, SNOOZED = "overdue", "snoozed"
+ESCALATE_REVIEWERS, ESCALATE_TOWNSHIP = "escalate_reviewers", "escalate_township"
+ESCALATIONS = ((ESCALATE_TOWNSHIP, 7), (ESCALATE_REVIEWERS, 3))  # kind, days overdue
+ESCALATION_KINDS = [kind for kind, _ in ESCALATIONS]
+QUIET_FROM, QUIET_UNTIL = 21, 8
+STAFF_KINDS = (*BEFORE.values(), OVERDUE, SNOOZED)
+MAX_BUTTONS = 6
+MAX_ENTRIES = 30
+CHUNK = 2000  # ids per IN (...) list
+VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
+CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
+NOBODY: frozenset[int] = frozenset()
+LANGUAGES = ("zh", "en")
+
+Shape = tuple[str | None, str | None, str, bool]  # profile, catalog, kind, monthly finance
+
+
+def awake(local_hour: int, scan_hour: int) -> bool:
+    """The village's local hour is the scan hour or later today, and not in quiet hours."""
+    return max(scan_hour, QUIET_UNTIL) <= local_hour < QUIET_FROM
+
+
+def kinds_for(due: date, today: date) -> list[str]:
+    """The nags an open obligation earns today (escalations are sent once, see `daily_scan`)."""
+    days_left = (due - today).days
+    if days_left in BEFORE:
+        return [BEFORE[days_left]]
+    if days_left >= 0:
+        return []
+    late = -days_left
+    return [OVERDUE] + [kind for kind, after in ESCALATIONS if late >= after]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What a nag is about. Periodic ones are shared by every village of the same schedule."""
+
+    key: str
+    due: date
+    item_id: str | None
+    period: str | None
+    obligation_id: int | None
+    zh: str
+    en: str
+    rule: str = ""  # an event obligation's rule (its label when it has no catalog item)
+
+
+@dataclass(slots=True, eq=False)
+class Nag:
+    village_id: int
+    kind: str
+    day: date
+    about: Due
+    people: frozenset[int] | None = None  # a snoozed reminder goes to those who asked only
+    skip: frozenset[int] = NOBODY  # people who asked to be reminded tomorrow instead
+
+    @property
+    def key(self) -> str:
+        return self.about.key
+
+    @property
+    def due(self) -> date:
+        return self.about.due
+
+    def row(self) -> dict[str, Any]:
+        return {"village_id": self.village_id, "obligation_key": self.about.key, "kind": self.kind, "day": self.day}
+
+
+@dataclass
+class ScanResult:
+    villages: int = 0
+    scanned: int = 0
+    planned: int = 0  # villages whose periodic obligations were looked at (the first scan of their day)
+    skipped: int = 0  # villages left out because their profile or catalog is unknown (logged)
+    nags: int = 0
+    messages: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+class Awake(NamedTuple):
+    """A village in its scan window today, as plain values (no ORM entity)."""
+
+    id: int
+    code: str
+    township_id: int
+    name: str
+    shape: Shape
+    zone: str  # the time zone in effect (the default when the village has none or an unknown one)
+    today: date
+    joined: date  # the local day the village joined the bot
+
+
+@dataclass
+class Schedule:
+    """The periodic obligations of one (profile, catalog, finance cadence) on one local day, owed since
+    the earliest join date of the villages sharing it; each village starts at its own join date."""
+
+    active: list[tuple[Due, tuple[str, ...]]]  # those earning a nag today, by due date
+    dues: list[date]  # their due dates, for the bisect at a village's join date
+    by_key: dict[str, Due]  # every dated one, for snoozes
+    _from: dict[date, tuple[frozenset[str], dict[str, tuple[Due, tuple[str, ...]]]]] = field(default_factory=dict)
+
+    def owed_from(self, joined: date) -> tuple[frozenset[str], dict[str, tuple[Due, tuple[str, ...]]]]:
+        """The keys earning a nag today for a village that joined on `joined` (nothing due before it is
+        owed, obligations.owed_periods), computed once per join date: a village's unpublished ones are
+        then one set difference."""
+        found = self._from.get(joined)
+        if found is None:
+            active = self.active[bisect_left(self.dues, joined):]
+            found = self._from[joined] = (frozenset(about.key for about, _ in active),
+                                          {about.key: (about, kinds) for about, kinds in active})
+        return found
+
+
+Schedules = dict[tuple[Shape, date], Schedule | None]  # None: the shape's profile or catalog is unknown
+
+
+async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, scan_hour: int = 9,
+                     language: str = "zh") -> ScanResult:
+    """`language`: the deployment's default, for people who have not chosen one (each digest is written
+    in its reader's language only: both would double the outbox rows of a heavy day)."""
+    villages, total = await _awake_villages(session, policy, now, scan_hour)
+    result = ScanResult(villages=total, scanned=len(villages))
+    if not villages:
+        return result
+    marks = await _marks(session, {(v.zone, v.today) for v in villages})
+    fresh = [v for v in villages if v.id > marks.get((v.zone, v.today), 0)]
+    schedules = _schedules(policy, fresh, result)
+    planning = {v.id for v in fresh if schedules.get((v.shape, v.today)) is not None}
+    published = await _published_keys(session, planning, schedules)
+    events = await load_event_obligations(session, [v.id for v in villages] if len(villages) <= CHUNK else None,
+                                          open_only=True)
+    snoozes = await _snoozes(session, min(v.today for v in villages))
+    for chunk in _chunks(villages, VILLAGE_CHUNK):
+        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes)
+        claimed = await _claim(session, nags)
+        result.nags += len(claimed)
+        for nag in claimed:
+            result.kinds[nag.kind] = result.kinds.get(nag.kind, 0) + 1
+        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language)
+    await _mark(session, fresh, now)
+    return result
+
+
+def _chunks(villages: list[Awake], size: int) -> Iterator[list[Awake]]:
+    for start in range(0, len(villages), size):
+        yield villages[start:start + size]
+
+
+async def _awake_villages(session: AsyncSession, policy: Policy, now: datetime,
+                          scan_hour: int) -> tuple[list[Awake], int]:
+    """Every village as a tuple, by id; local time computed once per distinct time zone."""
+    rows = await session.exec(select(Village.id, Village.code, Village.township_id, Village.name, Village.profile,
+                                     Village.catalog, Village.kind, Village.timezone, Village.monthly_finance,
+                                     Village.created_at).order_by(col(Village.id)))
+    zones: dict[str | None, tuple[ZoneInfo, date | None]] = {}
+    found: list[Awake] = []
+    total = 0
+    for vid, code, township_id, name, profile, catalog, kind, timezone, monthly, created_at in rows:
+        total += 1
+        zone = zones.get(timezone)
+        if zone is None:
+            tz = policy.tz(Village(timezone=timezone))
+            if timezone and tz.key != timezone:
+                log.warning("time zone %r of village %s is unknown; %s is used", timezone, code, tz.key)
+            local = now.astimezone(tz)
+            zone = zones[timezone] = (tz, local.date() if awake(local.hour, scan_hour) else None)
+        tz, today = zone
+        if today is None:
+            continue
+        found.append(Awake(vid or 0, code, township_id, name, (profile, catalog, kind, bool(monthly)), tz.key,
+                           today, created_at.astimezone(tz).date()))
+    return found, total
+
+
+def _schedules(policy: Policy, villages: list[Awake], result: ScanResult) -> Schedules:
+    """One schedule per (shape, local day), owed since the earliest join date among its villages. A shape
+    whose profile or catalog is unknown gets None, and each of its villages is logged and skipped."""
+    since: dict[tuple[Shape, date], date] = {}
+    for village in villages:
+        key = (village.shape, village.today)
+        since[key] = min(since.get(key, village.joined), village.joined)
+    schedules: Schedules = {}
+    for (shape, today), first in since.items():
+        try:
+            schedules[(shape, today)] = _schedule(policy, shape, today, first)
+        except CatalogError as error:
+            schedules[(shape, today)] = None
+            broken = [v for v in villages if (v.shape, v.today) == (shape, today)]
+            for village in broken:
+                log_broken(village.code, str(error), "the nag scan")
+            result.skipped += len(broken)
+    result.planned = sum(1 for v in villages if schedules.get((v.shape, v.today)) is not None)
+    return schedules
+
+
+def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedule:
+    profile, catalog, kind, monthly = shape
+    village = Village(profile=profile, catalog=catalog, kind=kind, monthly_finance=monthly)
+    active: list[tuple[Due, tuple[str, ...]]] = []
+    by_key: dict[str, Due] = {}
+    for slot in slots(policy, village, today, since):
+        if slot.due is None:  # long-term: never nagged
+            continue
+        about = Due(slot.key, slot.due, slot.item.full_id, str(slot.period), None,
+                    slot.item.zh_simplified or slot.item.zh, slot.item.en)
+        by_key[slot.key] = about
+        kinds = tuple(kinds_for(slot.due, today))
+        if kinds:
+            active.append((about, kinds))
+    active.sort(key=lambda pair: (pair[0].due, pair[0].key))
+    return Schedule(active, [about.due for about, _ in active], by_key)
+
+
+async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], planning: set[int],
+                schedules: Schedules, published: dict[int, str], events: dict[int, list[Obligation]],
+                snoozes: dict[int, dict[str, dict[int, date]]]) -> list[Nag]:
+    """The nags of one chunk of villages: periodic ones for the villages being planned today, event ones
+    for all. What was already claimed today is filtered by the claim itself."""
+    planned = [v for v in chunk if v.id in planning]
+    if not planned and not any(v.id in events for v in chunk):
+        return []
+    escalated = await _escalated(session, chunk[0].id, chunk[-1].id)
+    nags: list[Nag] = []
+    for village in planned:
+        schedule = schedules[(village.shape, village.today)]
+        assert schedule is not None
+        nags += _periodic_nags(village, schedule, published.get(village.id, ""), escalated, snoozes.get(village.id))
+    for village in chunk:
+        asked_here = snoozes.get(village.id)
+        for row in events.get(village.id, ()):
+            item = policy.item(row.item_id)
+            # without a catalog item the obligation's own title names it (a petition's), as /due does
+            about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id,
+                        (item.zh_simplified or item.zh) if item else row.title, item.en if item else row.title,
+                        row.rule)
+            nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
+                          asked_here.get(about.key) if asked_here else None)
+    return nags
+
+
+def _periodic_nags(village: Awake, schedule: Schedule, published: str, escalated: set[tuple[int, str, str]],
+                   asked_here: dict[str, dict[int, date]] | None) -> list[Nag]:
+    """`published`: the village's published "item@period" keys, comma-separated (see _published_keys)."""
+    vid, today = village.id, village.today
+    keys, active = schedule.owed_from(village.joined)
+    done = published.split(",") if published else ()
+    nags: list[Nag] = []
+    for key in keys.difference(done):
+        about, kinds = active[key]
+        if asked_here is None and kinds[-1] not in ESCALATION_KINDS:  # the common case: one nag per kind
+            nags += [Nag(vid, kind, today, about) for kind in kinds]
+        else:
+            nags += _nags(vid, about, kinds, today, escalated, asked_here.get(key) if asked_here else None)
+    if asked_here:  # a snoozed reminder can fall on a day that earns no nag of its own
+        done_keys = set(done)
+        for key, asked in asked_here.items():
+            about = schedule.by_key.get(key)
+            if about is None or key in done_keys or about.due < village.joined or kinds_for(about.due, today):
+                continue
+            nags += _nags(vid, about, (), today, escalated, asked)
+    return nags
+
+
+def _nags(vid: int, about: Due, kinds: tuple[str, ...] | list[str], today: date,
+          escalated: set[tuple[int, str, str]], asked: dict[int, date] | None) -> list[Nag]:
+    """The nags of one obligation today: escalations only once ever; people who asked to be reminded
+    tomorrow skip today's reminders and get one of their own on that day."""
+    key = about.key
+    asked = asked or {}
+    later = frozenset(p for p, until in asked.items() if until > today)
+    found = [Nag(vid, kind, today, about, None, later if kind in BEFORE_KINDS else NOBODY)
+             for kind in kinds if (vid, key, kind) not in escalated]
+    tomorrow_people = frozenset(p for p, until in asked.items() if until == today)
+    if tomorrow_people and today < about.due:
+        found.append(Nag(vid, SNOOZED, today, about, tomorrow_people))
+    return found
+
+
+async def _published_keys(session: AsyncSession, planning: set[int], schedules: Schedules) -> dict[int, str]:
+    """Per village being planned, the "item@period" keys of its counted root notices in the owed periods,
+    comma-separated by the database (one row per village rather than one per notice; split per village
+    only when it is planned, so 10,000 villages never hold 10,000 sets at once)."""
+    periods = sorted({about.period for schedule in schedules.values() if schedule is not None
+                      for about, _ in schedule.active if about.period})
+    if not planning or not periods:
+        return {}
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    key = col(Notice.item_id) + "@" + func.coalesce(col(Notice.period), LONG)
+    joined = func.string_agg(key, ",") if dialect == "postgresql" else func.group_concat(key, ",")
+    query = (select(Notice.village_id, joined)
+             .where(col(Notice.state).in_(COUNTED_STATES), col(Notice.item_id).is_not(None),
+                    col(Notice.corrects_id).is_(None), col(Notice.period).in_(periods))
+             .group_by(col(Notice.village_id)))
+    if len(planning) <= CHUNK:  # a re-run's few new villages; the first run of a day reads them all at once
+        query = query.where(col(Notice.village_id).in_(sorted(planning)))
+    return {vid: text for vid, text in await session.exec(query) if text and vid in planning}
+
+
+async def _escalated(session: AsyncSession, lo: int, hi: int) -> set[tuple[int, str, str]]:
+    """Escalations ever sent for villages lo..hi: an escalation goes out once per obligation."""
+    rows = await session.exec(select(NagLog.village_id, NagLog.obligation_key, NagLog.kind)
+                              .where(col(NagLog.village_id).between(lo, hi),
+                                     col(NagLog.kind).in_(ESCALATION_KINDS)))
+    return {(v, k, kind) for v, k, kind in rows}
+
+
+async def _snoozes(session: AsyncSession, first_day: date) -> dict[int, dict[str, dict[int, date]]]:
+    """village -> obligation key -> person -> until."""
+    found: dict[int, dict[str, dict[int, date]]] = defaultdict(lambda: defaultdict(dict))
+    rows = await session.exec(select(Snooze.village_id, Snooze.obligation_key, Snooze.person_id, Snooze.until)
+                              .where(col(Snooze.until) >= first_day))
+    for vid, key, person_id, until in rows:
+        found[vid][key][person_id] = until
+    return found
+
+
+async def _marks(session: AsyncSession, days: set[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    """(zone, local day) -> the highest village id whose periodic nags were planned for that day."""
+    zones = sorted({zone for zone, _ in days})
+    rows = await session.exec(select(NagScan.zone, NagScan.day, NagScan.village_id_max)
+                              .where(col(NagScan.zone).in_(zones), col(NagScan.day).in_(sorted({d for _, d in days}))))
+    return {(zone, day): highest for zone, day, highest in rows}
+
+
+async def _mark(session: AsyncSession, planned: list[Awake], now: datetime) -> None:
+    """Record, per (zone, local day), the highest village id planned, in the scan's own transaction."""
+    highest: dict[tuple[str, date], int] = {}
+    for village in planned:
+        key = (village.zone, village.today)
+        highest[key] = max(highest.get(key, 0), village.id)
+    for (zone, day), top in highest.items():
+        row = await session.get(NagScan, (zone, day))
+        if row is None:
+            session.add(NagScan(zone=zone, day=day, village_id_max=top, at=now))
+        elif top > row.village_id_max:
+            row.village_id_max, row.at = top, now
+            session.add(row)
+    await session.flush()
+
+
+async def _claim(session: AsyncSession, nags: list[Nag]) -> list[Nag]:
+    """Insert the nag log rows; the ones another scan inserted first are skipped, and not said.
+
+    One INSERT .. SELECT .. ON CONFLICT DO NOTHING per chunk, the rows passed as one JSON parameter (SQLite,
+    json_each) or as four arrays (PostgreSQL, unnest): no per-row parameter binding. When every row of a
+    chunk went in (the rule: one leader, one scan), all of it is ours; otherwise ours are the rows bearing
+    this scan's stamp, read back. Cheaper than RETURNING a row per nag on a 180,000-nag day."""
+    if not nags:
+        return []
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    # a village has one local day per scan, so (village, key, kind) names a nag of this scan
+    by_key = {(n.village_id, n.about.key, n.kind): n for n in nags}
+    statement = _claim_statement(dialect)
+    connection = await session.connection()
+    keys = list(by_key)
+    days = {n.village_id: n.day for n in nags}
+    stamp = utcnow()
+    claimed: list[Nag] = []
+    for start in range(0, len(keys), CLAIM_CHUNK):
+        chunk = keys[start:start + CLAIM_CHUNK]
+        if dialect == "postgresql":
+            params: dict[str, Any] = {"v": [v for v, _, _ in chunk], "k": [k for _, k, _ in chunk],
+                                      "n": [n for _, _, n in chunk], "d": [days[v] for v, _, _ in chunk]}
+        else:
+            params = {"rows": json.dumps([(v, k, n, days[v].isoformat()) for v, k, n in chunk],
+                                         ensure_ascii=False, separators=(",", ":"))}
+        result = await connection.execute(statement, {**params, "sent_at": stamp})
+        if result.rowcount == len(chunk):
+            claimed += [by_key[key] for key in chunk]
+        else:
+            claimed += await _stamped(session, chunk, {days[v] for v, _, _ in chunk}, stamp, by_key)
+    return claimed
+
+
+async def _stamped(session: AsyncSession, chunk: list[tuple[int, str, str]], days: set[date], stamp: datetime,
+                   by_key: dict[tuple[int, str, str], Nag]) -> list[Nag]:
+    """The rows of `chunk` this scan inserted: those bearing its stamp."""
+    wanted = set(chunk)
+    rows = await session.exec(select(NagLog.village_id, NagLog.obligation_key, NagLog.kind).where(
+        col(NagLog.village_id).between(min(v for v, _, _ in chunk), max(v for v, _, _ in chunk)),
+        col(NagLog.day).in_(sorted(days)), NagLog.sent_at == stamp))
+    return [by_key[row] for row in ((v, k, n) for v, k, n in rows) if row in wanted]
+
+
+def _claim_statement(dialect: str) -> Any:
+    table = NagLog.__table__  # type: ignore[attr-defined]
+    sent_at = bindparam("sent_at", type_=table.c.sent_at.type)
+    source: Any
+    if dialect == "postgresql":
+        rows = func.unnest(bindparam("v", type_=ARRAY(Integer)), bindparam("k", type_=ARRAY(String)),
+                           bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date))
+                           ).table_valued("v", "k", "n", "d").render_derived()
+        source = select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at)
+        insert = postgresql.insert
+    else:
+        rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
+        source = select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at)
+        source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
+        insert = sqlite.insert
+    return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at"], source)
+            .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"]))
+
+
+# --- who hears what --------------------------------------------------------------------------------------
+
+RECIPIENT_ROLES = {Role.STAFF: STAFF_KINDS, Role.SECRETARY: (ESCALATE_REVIEWERS,),
+                   Role.SUPERVISOR: (ESCALATE_REVIEWERS,), Role.INSPECTOR: (ESCALATE_TOWNSHIP,)}
+
+
+class Listener(NamedTuple):
+    """A recipient as plain values: enough to address a private message (chat id = Telegram user id)."""
+
+    person_id: int
+    tg_user_id: int
+    language: str | None
+
+
+async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: set[int]
+                      ) -> tuple[dict[int, list[tuple[Role, Listener]]], dict[int, list[Listener]]]:
+    by_village: dict[int, list[tuple[Role, Listener]]] = defaultdict(list)
+    by_township: dict[int, list[Listener]] = defaultdict(list)
+    id_list = sorted(ids)
+    townships = sorted({villages[v].township_id for v in ids})
+    village_roles = [Role.STAFF, Role.SECRETARY, Role.SUPERVISOR]
+    roles = {role.value: role for role in Role}
+    for start in range(0, len(id_list), CHUNK):
+        rows = await session.exec(select(RoleGrant.village_id, RoleGrant.role, Person.id, Person.tg_user_id,
+                                         Person.language)
+                                  .join(Person, col(Person.id) == RoleGrant.person_id)
+                                  .where(RoleGrant.status == "active", col(RoleGrant.role).in_(village_roles),
+                                         col(RoleGrant.village_id).in_(id_list[start:start + CHUNK])))
+        for vid, role, person_id, tg_user_id, language in rows:
+            by_village[vid].append((roles[role], Listener(person_id or 0, tg_user_id, language)))
+    for start in range(0, len(townships), CHUNK):
+        rows = await session.exec(select(RoleGrant.township_id, Person.id, Person.tg_user_id, Person.language)
+                                  .join(Person, col(Person.id) == RoleGrant.person_id)
+                                  .where(RoleGrant.status == "active", RoleGrant.role == Role.INSPECTOR,
+                                         col(RoleGrant.township_id).in_(townships[start:start + CHUNK])))
+        for township_id, person_id, tg_user_id, language in rows:
+            by_township[township_id].append(Listener(person_id or 0, tg_user_id, language))
+    return by_village, by_township
+
+
+async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str) -> int:
+    """One digest per person per village per day: the entries of every kind that person hears."""
+    if not claimed:
+        return 0
+    by_village: dict[int, list[Nag]] = defaultdict(list)
+    for nag in claimed:
+        by_village[nag.village_id].append(nag)
+    people, inspectors = await _recipients(session, villages, set(by_village))
+    created_at = utcnow()
+    rows: list[dict[str, Any]] = []
+    for vid, nags in by_village.items():
+        village = villages[vid]
+        listeners = list(people.get(vid, ())) + [(Role.INSPECTOR, p) for p in inspectors.get(village.township_id, ())]
+        digests: dict[int, tuple[Listener, bool, list[Nag]]] = {}
+        for role, person in listeners:
+            kinds, pid = RECIPIENT_ROLES[role], person.person_id
+            heard = [n for n in nags if n.kind in kinds and (n.people is None or pid in n.people) and pid not in n.skip]
+            if not heard:
+                continue
+            known = digests.get(pid)
+            if known is None:
+                digests[pid] = (person, role is Role.STAFF, heard)
+            else:  # the same person in two roles: one digest, each nag once (nags are unique objects)
+                seen = {id(n) for n in known[2]}
+                merged = known[2] + [n for n in heard if id(n) not in seen]
+                digests[pid] = (person, role is Role.STAFF or known[1], merged)
+        for person, staff, heard in digests.values():
+            lang = person.language if person.language in LANGUAGES else language
+            rows.append(_digest_row(village, person, lang, staff, heard, created_at))
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    for start in range(0, len(rows), CHUNK):
+        await connection.execute(core_insert(outbox), rows[start:start + CHUNK])
+    return len(rows)
+
+
+@lru_cache(maxsize=65536)
+def _about(about: Due, lang: str) -> dict[str, Any]:
+    """What a digest entry says about its obligation, built once per obligation and language (periodic
+    ones are shared by every village of a schedule), not once per nag."""
+    return {"name": about.en if lang == "en" else about.zh, "period": about.period, "due": about.due.isoformat(),
+            "rule": about.rule}
+
+
+def _entry(nag: Nag, lang: str) -> dict[str, Any]:
+    return {**_about(nag.about, lang), "kind": nag.kind, "days": abs((nag.about.due - nag.day).days)}
+
+
+def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: list[Nag], created_at: datetime
+                ) -> dict[str, Any]:
+    """The outbox row `services.outbox.queue_to_person` would add, as a dict for a bulk Core insert."""
+    entries = sorted(nags, key=lambda n: (n.about.due, n.about.key, n.kind))
+    by_key: dict[str, Nag] = {}
+    for nag in entries:
+        by_key.setdefault(nag.about.key, nag)
+    shown = list(by_key.values())[:MAX_BUTTONS] if staff else []
+    buttons = [{"i": n.about.item_id or "", "p": n.about.period or "", "o": n.about.obligation_id or 0,
+                "l": (n.about.en if lang == "en" else n.about.zh)[:24], "r": n.about.rule, "s": n.day < n.about.due}
+               for n in shown]
+    listed = [_entry(n, lang) for n in entries[:MAX_ENTRIES]]  # one Telegram message: the rest show in /due
+    day = entries[0].day.isoformat()
+    context = {"village": village.name, "day": day, "entries": listed}
+    keyboard = {"name": "nag", "village_id": village.id, "buttons": buttons} if buttons else None
+    return {"chat_id": person.tg_user_id, "action": "send", "lang": lang, "template": "nag_digest",
+            "context": context, "keyboard": keyboard, "target_message_id": None, "topic": f"nag:{village.id}:{day}",
+            "village_id": village.id, "posting_id": None, "status": "pending", "attempts": 0,
+            "created_at": created_at}
+
+
+# --- "remind me tomorrow" --------------------------------------------------------------------------------
+
+async def snooze(session: AsyncSession, policy: Policy, person: Person, village_id: int, key: str,
+                 now: datetime) -> date:
+    """No reminder about this obligation to this person until tomorrow; tomorrow one reminder."""
+    await directory.require(session, person.id or 0, Role.STAFF, village_id)
+    village = await directory.village_by_id(session, village_id)
+    tomorrow = policy.today(village, now) + timedelta(days=1)
+    row = (await session.exec(select(Snooze).where(Snooze.village_id == village_id, Snooze.obligation_key == key,
+                                                   Snooze.person_id == person.id))).first()
+    row = row or Snooze(village_id=village_id, obligation_key=key, person_id=person.id or 0, until=tomorrow)
+    row.until = tomorrow
+    session.add(row)
+    return tomorrow
+
+
+def key_of(item_id: str, period: str, obligation_id: int) -> str:
+    if obligation_id:
+        return obligation_key(obligation_id)
+    if not item_id:
+        raise DomainError("err.stale_button")
+    return f"{item_id}@{period or LONG}"
+

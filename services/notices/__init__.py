@@ -1,0 +1,1 @@
+"""Notices: drafting choices, the draft's rows, the privacy gate, the review chain, publication, the archive."""

@@ -1,0 +1,207 @@
+"""Directory use cases: people, roles, villages and bound chats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import BoundChat, Person, RoleGrant, Township, Village
+from models.types import utcnow
+from services.errors import DomainError, NotAllowed
+from services.people.roles import Role
+
+
+@dataclass(frozen=True)
+class Membership:
+    role: Role
+    status: str
+    village_id: int | None
+    village_name: str | None
+    township_id: int | None
+    township_name: str | None
+
+
+async def get_or_create_person(
+    session: AsyncSession, tg_user_id: int, name: str, username: str | None
+) -> Person:
+    """Writes only for a newcomer or a changed name, not on every update."""
+    person = (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
+    if person is None:
+        person = Person(tg_user_id=tg_user_id, name=name[:200], username=username)
+        session.add(person)
+        await session.flush()
+    elif (person.name, person.username) != (name[:200], username):
+        person.name, person.username = name[:200], username
+        session.add(person)
+    return person
+
+
+async def set_language(session: AsyncSession, person: Person, language: str) -> None:
+    """The person's own choice (/lang); every later message to them is in it."""
+    person.language = language
+    session.add(person)
+
+
+async def person_by_tg(session: AsyncSession, tg_user_id: int) -> Person | None:
+    return (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
+
+
+async def memberships(session: AsyncSession, person_id: int) -> list[Membership]:
+    rows = await session.exec(
+        select(RoleGrant, Village, Township)
+        .outerjoin(Village, col(Village.id) == RoleGrant.village_id)
+        .outerjoin(Township, col(Township.id) == RoleGrant.township_id)
+        .where(RoleGrant.person_id == person_id, col(RoleGrant.status).in_(["active", "pending"]))
+        .order_by(col(RoleGrant.id))
+    )
+    return [
+        Membership(Role(g.role), g.status, g.village_id, v.name if v else None, g.township_id,
+                   t.name if t else None)
+        for g, v, t in rows
+    ]
+
+
+async def active_roles(session: AsyncSession, person_id: int) -> set[str]:
+    """The role values the person actively holds anywhere."""
+    return {m.role.value for m in await memberships(session, person_id) if m.status == "active"}
+
+
+async def holds(session: AsyncSession, person_id: int, role: Role, village_id: int) -> bool:
+    """True when the person actively holds `role` in the village (inspectors: in its township)."""
+    if role is Role.INSPECTOR:
+        village = await session.get(Village, village_id)
+        if village is None:
+            return False
+        scope = RoleGrant.township_id == village.township_id
+    else:
+        scope = RoleGrant.village_id == village_id
+    grant = await session.exec(
+        select(RoleGrant.id).where(
+            RoleGrant.person_id == person_id, RoleGrant.role == role, RoleGrant.status == "active", scope
+        )
+    )
+    return grant.first() is not None
+
+
+async def require(session: AsyncSession, person_id: int, role: Role, village_id: int) -> None:
+    if not await holds(session, person_id, role, village_id):
+        raise NotAllowed("err.not_role", role=role.value)
+
+
+async def villages_where(session: AsyncSession, person_id: int, role: Role) -> list[Village]:
+    rows = await session.exec(
+        select(Village)
+        .join(RoleGrant, col(RoleGrant.village_id) == Village.id)
+        .where(RoleGrant.person_id == person_id, RoleGrant.role == role, RoleGrant.status == "active")
+        .order_by(col(Village.id))
+    )
+    return list(rows)
+
+
+async def townships_where_inspector(session: AsyncSession, person_id: int) -> list[Township]:
+    rows = await session.exec(
+        select(Township)
+        .join(RoleGrant, col(RoleGrant.township_id) == Township.id)
+        .where(RoleGrant.person_id == person_id, RoleGrant.role == Role.INSPECTOR,
+               RoleGrant.status == "active")
+        .order_by(col(Township.id))
+    )
+    return list(rows)
+
+
+async def grant_role(
+    session: AsyncSession, person_id: int, role: Role, *, village_id: int | None = None,
+    township_id: int | None = None, status: str = "active",
+) -> RoleGrant:
+    """Idempotent: an existing grant of the same role and scope is reactivated, not duplicated."""
+    existing = (await session.exec(select(RoleGrant).where(
+        RoleGrant.person_id == person_id, RoleGrant.role == role,
+        RoleGrant.village_id == village_id, RoleGrant.township_id == township_id,
+    ))).first()
+    grant = existing or RoleGrant(person_id=person_id, role=role, village_id=village_id,
+                                  township_id=township_id)
+    grant.status = status
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def people_with_role(session: AsyncSession, village_id: int, role: Role) -> list[Person]:
+    if role is Role.INSPECTOR:
+        village = await session.get(Village, village_id)
+        scope = RoleGrant.township_id == (village.township_id if village else -1)
+    else:
+        scope = RoleGrant.village_id == village_id
+    rows = await session.exec(
+        select(Person).join(RoleGrant, col(RoleGrant.person_id) == Person.id)
+        .where(RoleGrant.role == role, RoleGrant.status == "active", scope).order_by(col(Person.id))
+    )
+    return list(rows)
+
+
+async def village_by_id(session: AsyncSession, village_id: int) -> Village:
+    village = await session.get(Village, village_id)
+    if village is None:
+        raise DomainError("err.no_village")
+    return village
+
+
+async def township_of(session: AsyncSession, village: Village) -> Township:
+    township = await session.get(Township, village.township_id)
+    assert township is not None  # a foreign key
+    return township
+
+
+async def village_by_code(session: AsyncSession, code: str) -> Village | None:
+    return (await session.exec(select(Village).where(Village.code == code))).first()
+
+
+async def create_village(
+    session: AsyncSession, township_code: str, code: str, name: str, *, kind: str = "village",
+    population: int = 0, representatives: int = 0, language: str = "zh",
+) -> Village:
+    """`language`: the village's own (its petition posts; the default issuing unit's wording)."""
+    township = await _township_for_code(session, township_code)
+    if await village_by_code(session, code) is not None:
+        raise DomainError("err.village_exists", code=code)
+    village = Village(township_id=township.id or 0, code=code, name=name, kind=kind, language=language,
+                      population=population, representatives=representatives)
+    session.add(village)
+    await session.flush()
+    return village
+
+
+async def _township_for_code(session: AsyncSession, code: str) -> Township:
+    """The township with this code, created if missing. Two admins creating the first two villages of one
+    township at once (two webhook instances) must not collide: INSERT ... ON CONFLICT DO NOTHING waits for
+    the other transaction and then leaves its row alone."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.exec(dialect.insert(Township).values(  # type: ignore[call-overload]
+        code=code, name=code, created_at=utcnow()).on_conflict_do_nothing(index_elements=["code"]))
+    return (await session.exec(select(Township).where(Township.code == code))).one()
+
+
+async def bound_chats(session: AsyncSession, village_id: int, *, active_only: bool = True) -> list[BoundChat]:
+    query = select(BoundChat).where(BoundChat.village_id == village_id, BoundChat.purpose == "residents")
+    if active_only:
+        query = query.where(BoundChat.active == True)  # noqa: E712
+    return list(await session.exec(query.order_by(col(BoundChat.id))))
+
+
+async def all_villages(session: AsyncSession) -> list[Village]:
+    return list(await session.exec(select(Village).order_by(col(Village.township_id), col(Village.id))))
+
+
+async def villages_of(session: AsyncSession, person_id: int) -> list[Village]:
+    """Villages where the person holds any active role, first granted first."""
+    rows = await session.exec(
+        select(Village).join(RoleGrant, col(RoleGrant.village_id) == Village.id)
+        .where(RoleGrant.person_id == person_id, RoleGrant.status == "active").order_by(col(RoleGrant.id))
+    )
+    seen: dict[int, Village] = {}
+    for village in rows:
+        seen.setdefault(village.id or 0, village)
+    return list(seen.values())

@@ -1,0 +1,1 @@
+"""The residents' voice: questions (质询), complaints, petitions and their rate limits."""

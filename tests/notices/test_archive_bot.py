@@ -1,0 +1,110 @@
+"""The archive: /archive by quarter in the village's own time, a choice for people of several villages, and
+the export (CSV and printable page) that keeps a retracted notice's title, dates and reason but not its
+content, with spreadsheet formulas defused."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.base.clock import FakeClock
+from bot.cli.main import main
+from services.people import directory
+from services.people.roles import Role
+from tests.harness import Harness
+from tests.notice_fixtures import Cast, seed_village
+
+
+@pytest.fixture
+async def cast(harness: Harness) -> Cast:
+    cast = await seed_village(harness.runtime, harness.world)
+    await harness.flush()
+    return cast
+
+
+async def publish(h: Harness, cast: Cast, title: str, body: str) -> None:
+    await h.say(cast.staff, "/draft")
+    await h.tap(cast.staff, "临时公开")
+    await h.say(cast.staff, title)
+    await h.say(cast.staff, body)
+    await h.tap(cast.staff, "完成")
+    await h.tap(cast.staff, "提交审核")
+    await h.tap(cast.secretary, "同意")
+    await h.tap(cast.supervisor, "同意")
+
+
+async def retract_last(h: Harness, cast: Cast, reason: str) -> None:
+    await h.say(cast.staff, "/archive")
+    await h.tap(cast.staff, "撤回")
+    await h.say(cast.staff, reason)
+    await h.tap(cast.secretary, "撤回")
+
+
+async def export(h: Harness, folder: Path, monkeypatch: pytest.MonkeyPatch, quarter: str) -> tuple[list[dict], str]:
+    monkeypatch.setenv("DATABASE_URL", h.runtime.settings.database_url)
+    code = await asyncio.to_thread(main, ["admin", "export-archive", "--village", "xinglong", "--quarter", quarter,
+                                          "--output-dir", str(folder)])
+    assert code == 0
+    with (folder / f"archive-xinglong-{quarter}.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    return rows, (folder / f"archive-xinglong-{quarter}.html").read_text(encoding="utf-8")
+
+
+async def test_export_prints_a_retracted_notice_without_its_content(harness: Harness, cast: Cast, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness
+    await publish(h, cast, "低保名单公示", "低保户：张三，住址：兴隆村三组十八号。")
+    await retract_last(h, cast, "误将住址公开")
+    await publish(h, cast, "=HYPERLINK(\"http://x.example\",\"点我\")", "-100 元为退款；@SUM(A1) 不是公式。")
+    rows, page = await export(h, tmp_path, monkeypatch, "2026Q2")
+
+    retracted, live = rows
+    assert retracted["state"] == "retracted" and retracted["title"] == "低保名单公示"
+    assert retracted["body"] == "" and retracted["reviewers"] == "" and retracted["item"] == ""
+    assert retracted["reason"] == "误将住址公开" and retracted["retracted_at"] == "2026-04-03 10:00"
+    assert retracted["published_at"] == "2026-04-03 10:00"
+    assert "住址" not in page.replace("误将住址公开", "") and "张三" not in page
+    assert "已撤回" in page and "撤回理由：误将住址公开" in page
+    assert live["title"].startswith("'=HYPERLINK") and live["body"].startswith("'-100")
+    assert live["state"] == "published" and "张书记" in live["reviewers"]
+
+
+async def test_dates_are_the_villages_own(harness: Harness, cast: Cast, clock: FakeClock, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness
+    clock.set(datetime(2026, 6, 30, 17, 30, tzinfo=UTC))  # 01:30 on 1 July in Asia/Shanghai: the third quarter
+    await publish(h, cast, "七月一日的公示", "本月收支见下。")
+    await h.say(cast.resident, "/archive")
+    assert "兴隆村 · 2026Q3 已公开内容" in h.last(cast.resident) and "07-01 七月一日的公示" in h.last(cast.resident)
+    await h.say(cast.resident, "/archive 2026Q2")
+    assert "本季度还没有公开内容" in h.last(cast.resident)
+    rows, _ = await export(h, tmp_path, monkeypatch, "2026Q3")
+    assert rows[0]["published_at"] == "2026-07-01 01:30"
+
+
+async def test_a_person_of_two_villages_chooses_which_archive(harness: Harness, cast: Cast) -> None:
+    h = harness
+    await publish(h, cast, "兴隆村的公示", "内容。")
+    async with h.runtime.sessions() as session:
+        rival = await directory.person_by_tg(session, cast.rival.id)
+        xinglong = await directory.village_by_code(session, "xinglong")
+        assert rival is not None and xinglong is not None
+        await directory.grant_role(session, rival.id or 0, Role.RESIDENT, village_id=xinglong.id)
+        await session.commit()
+    await h.say(cast.rival, "/archive")
+    assert "请选择查看哪个村" in h.last(cast.rival)
+    await h.tap(cast.rival, "兴隆村")
+    assert "兴隆村 · 2026Q2 已公开内容" in h.last(cast.rival) and "兴隆村的公示" in h.last(cast.rival)
+    assert not h.world.bot_messages(h.world.private_chat(cast.rival))[-1].buttons  # a resident there: no 更正
+    await h.tap(cast.rival, "东风村")
+    assert "东风村 · 2026Q2 已公开内容" in h.last(cast.rival) and "还没有公开内容" in h.last(cast.rival)
+    await h.say(cast.rival, "/archive 2026-04")
+    assert "季度格式应为" in h.last(cast.rival)
+    # A village the person does not belong to, by a modified client: refused on the server.
+    chat = h.world.private_chat(cast.resident)
+    await h.forge_tap(cast.resident, chat, 1, f"av1:{(xinglong.id or 0) + 1}:2026Q2")
+    assert "失效" in h.last_alert()

@@ -1,0 +1,108 @@
+"""Conversations live in the database (bot/pipeline/fsm_storage.py) when there is no Redis: a restart of the bot in
+the middle of a draft loses nothing, and people who are not in a conversation cost no writes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram.fsm.storage.base import StorageKey
+from sqlmodel import select
+
+from bot.base.settings import Settings
+from bot.pipeline.isolation import ChatLocks, UpdateIsolation
+from bot.process.runtime import Runtime, build_runtime
+from models import FsmRecord, Notice
+from tests.harness import Harness
+from tests.notice_fixtures import seed_village
+
+
+async def _fsm_rows(runtime: Runtime) -> list[FsmRecord]:
+    async with runtime.sessions() as session:
+        return list(await session.exec(select(FsmRecord)))
+
+
+async def test_a_draft_conversation_survives_a_restart(harness: Harness, settings: Settings) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    await h.say(cast.staff, "/draft")
+    await h.tap(cast.staff, "财务类")
+    await h.tap(cast.staff, "1. 村级财务收支情况")
+    await h.tap(cast.staff, "2026Q1")
+    assert "标题" in h.last(cast.staff)
+
+    # The process stops; a new one starts on the same database with a new Dispatcher.
+    await h.bot.session.close()
+    await h.runtime.close()
+    runtime = build_runtime(settings, h.runtime.clock)
+    restarted = Harness(runtime, h.world)
+    try:
+        await restarted.say(cast.staff, "重启后继续写的标题")
+        assert "正文" in restarted.last(cast.staff)
+        await restarted.say(cast.staff, "重启后写的正文。")
+        await restarted.tap(cast.staff, "完成")
+        assert "重启后继续写的标题" in "\n".join(restarted.texts(cast.staff)[-2:])
+        async with runtime.sessions() as session:
+            notice = (await session.exec(select(Notice))).one()
+        assert (notice.title, notice.item_id, notice.period) == ("重启后继续写的标题", "jyv:cw.1", "2026Q1")
+    finally:
+        await restarted.bot.session.close()
+        await runtime.close()
+
+
+async def test_people_outside_a_conversation_cost_no_rows(harness: Harness) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    for _ in range(3):
+        await h.say(cast.resident, "/start")
+        await h.say(cast.resident, "/help")
+    assert "李大爷" in h.texts(cast.resident)[-2]
+    assert await _fsm_rows(h.runtime) == []
+
+    await h.say(cast.staff, "/draft")
+    await h.tap(cast.staff, "临时公开")  # an ad hoc notice: the bot now waits for its title
+    rows = await _fsm_rows(h.runtime)
+    assert [str(cast.staff.id) in row.key for row in rows] == [True]
+    await h.say(cast.staff, "/cancel")
+    assert await _fsm_rows(h.runtime) == []  # an ended conversation leaves no row behind
+
+
+async def test_the_next_update_of_a_chat_waits_for_the_previous_commit(harness: Harness) -> None:
+    """Telegram hands over a tap and the text typed right after it together; polling handles them at once.
+    The text must find the state the tap left (committed), or the title would be taken for something else."""
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    await h.say(cast.staff, "/draft")
+    message, data = h.find_button(h.world.private_chat(cast.staff), "临时公开")
+    h.world.user_taps(cast.staff, h.world.private_chat(cast.staff), message.message_id, data)
+    h.world.user_sends(cast.staff, h.world.private_chat(cast.staff), "同时到达的标题")
+    tap, text = h.world.take_updates()
+    await asyncio.gather(h.feed(tap), h.feed(text))
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+    assert notice.title == "同时到达的标题"
+    assert "正文" in h.last(cast.staff)
+    assert len(_locks(h)) == 0  # nobody holds or awaits a lock any more: none is kept
+
+
+def _locks(h: Harness) -> ChatLocks:
+    isolation = next(m for m in h.dispatcher.update.outer_middleware if isinstance(m, UpdateIsolation)).isolation
+    assert isinstance(isolation, ChatLocks)
+    return isolation
+
+
+async def test_chat_locks_serialise_one_key_and_forget_it() -> None:
+    locks, order = ChatLocks(), []
+    key = StorageKey(bot_id=1, chat_id=2, user_id=3)
+
+    async def work(name: str) -> None:
+        async with locks.lock(key):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+
+    await asyncio.gather(work("a"), work("b"), work("c"))
+    assert order == ["a in", "a out", "b in", "b out", "c in", "c out"]
+    assert len(locks) == 0
