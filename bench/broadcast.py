@@ -42,8 +42,7 @@ from bot.process.wiring import build_bot
 from fake_telegram import FakeBotAPIServer, FakeTelegram
 from models import OutboxMessage
 from models.migrate import upgrade
-from services.notices import drafting
-from services.notices import lifecycle as notices
+from services.notices import drafting, drafts, review
 from services.people.directory import get_or_create_person
 from services.people.directory_io import import_file, parse
 
@@ -100,10 +99,10 @@ async def publish_village(runtime: Runtime, world: FakeTelegram, code: int, grou
         notice_id = start.notice.id or 0
         if start.periods:
             await drafting.set_period(session, policy, author, notice_id, start.periods[0])
-        await notices.set_title(session, author, notice_id, f"村{code} 财务收支情况", now)
-        await notices.set_body(session, author, notice_id, "本季度收入12万元，支出8万元。", now)
-        notice = await notices.submit(session, policy, author, notice_id, now)
-        await notices.decide(session, policy, reviewer, notice_id, notice.version, 0, "approve", None, now)
+        await drafts.set_title(session, author, notice_id, f"村{code} 财务收支情况", now)
+        await drafts.set_body(session, author, notice_id, "本季度收入12万元，支出8万元。", now)
+        notice = await review.submit(session, policy, author, notice_id, now)
+        await review.decide(session, policy, reviewer, notice_id, notice.version, 0, "approve", None, now)
         await session.commit()
 
 

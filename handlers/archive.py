@@ -17,8 +17,7 @@ from bot.ui.texts import UI
 from handlers.drafting import show_preview
 from models import Person, Village
 from services import Session
-from services.notices import archive, publication
-from services.notices import lifecycle as notices
+from services.notices import archive, drafts, publication
 from services.people import directory
 from services.people.roles import Role
 
@@ -79,7 +78,7 @@ async def correct(query: CallbackQuery, callback_data: Manage, session: Session,
 @router.callback_query(Manage.filter(F.action == "retract"))
 async def retract(query: CallbackQuery, callback_data: Manage, session: Session, person: Person, ui: UI,
                   state: FSMContext) -> None:
-    notice = await notices.get(session, callback_data.notice_id)
+    notice = await drafts.get(session, callback_data.notice_id)
     await directory.require(session, person.id or 0, Role.STAFF, notice.village_id)
     await state.set_state(Retraction.reason)
     await state.update_data(notice_id=notice.id)

@@ -20,8 +20,7 @@ from bot.ui.texts import UI
 from models import Person
 from services import Session
 from services.errors import DomainError
-from services.notices import drafting
-from services.notices import lifecycle as notices
+from services.notices import drafting, drafts
 from services.notices.finance_table import TableError
 from services.people import directory
 from services.people.roles import Role
@@ -86,7 +85,7 @@ async def class_picked(query: CallbackQuery, callback_data: DraftClass, session:
     await directory.require(session, person.id or 0, Role.STAFF, callback_data.village_id)
     await query.answer()
     if callback_data.klass == "_adhoc":
-        notice = await notices.create_draft(session, person, callback_data.village_id, None, None, runtime.clock.now())
+        notice = await drafts.create_draft(session, person, callback_data.village_id, None, None, runtime.clock.now())
         await ask_title(query.message, ui, state, notice.id or 0)  # type: ignore[arg-type]
         return
     await _items(query, session, runtime, ui, callback_data.village_id, callback_data.klass, 0)
@@ -142,7 +141,7 @@ async def ask_title(message: Message, ui: UI, state: FSMContext, notice_id: int,
 async def title_given(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
                       runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
-    notice = await notices.set_title(session, person, notice_id, message.text or "", runtime.clock.now())
+    notice = await drafts.set_title(session, person, notice_id, message.text or "", runtime.clock.now())
     if notice.body:
         await show_preview(message, session, runtime, ui, notice_id, state)
         return
@@ -155,7 +154,7 @@ async def body_given(message: Message, session: Session, person: Person, ui: UI,
                      runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     data = await state.get_data()
-    notice = await notices.set_body(session, person, notice_id, message.text or "",
+    notice = await drafts.set_body(session, person, notice_id, message.text or "",
                                     runtime.clock.now(), append=bool(data.get("body_started")))
     await state.update_data(body_started=True)
     await message.answer(ui.t("draft.body_received", length=len(notice.body)),
@@ -167,8 +166,8 @@ async def attachment_given(message: Message, session: Session, person: Person, u
                            runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     kind, file_id, name = drafting.file_of(message.photo, message.document)
-    await notices.add_attachment(session, person, notice_id, kind, file_id, name, runtime.clock.now())
-    count = len(await notices.attachments(session, notice_id))
+    await drafts.add_attachment(session, person, notice_id, kind, file_id, name, runtime.clock.now())
+    count = len(await drafts.attachments(session, notice_id))
     await message.answer(ui.t("draft.attachment_added", count=count),
                          reply_markup=kb.single(ui, notice_id, "attach_done", "btn.done"))
 
@@ -178,7 +177,7 @@ async def table_given(message: Message, session: Session, person: Person, ui: UI
                       runtime: Runtime) -> None:
     notice_id = await _notice_id(state)
     try:
-        await notices.set_table(session, person, notice_id, message.text or "", runtime.clock.now())
+        await drafts.set_table(session, person, notice_id, message.text or "", runtime.clock.now())
     except TableError as error:
         await message.answer(ui.render("table_errors", errors=error.errors))
         return
@@ -199,7 +198,7 @@ async def file_expected(message: Message, ui: UI) -> None:
 
 @router.message(Command("drafts"))
 async def my_drafts(message: Message, session: Session, person: Person, ui: UI) -> None:
-    rows = await notices.drafts_of(session, person)
+    rows = await drafts.drafts_of(session, person)
     if not rows:
         await message.answer(ui.t("draft.none"))
         return

@@ -15,8 +15,7 @@ from bot.ui.texts import UI
 from handlers.drafting import Drafting, show_preview
 from models import Person
 from services import Session
-from services.notices import drafting
-from services.notices import lifecycle as notices
+from services.notices import drafting, drafts, review, screening
 from services.people.roles import Role
 
 router = Routes("drafting_actions")
@@ -37,7 +36,7 @@ class Ctx:
 
 
 async def _ask(ctx: Ctx, state: object, key: str, done: str | None = None) -> None:
-    await notices.editable(ctx.session, ctx.person, ctx.notice_id)
+    await drafts.editable(ctx.session, ctx.person, ctx.notice_id)
     await ctx.state.set_state(state)  # type: ignore[arg-type]
     await ctx.state.update_data(notice_id=ctx.notice_id, body_started=False)
     markup = kb.single(ctx.ui, ctx.notice_id, done, "btn.done") if done else None
@@ -49,52 +48,52 @@ async def _preview(ctx: Ctx) -> None:
 
 
 async def _submit(ctx: Ctx) -> None:
-    notice = await notices.editable(ctx.session, ctx.person, ctx.notice_id)
-    findings = notices.open_findings(notice)
+    notice = await drafts.editable(ctx.session, ctx.person, ctx.notice_id)
+    findings = screening.open_findings(notice)
     if findings:
         await ctx.message.answer(ctx.ui.render("privacy_findings", findings=findings),
                                  reply_markup=kb.privacy(ctx.ui, ctx.notice_id))
         return
-    notice = await notices.submit(ctx.session, ctx.runtime.policy, ctx.person, ctx.notice_id, ctx.now)
+    notice = await review.submit(ctx.session, ctx.runtime.policy, ctx.person, ctx.notice_id, ctx.now)
     await ctx.state.clear()
     await ctx.message.answer(ctx.ui.render("submitted", notice=notice, role=Role(notice.review_chain[0]).value))
 
 
 async def _mask(ctx: Ctx) -> None:
-    await notices.mask_findings(ctx.session, ctx.person, ctx.notice_id, ctx.now)
+    await screening.mask_findings(ctx.session, ctx.person, ctx.notice_id, ctx.now)
     await _preview(ctx)
 
 
 async def _ask_allow(ctx: Ctx) -> None:
-    asked = await notices.ask_to_allow(ctx.session, ctx.person, ctx.notice_id)
+    asked = await screening.ask_to_allow(ctx.session, ctx.person, ctx.notice_id)
     await ctx.message.answer(ctx.ui.t("privacy.asked", count=asked))
 
 
 async def _save(ctx: Ctx) -> None:
-    await notices.editable(ctx.session, ctx.person, ctx.notice_id)
+    await drafts.editable(ctx.session, ctx.person, ctx.notice_id)
     await ctx.state.clear()
     await ctx.message.answer(ctx.ui.t("draft.saved"))
 
 
 async def _discard(ctx: Ctx) -> None:
-    await notices.discard(ctx.session, ctx.person, ctx.notice_id, ctx.now)
+    await drafts.discard(ctx.session, ctx.person, ctx.notice_id, ctx.now)
     await ctx.state.clear()
     await ctx.message.answer(ctx.ui.t("draft.discarded"))
 
 
 async def _withdraw(ctx: Ctx) -> None:
-    await notices.withdraw(ctx.session, ctx.person, ctx.notice_id, ctx.now)
+    await drafts.withdraw(ctx.session, ctx.person, ctx.notice_id, ctx.now)
     await _preview(ctx)
 
 
 async def _resume(ctx: Ctx) -> None:
-    notice = await notices.get(ctx.session, ctx.notice_id)
+    notice = await drafts.get(ctx.session, ctx.notice_id)
     await drafting.require_staff_of(ctx.session, ctx.person, notice)
     if notice.state == "in_review":
         await ctx.message.answer(ctx.ui.t("draft.in_review"), reply_markup=kb.single(
             ctx.ui, ctx.notice_id, "withdraw", "btn.withdraw"))
         return
-    await notices.editable(ctx.session, ctx.person, ctx.notice_id)
+    await drafts.editable(ctx.session, ctx.person, ctx.notice_id)
     await _preview(ctx)
 
 

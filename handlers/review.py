@@ -17,8 +17,7 @@ from bot.ui.replies import send_long
 from bot.ui.texts import UI
 from models import Person
 from services import Session
-from services.notices import lifecycle as notices
-from services.notices import publication
+from services.notices import drafts, publication, review, screening
 from services.notices.notice_view import notice_view
 
 router = Routes("review")
@@ -32,8 +31,8 @@ class Reasons(StatesGroup):
 
 
 async def _decide(session: Session, runtime: Runtime, person: Person, data: dict[str, int | str],
-                  reason: str | None) -> notices.Outcome:
-    return await notices.decide(session, runtime.policy, person, int(data["notice_id"]), int(data["version"]),
+                  reason: str | None) -> review.Outcome:
+    return await review.decide(session, runtime.policy, person, int(data["notice_id"]), int(data["version"]),
                                 int(data["stage"]), str(data["decision"]), reason, runtime.clock.now())
 
 
@@ -49,8 +48,8 @@ async def review_tapped(query: CallbackQuery, callback_data: Review, session: Se
             await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
         return
     # Check now (role, stage, version) so a stale button is refused before asking for a reason.
-    notice = await notices.get(session, callback_data.notice_id)
-    await notices.check_reviewer(session, runtime.policy, person, notice, callback_data.version, callback_data.stage)
+    notice = await drafts.get(session, callback_data.notice_id)
+    await review.check_reviewer(session, runtime.policy, person, notice, callback_data.version, callback_data.stage)
     await state.set_state(Reasons.review)
     await state.update_data(**data)
     await query.answer()
@@ -69,7 +68,7 @@ async def review_reason(message: Message, session: Session, person: Person, ui: 
 
 @router.message(Command("review"), F.chat.type == "private")
 async def waiting(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
-    rows = await notices.waiting_for(session, person)
+    rows = await review.waiting_for(session, person)
     if not rows:
         await message.answer(ui.t("review.nothing"))
         return
@@ -82,7 +81,7 @@ async def waiting(message: Message, session: Session, person: Person, ui: UI, ru
 @router.callback_query(PrivacyAllow.filter())
 async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, session: Session, person: Person,
                        ui: UI, state: FSMContext) -> None:
-    finding = await notices.finding_to_allow(session, person, callback_data.notice_id, callback_data.key)
+    finding = await screening.finding_to_allow(session, person, callback_data.notice_id, callback_data.key)
     await state.set_state(Reasons.allow)
     await state.update_data(notice_id=callback_data.notice_id, key=callback_data.key)
     await query.answer()
@@ -95,7 +94,7 @@ async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, sessio
 async def allow_reason(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                        state: FSMContext) -> None:
     data = await state.get_data()
-    finding = await notices.allow_finding(session, person, int(data["notice_id"]), str(data.get("key", "")),
+    finding = await screening.allow_finding(session, person, int(data["notice_id"]), str(data.get("key", "")),
                                           message.text or "", runtime.clock.now())
     await state.clear()
     await message.answer(ui.t("privacy.allowed_one", kind=ui.t(f"kind.{finding.kind}"), masked=finding.masked))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from fake_telegram import FakeChat, FakeUser
 from models import BoundChat, Notice, Person
-from services.notices import lifecycle as notices
+from services.notices import drafts, review
 from services.people import directory
 from services.people.roles import Role
 from tests.harness import Harness
@@ -83,14 +83,14 @@ async def publish(h: Harness, cast: Cast, title: str = "2026年第一季度财�
     staff, secretary = await person(h, cast.staff), await person(h, cast.secretary)
     now, policy = h.runtime.clock.now(), h.runtime.policy
     async with h.runtime.sessions() as session:
-        notice = await notices.create_draft(session, staff, cast.village_id, item_id, None, now,
+        notice = await drafts.create_draft(session, staff, cast.village_id, item_id, None, now,
                                             obligation_id=obligation_id)
-        await notices.set_title(session, staff, notice.id or 0, title, now)
-        await notices.set_body(session, staff, notice.id or 0, "村道维修支出 12500 元。", now)
+        await drafts.set_title(session, staff, notice.id or 0, title, now)
+        await drafts.set_body(session, staff, notice.id or 0, "村道维修支出 12500 元。", now)
         if attachment:
-            await notices.add_attachment(session, staff, notice.id or 0, "photo", attachment, None, now)
-        await notices.submit(session, policy, staff, notice.id or 0, now)
-        await notices.decide(session, policy, secretary, notice.id or 0, notice.version, 0, "approve", None, now)
+            await drafts.add_attachment(session, staff, notice.id or 0, "photo", attachment, None, now)
+        await review.submit(session, policy, staff, notice.id or 0, now)
+        await review.decide(session, policy, secretary, notice.id or 0, notice.version, 0, "approve", None, now)
         await session.commit()
         notice_id = notice.id or 0
     await h.flush()

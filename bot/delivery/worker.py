@@ -57,8 +57,7 @@ from bot.ui.splitting import split_html
 from bot.ui.texts import UI
 from models import OutboxMessage, Posting
 from models.db import is_sqlite
-from services.notices import lifecycle as notices
-from services.notices import publication
+from services.notices import drafts, publication
 from services.people import onboarding
 
 __all__ = ["ChatLimiters", "DeliveryWorker", "Limits"]
@@ -406,7 +405,7 @@ class DeliveryWorker:
         if not notice_id or row.context.get("corrected"):
             return []
         async with self.runtime.sessions() as session:
-            return [{"kind": a.kind, "file_id": a.file_id} for a in await notices.attachments(session, int(notice_id))]
+            return [{"kind": a.kind, "file_id": a.file_id} for a in await drafts.attachments(session, int(notice_id))]
 
     async def _pin_first(self, job: _Job) -> bool:
         """Pin the notice's first message, once; a group where the bot may not pin keeps it unpinned."""

@@ -28,8 +28,8 @@ from catalogs import PERIODIC, Cadence, Catalog, CatalogError, Item, Period, Pro
 from catalogs.due import due_date, event_due_date
 from models import Notice, Obligation, Person, Village
 from services.errors import DomainError
-from services.notices import drafting
-from services.notices import lifecycle as notices
+from services.events import Event, NoticePublished, ObligationMet
+from services.notices import drafting, drafts
 from services.notices.workflow import State
 from services.people import directory
 from services.people.roles import Role
@@ -443,11 +443,11 @@ async def register_event(session: AsyncSession, policy: Policy, person: Person, 
     return Registered(kind, item, day, created)
 
 
-async def on_published(session: AsyncSession, notice: Notice, now: datetime) -> Obligation | None:
-    """Publication hook: the event obligation this notice meets (named by the draft, or the earliest open
-    one of the same item) gets met_notice_id and met_at. Corrections met nothing new."""
-    if notice.corrects_id is not None:
-        return None
+async def on_published(session: AsyncSession, event: Event) -> list[Event]:
+    """Reaction to a publication (services.reactions): the event obligation the notice meets (named by the
+    draft, or the earliest open one of the same item) gets met_notice_id and met_at."""
+    assert isinstance(event, NoticePublished)
+    notice, now = event.notice, event.at
     row: Obligation | None = None
     if notice.obligation_id is not None:
         row = await session.get(Obligation, notice.obligation_id)
@@ -457,10 +457,11 @@ async def on_published(session: AsyncSession, notice: Notice, now: datetime) -> 
         row = (await session.exec(select(Obligation).where(
             Obligation.village_id == notice.village_id, Obligation.item_id == notice.item_id,
             col(Obligation.met_notice_id).is_(None)).order_by(col(Obligation.due)))).first()
-    if row is not None:
-        row.met_notice_id, row.met_at = notice.id, now
-        session.add(row)
-    return row
+    if row is None:
+        return []
+    row.met_notice_id, row.met_at = notice.id, now
+    session.add(row)
+    return [ObligationMet(row, notice, now)]
 
 
 # --- "draft it now" --------------------------------------------------------------------------------------
@@ -478,7 +479,7 @@ async def draft_for(session: AsyncSession, policy: Policy, person: Person, villa
         item = policy.item(item_id)
         if item is None or item.catalog_code != policy.catalog_for(village).code:
             raise DomainError("err.stale_button")
-    notice = await notices.create_draft(session, person, village_id, item_id, None, now, obligation_id=obligation_id)
+    notice = await drafts.create_draft(session, person, village_id, item_id, None, now, obligation_id=obligation_id)
     if period and period != LONG:
         await drafting.set_period(session, policy, person, notice.id or 0, period)
     return notice
@@ -491,13 +492,13 @@ async def declare_nothing(session: AsyncSession, policy: Policy, person: Person,
     """The draft says that nothing is to be disclosed for its periodic item and period (notice.j2 prints
     it); it is reviewed and published like any notice and, published, meets the obligation. A draft still
     without a title is titled with the item's name and the period (catalog data; the clerk may edit it)."""
-    notice = await notices.editable(session, person, notice_id)
+    notice = await drafts.editable(session, person, notice_id)
     village = await directory.village_by_id(session, notice.village_id)
     item = policy.item(notice.item_id)
     if item is None or not notice.period or item.effective_cadence(village.monthly_finance) not in PERIODIC:
         raise DomainError("dl.nothing_not_periodic")
     if not notice.title:
-        notice = await notices.set_title(session, person, notice_id, f"{item.zh_simplified or item.zh} {notice.period}",
+        notice = await drafts.set_title(session, person, notice_id, f"{item.zh_simplified or item.zh} {notice.period}",
                                          now)
     notice.nothing_to_disclose = True
     session.add(notice)

@@ -12,7 +12,7 @@ from catalogs import PERIODIC, Cadence, Period
 from catalogs.due import period_now_due
 from models import Notice, Person
 from services.errors import DomainError
-from services.notices import lifecycle as notices
+from services.notices import drafts, screening
 from services.notices.notice_view import notice_view
 from services.people import directory
 from services.people.roles import Role
@@ -55,7 +55,7 @@ async def start(session: AsyncSession, policy: Policy, author: Person, village_i
     item = policy.item(item_id)
     if item is None:
         raise DomainError("err.stale_button")
-    notice = await notices.create_draft(session, author, village_id, item_id, None, now)
+    notice = await drafts.create_draft(session, author, village_id, item_id, None, now)
     cadence = item.effective_cadence(village.monthly_finance)
     if cadence not in PERIODIC:
         return DraftStart(notice, [])
@@ -63,7 +63,7 @@ async def start(session: AsyncSession, policy: Policy, author: Person, village_i
 
 
 async def set_period(session: AsyncSession, policy: Policy, author: Person, notice_id: int, period: str) -> Notice:
-    notice = await notices.editable(session, author, notice_id)
+    notice = await drafts.editable(session, author, notice_id)
     village = await directory.village_by_id(session, notice.village_id)
     item = policy.item(notice.item_id)
     try:
@@ -78,11 +78,11 @@ async def set_period(session: AsyncSession, policy: Policy, author: Person, noti
 
 
 async def preview(session: AsyncSession, policy: Policy, notice_id: int, now: datetime) -> dict[str, Any]:
-    notice = await notices.get(session, notice_id)
+    notice = await drafts.get(session, notice_id)
     village = await directory.village_by_id(session, notice.village_id)
     view = await notice_view(session, policy, notice, published_on=policy.today(village, now))
-    view["attachments"] = len(await notices.attachments(session, notice_id))
-    view["findings"] = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in notices.open_findings(notice)]
+    view["attachments"] = len(await drafts.attachments(session, notice_id))
+    view["findings"] = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in screening.open_findings(notice)]
     view["preview"] = True
     return view
 

@@ -17,13 +17,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from catalogs.due import posting_end
 from models import Attachment, BoundChat, Notice, OutboxMessage, Person, Posting, Village
 from services.errors import DomainError
-from services.notices import lifecycle as notices
+from services.events import NoticeCorrected, NoticePublished, NoticeRetracted
+from services.notices import drafts
 from services.notices.notice_view import notice_view
 from services.notices.workflow import Action, State
 from services.outbox import queue, queue_to_person
 from services.people import directory
 from services.people.roles import Role
 from services.policy import Policy
+from services.reactions import announce
 
 PUBLISH_TOPIC = "notice:{id}"
 
@@ -46,20 +48,15 @@ async def _chats(session: AsyncSession, village: Village) -> tuple[list[BoundCha
 async def publish(session: AsyncSession, notice: Notice, reviewer: Person, now: datetime, policy: Policy) -> None:
     """Called by the last stage's approval, inside its transaction."""
     notice.published_at = now
-    village = await notices.village_of(session, notice)
+    village = await drafts.village_of(session, notice)
     today = policy.today(village, now)
     notice.posting_until = posting_end(policy.profile_for(village), today)
-    await notices.move(session, notice, Action.PUBLISH, reviewer.id, now)
-    from services.deadlines.obligations import on_published  # obligations builds on notices, like this module
-
-    met = await on_published(session, notice, now)
-    if met is not None and met.source == "petition":
-        from services.voice.petitions import on_obligation_met  # the signers hear, the petition closes
-
-        await on_obligation_met(session, met.id or 0, now)
+    await drafts.move(session, notice, Action.PUBLISH, reviewer.id, now)
     if notice.corrects_id is not None:
+        await announce(session, NoticeCorrected(notice, now))
         await _replace_in_place(session, policy, notice, now)
         return
+    await announce(session, NoticePublished(notice, now))
     view = await notice_view(session, policy, notice, published_on=today)
     residents, filing = await _chats(session, village)
     await _progress(session, notice, len(residents) + len(filing))  # first, so it is sent before the notice
@@ -87,7 +84,7 @@ async def _post(session: AsyncSession, notice: Notice, chat: BoundChat, view: di
 
 async def attachment_files(session: AsyncSession, notice_id: int) -> list[dict[str, str]]:
     """What the delivery worker sends after a notice's text, frozen with the published text."""
-    return [{"kind": a.kind, "file_id": a.file_id} for a in await notices.attachments(session, notice_id)]
+    return [{"kind": a.kind, "file_id": a.file_id} for a in await drafts.attachments(session, notice_id)]
 
 
 async def _progress(session: AsyncSession, notice: Notice, total: int) -> None:
@@ -110,19 +107,19 @@ async def postings(session: AsyncSession, notice_id: int, *, live_only: bool = T
 async def start_correction(session: AsyncSession, staff: Person, notice_id: int, now: datetime) -> Notice:
     """A new draft with the original's content and attachments. One correction at a time: a second one
     would be approved against a text the first is about to replace."""
-    original = await notices.get(session, notice_id)
+    original = await drafts.get(session, notice_id)
     await directory.require(session, staff.id or 0, Role.STAFF, original.village_id)
     if original.state != State.PUBLISHED:
         raise DomainError("notice.not_published")
     await _refuse_second_correction(session, original)
-    draft = await notices.create_draft(session, staff, original.village_id, original.item_id, original.period, now,
+    draft = await drafts.create_draft(session, staff, original.village_id, original.item_id, original.period, now,
                                        obligation_id=original.obligation_id,
                                        nothing_to_disclose=original.nothing_to_disclose)
     draft.title, draft.body, draft.table_text, draft.corrects_id = (
         original.title, original.body, original.table_text, original.id)
     draft.privacy_overrides = list(original.privacy_overrides)  # what the committee allowed stays allowed
     session.add(draft)
-    for attachment in await notices.attachments(session, original.id or 0):
+    for attachment in await drafts.attachments(session, original.id or 0):
         session.add(Attachment(notice_id=draft.id or 0, kind=attachment.kind, file_id=attachment.file_id,
                                file_name=attachment.file_name, created_at=now))
     return draft
@@ -140,9 +137,9 @@ async def _refuse_second_correction(session: AsyncSession, original: Notice) -> 
 async def _replace_in_place(session: AsyncSession, policy: Policy, correction: Notice, now: datetime) -> None:
     """The published messages are edited (or, where Telegram refuses, posted again) and pinned for the
     correction's own posting period: a corrected notice counts as published on the day of its correction."""
-    original = await notices.get(session, correction.corrects_id or 0)
+    original = await drafts.get(session, correction.corrects_id or 0)
     try:
-        await notices.move(session, original, Action.SUPERSEDE, correction.author_id, now)
+        await drafts.move(session, original, Action.SUPERSEDE, correction.author_id, now)
     except DomainError as error:  # retracted (or corrected) while this correction was in review
         raise DomainError("notice.original_gone") from error
     view = await notice_view(session, policy, correction, corrected=True)
@@ -175,8 +172,8 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
                              now: datetime) -> bool:
     """Staff ask, a secretary or committee member decides. Returns True when it was retracted at once
     (the person asking may retract: a leak should not wait for a second tap)."""
-    notice = await notices.get(session, notice_id)
-    reason = notices.clean_text(reason, notices.REASON_MAX, too_long="notice.reason_too_long")
+    notice = await drafts.get(session, notice_id)
+    reason = drafts.clean_text(reason, drafts.REASON_MAX, too_long="notice.reason_too_long")
     if await _is_retractor(session, person, notice.village_id):
         await retract(session, person, notice_id, reason, now)
         return True
@@ -184,7 +181,7 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
     if notice.state != State.PUBLISHED:
         raise DomainError("notice.not_published")
     notice.retraction = {"requested_by": person.id, "reason": reason, "at": now.isoformat()}
-    await notices.move(session, notice, Action.REQUEST_RETRACTION, person.id, now, reason)
+    await drafts.move(session, notice, Action.REQUEST_RETRACTION, person.id, now, reason)
     for role in RETRACTORS:
         for approver in await directory.people_with_role(session, notice.village_id, role):
             queue_to_person(session, approver, "retraction_request",
@@ -194,12 +191,13 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
 
 
 async def retract(session: AsyncSession, person: Person, notice_id: int, reason: str | None, now: datetime) -> Notice:
-    notice = await notices.get(session, notice_id)
+    notice = await drafts.get(session, notice_id)
     if not await _is_retractor(session, person, notice.village_id):
         raise DomainError("err.not_role", role=Role.SECRETARY.value)
     reason = reason or (notice.retraction or {}).get("reason")
-    reason = notices.clean_text(reason, notices.REASON_MAX, too_long="notice.reason_too_long")
-    await notices.move(session, notice, Action.RETRACT, person.id, now, reason)
+    reason = drafts.clean_text(reason, drafts.REASON_MAX, too_long="notice.reason_too_long")
+    await drafts.move(session, notice, Action.RETRACT, person.id, now, reason)
+    await announce(session, NoticeRetracted(notice, reason, now))
     for posting in await postings(session, notice_id):
         await take_down(session, posting, now)
     author = await session.get(Person, notice.author_id)

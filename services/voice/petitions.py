@@ -22,7 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from catalogs.due import event_due_date
 from models import Obligation, OutboxMessage, Person, Petition, PetitionPost, Signature, Village
 from services.errors import DomainError, NotAllowed
-from services.notices import lifecycle as notices
+from services.events import Event, ObligationMet
+from services.notices import drafts
 from services.outbox import queue, queue_to_person
 from services.people import directory
 from services.people.roles import Role
@@ -42,11 +43,11 @@ TOLD_ON_GRANT = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.INSPECTOR)
 # --- starting -----------------------------------------------------------------------------------------
 
 def check_title(text: str | None) -> str:
-    return notices.clean_text(text, TITLE_MAX, too_long="voice.title_too_long")
+    return drafts.clean_text(text, TITLE_MAX, too_long="voice.title_too_long")
 
 
 def check_request(text: str | None) -> str:
-    return notices.clean_text(text, REQUEST_MAX, too_long="voice.too_long")
+    return drafts.clean_text(text, REQUEST_MAX, too_long="voice.too_long")
 
 
 async def village_of_resident(session: AsyncSession, person: Person) -> Village:
@@ -149,7 +150,7 @@ async def check_refusal(session: AsyncSession, person: Person, petition_id: int)
 
 async def refuse(session: AsyncSession, person: Person, petition_id: int, reason: str, now: datetime) -> Petition:
     petition = await check_refusal(session, person, petition_id)
-    reason = notices.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
+    reason = drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
         .values(state="refused", refuse_reason=reason, reviewed_by=person.id, closed_at=now))
@@ -365,20 +366,24 @@ async def signers(session: AsyncSession, petition_id: int) -> list[Person]:
     return list(rows)
 
 
-async def on_obligation_met(session: AsyncSession, obligation_id: int, now: datetime) -> Petition | None:
-    """A notice meeting a petition's obligation was published: the signers are told, the petition closes."""
-    petition = (await session.exec(select(Petition).where(Petition.obligation_id == obligation_id))).first()
+async def on_obligation_met(session: AsyncSession, event: Event) -> list[Event]:
+    """Reaction (services.reactions): a notice meeting a petition's obligation was published; the signers
+    are told, the petition closes."""
+    assert isinstance(event, ObligationMet)
+    if event.obligation.source != "petition":
+        return []
+    petition = (await session.exec(select(Petition).where(Petition.obligation_id == event.obligation.id))).first()
     if petition is None:
-        return None
+        return []
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "granted")
-        .values(state="closed", closed_at=now))
+        .values(state="closed", closed_at=event.at))
     if claimed.rowcount != 1:
-        return None
+        return []
     await session.refresh(petition)
     for signer in await signers(session, petition.id or 0):
         queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id)
-    return petition
+    return []
 
 
 async def expire_due(session: AsyncSession, policy: Policy, now: datetime) -> int:

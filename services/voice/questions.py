@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from catalogs.due import QUESTION_REPLY, event_due_date
 from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, Village
 from services.errors import DomainError, NotAllowed
-from services.notices import lifecycle as notices
+from services.notices import drafts
 from services.notices.workflow import State
 from services.outbox import queue_to_person
 from services.people import directory
@@ -71,7 +71,7 @@ async def start(session: AsyncSession, policy: Policy, person: Person, notice_id
 
 def check_text(text: str | None, photo_file_id: str | None) -> str:
     """A question needs words, or at least a photo (its text is then a camera sign)."""
-    return notices.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX, too_long="voice.too_long")
+    return drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX, too_long="voice.too_long")
 
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
@@ -190,7 +190,7 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     """The staff's answer; after the committee required an explanation, it is that explanation. Both are
     added to the question's history; the question shows the latest."""
     loaded = await for_role(session, staff, question_id, Role.STAFF)
-    answer = notices.clean_text(text, REPLY_MAX, too_long="voice.too_long")
+    answer = drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long")
     before = loaded.question.state
     claimed = await session.exec(  # type: ignore[call-overload]
         update(Question).where(col(Question.id) == question_id, col(Question.state) == before,
@@ -397,9 +397,9 @@ async def create_digest(session: AsyncSession, policy: Policy, staff: Person, ti
     answered = await answered_since_last_digest(session, village.id or 0, item_id)
     if not answered:
         raise DomainError("voice.digest_empty")
-    notice = await notices.create_draft(session, staff, village.id or 0, item_id, None, now)
-    await notices.set_title(session, staff, notice.id or 0, title, now)
-    await notices.set_body(session, staff, notice.id or 0, render([row for _, row in answered], item_id is None), now)
+    notice = await drafts.create_draft(session, staff, village.id or 0, item_id, None, now)
+    await drafts.set_title(session, staff, notice.id or 0, title, now)
+    await drafts.set_body(session, staff, notice.id or 0, render([row for _, row in answered], item_id is None), now)
     for question, _ in answered:
         question.digest_notice_id = notice.id
         session.add(question)
@@ -411,4 +411,4 @@ async def create_digest(session: AsyncSession, policy: Policy, staff: Person, ti
 async def public_attachments(session: AsyncSession, notice_id: int) -> tuple[Notice, list[Attachment]]:
     """Published content is public: anyone holding the link may have its files."""
     notice = await published_notice(session, notice_id)
-    return notice, await notices.attachments(session, notice_id)
+    return notice, await drafts.attachments(session, notice_id)

@@ -16,6 +16,7 @@ from fake_telegram import FakeUser
 from models import NagLog, NagScan, Notice, Obligation, Person, Snooze, Village
 from reminders import scheduler as sched
 from services.deadlines import compliance, nags, obligations
+from services.events import NoticePublished
 from services.people import directory
 from services.people.roles import Role
 from tests.harness import Harness
@@ -138,7 +139,8 @@ async def test_event_obligations_and_publication_hook(harness: Harness) -> None:
                         state="published")
         session.add(notice)
         await session.flush()
-        assert (await obligations.on_published(session, notice, h.runtime.clock.now())) is rows[0]
+        met = await obligations.on_published(session, NoticePublished(notice, h.runtime.clock.now()))
+        assert [event.obligation for event in met] == [rows[0]]  # type: ignore[union-attr]
         await session.commit()
         owed = await obligations.for_village(session, h.runtime.policy, village, date(2026, 4, 3))
     statuses = {o.cadence: o.status for o in owed if o.obligation_id}

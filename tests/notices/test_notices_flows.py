@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from models import AuditEntry, Notice, ReviewDecision
-from services.notices import lifecycle as notices
+from services.notices import review
 from tests.harness import Harness
 from tests.notice_fixtures import Cast, seed_village
 from tests.notices.test_notices_bot import draft_notice
@@ -197,7 +197,7 @@ async def test_two_reviewers_tapping_at_once_decide_once(harness: Harness, cast:
 
             person = await person_by_tg(session, person_tg)
             try:
-                await notices.decide(session, h.runtime.policy, person, notice.id, notice.version, 1, "approve",
+                await review.decide(session, h.runtime.policy, person, notice.id, notice.version, 1, "approve",
                                      None, now)
                 await session.commit()
                 return "won"
