@@ -5,6 +5,7 @@ fake Telegram or the demo (development tools)."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -137,3 +138,33 @@ def test_the_production_process_never_imports_the_fake_telegram_or_the_demo() ->
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fake_telegram', 'demo', 'tests')))")
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def _names_in_docs(text: str) -> set[str]:
+    """`bot/x/y.py`, `bot/x/`, `bot/x/y.Name` (a module and a name defined in it) quoted in a document."""
+    named = set()
+    for quoted in re.findall(r"`([^`\s]+)`", text):
+        if re.match(r"(bot|services|handlers|models|catalogs|reminders|fake_telegram|demo|tests|web)/", quoted):
+            if "<" not in quoted:  # a placeholder: `handlers/<feature>.py`
+                named.add(quoted.split("{")[0].split("(")[0])
+    return named
+
+
+def _exists(named: str) -> bool:
+    if (ROOT / named.rstrip("/")).exists():
+        return True
+    module, _, name = named.rpartition(".")
+    path = ROOT / f"{module}.py"
+    source = path.read_text(encoding="utf-8") if path.exists() else ""
+    return bool(re.search(rf"^(class|def|async def) {name}\b|^{name}\b.*=", source, re.M))
+
+
+def test_docs_architecture_names_only_paths_that_exist() -> None:
+    """docs/architecture.md matches the code: every file, folder and module.name it quotes exists."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = _names_in_docs(text)
+    assert len(named) > 20
+    missing = sorted(n for n in named if not _exists(n) and not (n.startswith("web/") and not (ROOT / "web").exists()))
+    assert missing == []
+    for room in ("bot/base", "bot/cli", "bot/process", "bot/pipeline", "bot/ui", "bot/delivery"):
+        assert f"`{room}/`" in text, f"docs/architecture.md does not describe {room}/"

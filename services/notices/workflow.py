@@ -2,7 +2,8 @@
 
 Every change of a notice's state goes through `transition()`, which refuses anything not in the table,
 so the table is the whole truth about what can happen to a notice. Who may take a transition is a
-separate question answered by services.notices.lifecycle (roles are checked against the village, every time).
+separate question answered by services.notices.drafts and services.notices.review (roles are checked
+against the village, every time).
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class PrivacyAllow(CallbackData, prefix="pa2"):
     """One finding of one notice: a supervisor allows findings one by one, each with its own reason."""
 
     notice_id: int
-    key: str  # services.notices.lifecycle.finding_key: names the finding without carrying the number itself
+    key: str  # services.notices.screening.finding_key: names the finding without carrying the number itself
 
 
 class Retract(CallbackData, prefix="rt1"):
