@@ -21,6 +21,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 
 bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py

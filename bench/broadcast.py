@@ -116,8 +116,8 @@ async def _village_id(session: object, code: str) -> int:
 
 async def set_private_aside(runtime: Runtime) -> int:
     async with runtime.sessions() as session:
-        result = await session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage).where(col(OutboxMessage.chat_id) > 0, OutboxMessage.status == "pending")
+        result = await session.exec(
+            update(OutboxMessage).where(col(OutboxMessage.chat_id) > 0, col(OutboxMessage.status) == "pending")
             .values(status="sent"))
         await session.commit()
         return int(result.rowcount)
@@ -136,7 +136,7 @@ async def scenario(name: str, villages: int, groups: int, latency: float, concur
         await asyncio.to_thread(upgrade, url)
         world = LatentTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]), enforce_limits=True, latency=latency)
         async with FakeBotAPIServer(world) as server:
-            settings = Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=server.base_url,  # type: ignore[call-arg]
+            settings = Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=server.base_url,
                                 database_url=url, redis_url=None, delivery_concurrency=concurrency)
             runtime = build_runtime(settings)
             for code in range(villages):

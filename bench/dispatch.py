@@ -145,7 +145,7 @@ async def main(count: int, users: int) -> int:
     with tempfile.TemporaryDirectory(prefix="cunwu-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'cunwu.db'}"
         await asyncio.to_thread(upgrade, url)
-        settings = Settings(_env_file=None, bot_token=TOKEN, database_url=url, redis_url=None)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, bot_token=TOKEN, database_url=url, redis_url=None)
         runtime = build_runtime(settings)
         world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
         production = build_dispatcher(runtime)

@@ -142,7 +142,7 @@ def scan_in_child(url: str) -> dict[str, float | int]:
     done = subprocess.run([sys.executable, __file__, "--scan", url], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"scan process failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 async def fresh_postgres() -> str | None:

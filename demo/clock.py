@@ -47,7 +47,7 @@ class InProcessClock:
         self.policy: Policy = runtime.policy
 
     def now(self) -> datetime:
-        return self.runtime.clock.now()  # type: ignore[no-any-return]
+        return self.runtime.clock.now()
 
     def set(self, when: datetime) -> None:
         self.runtime.clock = ShiftedClock(when)
@@ -81,7 +81,7 @@ class FileStoryClock:
 def story_clock(facts: dict[str, Any], registered: Callable[[str], Any] | None = None) -> StoryClock:
     """The clock the stage's runner put in its facts, else the in-process bot's."""
     if "clock" in facts:
-        return facts["clock"]  # type: ignore[no-any-return]
+        return facts["clock"]
     from reminders.scheduler import runtime_named
 
     return InProcessClock((registered or runtime_named)("main"))

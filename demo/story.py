@@ -597,7 +597,7 @@ async def offline_bot(folder: Path, lang: str) -> AsyncIterator[Stage]:
     world = FakeTelegram(DEMO_TOKEN, bot_id=int(DEMO_TOKEN.split(":")[0]))
     server = FakeBotAPIServer(world)
     url = await server.start()
-    settings = Settings(_env_file=None, bot_token=DEMO_TOKEN, telegram_api_url=url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, bot_token=DEMO_TOKEN, telegram_api_url=url,
                         database_url=f"sqlite+aiosqlite:///{folder / 'cunwu.db'}", admin_ids=[ADMIN_ID],
                         default_language=lang, redis_url=None)
     runtime = await prepare(settings)

@@ -31,7 +31,7 @@ class Ctx:
         self.message: Message = query.message  # type: ignore[assignment]
 
     @property
-    def now(self):  # type: ignore[no-untyped-def]
+    def now(self):
         return self.runtime.clock.now()
 
 

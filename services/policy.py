@@ -52,10 +52,14 @@ class Policy:
 
     def tz(self, village: Village | None) -> ZoneInfo:
         """The village's zone; a village without one (or with an unknown one) uses the default."""
-        for name in ((village.timezone if village else None), self.default_timezone, "Asia/Shanghai"):
-            if name:
+        return self.zone(village.timezone if village else None)
+
+    def zone(self, name: str | None) -> ZoneInfo:
+        """The zone of that name; none (or an unknown one) is the deployment's default."""
+        for candidate in (name, self.default_timezone, "Asia/Shanghai"):
+            if candidate:
                 try:
-                    return ZoneInfo(name)
+                    return ZoneInfo(candidate)
                 except (ZoneInfoNotFoundError, ValueError):
                     continue
         return ZoneInfo("UTC")

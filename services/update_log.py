@@ -18,6 +18,6 @@ RETENTION = timedelta(hours=48)
 
 async def prune_processed(session: AsyncSession, now: datetime, keep: timedelta = RETENTION) -> int:
     """Delete the ids recorded before `now - keep`; returns how many went."""
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - keep))
     return int(result.rowcount or 0)

@@ -75,7 +75,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, bot_token=TEST_TOKEN, database_url=database_url,  # type: ignore[call-arg]
+    return Settings(_env_file=None, bot_token=TEST_TOKEN, database_url=database_url,
                     admin_ids=[ADMIN_ID], redis_url=None)
 
 

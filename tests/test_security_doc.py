@@ -16,7 +16,7 @@ DOC = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
 SHORTHAND = {"S": "tests/test_security.py"}
 
 
-def _all_subclasses(cls: type) -> set[type]:
+def _all_subclasses(cls: type[CallbackData]) -> set[type[CallbackData]]:
     found = set(cls.__subclasses__())
     for sub in list(found):
         found |= _all_subclasses(sub)

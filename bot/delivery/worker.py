@@ -195,7 +195,7 @@ class DeliveryWorker:
                 query = query.with_for_update(skip_locked=True)
             rows = [r for r in _in_order_per_chat(await session.exec(query), now) if r.chat_id not in busy]
             if rows:
-                await session.exec(update(OutboxMessage)  # type: ignore[call-overload]
+                await session.exec(update(OutboxMessage)
                                    .where(col(OutboxMessage.id).in_([r.id for r in rows]))
                                    .values(claimed_by=self.worker_id, claimed_until=now + self.lease))
             await session.commit()
@@ -219,7 +219,7 @@ class DeliveryWorker:
             query = query.where(or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now))
         async with self.runtime.sessions() as session:
             if everything:
-                await session.exec(update(OutboxMessage).where(col(OutboxMessage.status) == "pending")  # type: ignore[call-overload]
+                await session.exec(update(OutboxMessage).where(col(OutboxMessage.status) == "pending")
                                    .values(claimed_by=None, claimed_until=None))
             rows = list(await session.exec(query))
             for row in rows:
@@ -530,7 +530,7 @@ class DeliveryWorker:
         row = job.row
         async with self.runtime.sessions() as session:
             renewed = self.runtime.clock.now() + self.lease
-            await session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == row.id)  # type: ignore[call-overload]
+            await session.exec(update(OutboxMessage).where(col(OutboxMessage.id) == row.id)
                                .values(progress=job.sent.as_json(), claimed_until=renewed))
             removed = await publication.is_removed(session, row.posting_id)
             if removed and row.action in ("post", "edit"):
@@ -553,7 +553,7 @@ class DeliveryWorker:
 
     async def _start(self, row: OutboxMessage) -> bool:
         async with self.runtime.sessions() as session:
-            result = await session.exec(  # type: ignore[call-overload]
+            result = await session.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == "pending",
                        col(OutboxMessage.claimed_by) == self.worker_id)
@@ -567,7 +567,7 @@ class DeliveryWorker:
     async def _finish(self, job: _Job, status: str, *, message_id: int | None = None,
                       error: str | None = None) -> None:
         async with self.runtime.sessions() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(OutboxMessage).where(col(OutboxMessage.id) == job.row.id)
                 .values(status=status, message_id=message_id, error=(error or None) and error[:255],
                         done_at=self.runtime.clock.now(), progress=job.sent.as_json() if job.sent.ids else None)
@@ -581,7 +581,7 @@ class DeliveryWorker:
 
     async def _retry_later(self, job: _Job, seconds: float, reason: str) -> None:
         async with self.runtime.sessions() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(OutboxMessage).where(col(OutboxMessage.id) == job.row.id)
                 .values(status="pending", error=reason[:255], progress=job.sent.as_json(),
                         not_before=self.runtime.clock.now() + timedelta(seconds=seconds))
@@ -592,7 +592,7 @@ class DeliveryWorker:
         """The group became a supergroup: its rows (this one too, from the start: nothing of it was
         confirmed in the old chat's history that the new one shows) and its postings move with it."""
         async with self.runtime.sessions() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.chat_id) == row.chat_id,
                        col(OutboxMessage.status).in_(["pending", "sending"]))
@@ -604,7 +604,7 @@ class DeliveryWorker:
 
     async def _forbidden(self, job: _Job, reason: str) -> None:
         async with self.runtime.sessions() as session:
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(OutboxMessage).where(col(OutboxMessage.id) == job.row.id)
                 .values(status="failed", error=reason[:255], done_at=self.runtime.clock.now())
             )

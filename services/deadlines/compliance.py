@@ -165,7 +165,7 @@ async def _disclosures(session: AsyncSession, policy: Policy, villages: dict[int
         col(Notice.corrects_id).is_(None), col(Notice.published_at) >= start, col(Notice.published_at) < end))
     counts: dict[int, int] = {}
     for vid, published_at in rows:
-        if quarter.start <= policy.today(villages[vid], published_at) <= quarter.end:
+        if published_at is not None and quarter.start <= policy.today(villages[vid], published_at) <= quarter.end:
             counts[vid] = counts.get(vid, 0) + 1
     return counts
 

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ARRAY, Date, Integer, String, bindparam, func, true
 from sqlalchemy import insert as core_insert
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -213,9 +214,9 @@ def _chunks(villages: list[Awake], size: int) -> Iterator[list[Awake]]:
 async def _awake_villages(session: AsyncSession, policy: Policy, now: datetime,
                           scan_hour: int) -> tuple[list[Awake], int]:
     """Every village as a tuple, by id; local time computed once per distinct time zone."""
-    rows = await session.exec(select(Village.id, Village.code, Village.township_id, Village.name, Village.profile,
-                                     Village.catalog, Village.kind, Village.timezone, Village.monthly_finance,
-                                     Village.created_at).order_by(col(Village.id)))
+    rows = await session.exec(select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+        Village.id, Village.code, Village.township_id, Village.name, Village.profile, Village.catalog, Village.kind,
+        Village.timezone, Village.monthly_finance, Village.created_at).order_by(col(Village.id)))
     zones: dict[str | None, tuple[ZoneInfo, date | None]] = {}
     found: list[Awake] = []
     total = 0
@@ -223,7 +224,7 @@ async def _awake_villages(session: AsyncSession, policy: Policy, now: datetime,
         total += 1
         zone = zones.get(timezone)
         if zone is None:
-            tz = policy.tz(Village(timezone=timezone))
+            tz = policy.zone(timezone)
             if timezone and tz.key != timezone:
                 log.warning("time zone %r of village %s is unknown; %s is used", timezone, code, tz.key)
             local = now.astimezone(tz)
@@ -259,7 +260,8 @@ def _schedules(policy: Policy, villages: list[Awake], result: ScanResult) -> Sch
 
 def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedule:
     profile, catalog, kind, monthly = shape
-    village = Village(profile=profile, catalog=catalog, kind=kind, monthly_finance=monthly)
+    village = Village(township_id=0, code="", name="", profile=profile, catalog=catalog, kind=kind,  # a shape
+                      monthly_finance=monthly)
     active: list[tuple[Due, tuple[str, ...]]] = []
     by_key: dict[str, Due] = {}
     for slot in slots(policy, village, today, since):
@@ -318,10 +320,10 @@ def _periodic_nags(village: Awake, schedule: Schedule, published: str, escalated
     if asked_here:  # a snoozed reminder can fall on a day that earns no nag of its own
         done_keys = set(done)
         for key, asked in asked_here.items():
-            about = schedule.by_key.get(key)
-            if about is None or key in done_keys or about.due < village.joined or kinds_for(about.due, today):
+            snoozed = schedule.by_key.get(key)
+            if snoozed is None or key in done_keys or snoozed.due < village.joined or kinds_for(snoozed.due, today):
                 continue
-            nags += _nags(vid, about, (), today, escalated, asked)
+            nags += _nags(vid, snoozed, (), today, escalated, asked)
     return nags
 
 
@@ -371,7 +373,7 @@ async def _escalated(session: AsyncSession, lo: int, hi: int) -> set[tuple[int, 
 async def _snoozes(session: AsyncSession, first_day: date) -> dict[int, dict[str, dict[int, date]]]:
     """village -> obligation key -> person -> until."""
     found: dict[int, dict[str, dict[int, date]]] = defaultdict(lambda: defaultdict(dict))
-    rows = await session.exec(select(Snooze.village_id, Snooze.obligation_key, Snooze.person_id, Snooze.until)
+    rows = await session.exec(select(Snooze.village_id, Snooze.obligation_key, Snooze.person_id, col(Snooze.until))
                               .where(col(Snooze.until) >= first_day))
     for vid, key, person_id, until in rows:
         found[vid][key][person_id] = until
@@ -381,7 +383,7 @@ async def _snoozes(session: AsyncSession, first_day: date) -> dict[int, dict[str
 async def _marks(session: AsyncSession, days: set[tuple[str, date]]) -> dict[tuple[str, date], int]:
     """(zone, local day) -> the highest village id whose periodic nags were planned for that day."""
     zones = sorted({zone for zone, _ in days})
-    rows = await session.exec(select(NagScan.zone, NagScan.day, NagScan.village_id_max)
+    rows = await session.exec(select(NagScan.zone, col(NagScan.day), NagScan.village_id_max)
                               .where(col(NagScan.zone).in_(zones), col(NagScan.day).in_(sorted({d for _, d in days}))))
     return {(zone, day): highest for zone, day, highest in rows}
 
@@ -454,11 +456,11 @@ def _claim_statement(dialect: str) -> Any:
         rows = func.unnest(bindparam("v", type_=ARRAY(Integer)), bindparam("k", type_=ARRAY(String)),
                            bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date))
                            ).table_valued("v", "k", "n", "d").render_derived()
-        source = select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at)
-        insert = postgresql.insert
+        source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at)
+        insert: Any = postgresql.insert
     else:
         rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
-        source = select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at)
+        source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at)
         source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
         insert = sqlite.insert
     return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at"], source)
@@ -488,8 +490,8 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     village_roles = [Role.STAFF, Role.SECRETARY, Role.SUPERVISOR]
     roles = {role.value: role for role in Role}
     for start in range(0, len(id_list), CHUNK):
-        rows = await session.exec(select(RoleGrant.village_id, RoleGrant.role, Person.id, Person.tg_user_id,
-                                         Person.language)
+        rows = await session.exec(select(  # type: ignore[call-overload]  # at most 4 columns
+                                  RoleGrant.village_id, RoleGrant.role, Person.id, Person.tg_user_id, Person.language)
                                   .join(Person, col(Person.id) == RoleGrant.person_id)
                                   .where(RoleGrant.status == "active", col(RoleGrant.role).in_(village_roles),
                                          col(RoleGrant.village_id).in_(id_list[start:start + CHUNK])))

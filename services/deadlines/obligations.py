@@ -202,7 +202,7 @@ async def load_published(session: AsyncSession, policy: Policy, villages: dict[i
     found: Published = defaultdict(list)
     for village_id, item_id, period, published_at in await session.exec(query):
         village = villages.get(village_id)
-        if village is None:
+        if village is None or item_id is None or published_at is None:  # excluded by the query; for the types
             continue
         found[(village_id, item_id, period or LONG)].append(policy.today(village, published_at))
     return found

@@ -210,7 +210,7 @@ async def retract(session: AsyncSession, person: Person, notice_id: int, reason:
 async def take_down(session: AsyncSession, posting: Posting, now: datetime) -> None:
     """What has not gone out yet never will (pending rows are cancelled in this transaction); what has is
     deleted. A row in flight right now is the worker's to clean up: it finds the posting removed."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.posting_id) == posting.id, col(OutboxMessage.status) == "pending",
                col(OutboxMessage.action).in_(POSTING_ACTIONS))
@@ -254,7 +254,7 @@ async def posting_result(session: AsyncSession, posting_id: int, state: str | No
     went out in between is deleted. `state` None: as it is."""
     values: dict[str, Any] = {"state": state, "message_ids": message_ids, "attachment_ids": attachment_ids,
                               "pinned": pinned, "updated_at": now}
-    changed = await session.exec(  # type: ignore[call-overload]
+    changed = await session.exec(
         update(Posting).where(col(Posting.id) == posting_id, col(Posting.state) != "removed")
         .values(**{key: value for key, value in values.items() if value is not None}))
     if changed.rowcount == 0 and await is_removed(session, posting_id):
@@ -269,7 +269,7 @@ async def is_removed(session: AsyncSession, posting_id: int | None) -> bool:
 
 async def postings_moved(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
     """A group upgraded to a supergroup: its postings live on under the new id (for edits, deletes, pins)."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(Posting).where(col(Posting.chat_id) == old_chat_id).values(chat_id=new_chat_id))
 
 

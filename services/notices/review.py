@@ -122,7 +122,7 @@ async def _check_current(session: AsyncSession, policy: Policy, notice: Notice, 
 async def _claim_stage(session: AsyncSession, notice: Notice, now: datetime) -> None:
     """A conditional UPDATE: of two concurrent taps, the second waits for the first's commit and then
     matches no row."""
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Notice).where(col(Notice.id) == notice.id, col(Notice.state) == State.IN_REVIEW,
                              col(Notice.version) == notice.version, col(Notice.stage) == notice.stage)
         .values(updated_at=now)

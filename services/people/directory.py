@@ -179,7 +179,7 @@ async def _township_for_code(session: AsyncSession, code: str) -> Township:
     township at once (two webhook instances) must not collide: INSERT ... ON CONFLICT DO NOTHING waits for
     the other transaction and then leaves its row alone."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.exec(dialect.insert(Township).values(  # type: ignore[call-overload]
+    await session.exec(dialect.insert(Township).values(
         code=code, name=code, created_at=utcnow()).on_conflict_do_nothing(index_elements=["code"]))
     return (await session.exec(select(Township).where(Township.code == code))).one()
 

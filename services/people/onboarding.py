@@ -79,7 +79,7 @@ async def redeem_invite(session: AsyncSession, token: str, person: Person, now: 
         raise DomainError("err.invite_used")
     if invite.expires_at <= now:
         raise DomainError("err.invite_expired")
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Invite).where(col(Invite.id) == invite.id, col(Invite.used_by).is_(None))
         .values(used_by=person.id, used_at=now)
     )
@@ -226,7 +226,7 @@ async def decide_join(
         raise DomainError("err.stale_button")
     await directory.require(session, staff.id or 0, Role.STAFF, grant.village_id)
     status = "active" if approve else "declined"
-    decided = await session.exec(  # type: ignore[call-overload]
+    decided = await session.exec(
         update(RoleGrant).where(col(RoleGrant.id) == grant_id, col(RoleGrant.status) == "pending")
         .values(status=status, decided_by=staff.id, decided_at=now)
     )

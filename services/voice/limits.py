@@ -55,7 +55,7 @@ def _matches(person_id: int, quota: Quota) -> list[ColumnElement[bool]]:
 
 
 async def used(session: AsyncSession, person_id: int, quota: Quota) -> int:
-    found = await session.exec(select(VoiceQuota.used).where(*_matches(person_id, quota)))  # type: ignore[arg-type]
+    found = await session.exec(select(VoiceQuota.used).where(*_matches(person_id, quota)))
     return int(found.first() or 0)
 
 
@@ -67,15 +67,15 @@ async def check(session: AsyncSession, person_id: int, quota: Quota) -> None:
 
 async def take(session: AsyncSession, person_id: int, quota: Quota) -> None:
     """Take one slot of the person's quota in this transaction, or refuse with the quota's message."""
-    await session.exec(delete(VoiceQuota).where(  # type: ignore[call-overload]
+    await session.exec(delete(VoiceQuota).where(
         col(VoiceQuota.person_id) == person_id, col(VoiceQuota.action) == quota.action,
         col(VoiceQuota.window_start) < quota.window_start))
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.exec(insert(VoiceQuota).values(  # type: ignore[call-overload]
+    await session.exec(insert(VoiceQuota).values(
         person_id=person_id, action=quota.action, window_start=quota.window_start, used=0,
     ).on_conflict_do_nothing(index_elements=["person_id", "action", "window_start"]))
-    taken = await session.exec(  # type: ignore[call-overload]
+    taken = await session.exec(
         update(VoiceQuota).where(*_matches(person_id, quota), col(VoiceQuota.used) < quota.limit)
         .values(used=VoiceQuota.used + 1))
     if taken.rowcount != 1:

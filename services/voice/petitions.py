@@ -151,7 +151,7 @@ async def check_refusal(session: AsyncSession, person: Person, petition_id: int)
 async def refuse(session: AsyncSession, person: Person, petition_id: int, reason: str, now: datetime) -> Petition:
     petition = await check_refusal(session, person, petition_id)
     reason = drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
         .values(state="refused", refuse_reason=reason, reviewed_by=person.id, closed_at=now))
     if claimed.rowcount != 1:
@@ -175,7 +175,7 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
     """Freeze the thresholds and post the petition to every resident group of the village."""
     village = await directory.village_by_id(session, petition.village_id)
     residents, representatives = thresholds(village)
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
         .values(state="open", opened_at=now, expires_at=now + timedelta(days=days), residents_needed=residents,
                 representatives_needed=representatives, reviewed_by=reviewer.id if reviewer else None))
@@ -255,7 +255,7 @@ async def sign(session: AsyncSession, policy: Policy, person: Person, petition_i
     await voice_limits.take(session, person.id or 0, signing_quota(now, limit))
     # First the counter: this UPDATE takes the petition's row (PostgreSQL) or the write lock (SQLite), so
     # what follows sees every earlier signer's commit.
-    moved = await session.exec(  # type: ignore[call-overload]
+    moved = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open",
                                col(Petition.expires_at) > now)
         .values(resident_count=Petition.resident_count + int(resident),
@@ -291,7 +291,7 @@ async def _claim_threshold(session: AsyncSession, petition: Petition, now: datet
     reached = (col(Petition.resident_count) >= col(Petition.residents_needed)) | (
         (col(Petition.representatives_needed) > 0)
         & (col(Petition.representative_count) >= col(Petition.representatives_needed)))
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open", reached)
         .values(state="granted", granted_at=now))
     if claimed.rowcount != 1:
@@ -311,7 +311,7 @@ async def withdraw(session: AsyncSession, policy: Policy, person: Person, petiti
     if signature is None:
         raise DomainError("voice.not_signed")
     await voice_limits.take(session, person.id or 0, signing_quota(now, limit))
-    moved = await session.exec(  # type: ignore[call-overload]
+    moved = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open")
         .values(resident_count=Petition.resident_count - int(signature.resident),
                 representative_count=Petition.representative_count - int(signature.representative)))
@@ -319,7 +319,7 @@ async def withdraw(session: AsyncSession, policy: Policy, person: Person, petiti
         await session.refresh(petition)
         _require_open(petition, now)
         raise DomainError("voice.petition_expired")
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Signature).where(col(Signature.id) == signature.id, col(Signature.withdrawn_at).is_(None))
         .values(withdrawn_at=now))
     if claimed.rowcount != 1:
@@ -375,7 +375,7 @@ async def on_obligation_met(session: AsyncSession, event: Event) -> list[Event]:
     petition = (await session.exec(select(Petition).where(Petition.obligation_id == event.obligation.id))).first()
     if petition is None:
         return []
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "granted")
         .values(state="closed", closed_at=event.at))
     if claimed.rowcount != 1:
@@ -391,7 +391,7 @@ async def expire_due(session: AsyncSession, policy: Policy, now: datetime) -> in
     rows = list(await session.exec(select(Petition).where(Petition.state == "open", col(Petition.expires_at) <= now)))
     expired = 0
     for petition in rows:
-        claimed = await session.exec(  # type: ignore[call-overload]
+        claimed = await session.exec(
             update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "open")
             .values(state="expired", closed_at=now))
         if claimed.rowcount != 1:
@@ -432,7 +432,7 @@ async def _refresh_post(session: AsyncSession, post: PetitionPost, petition: Pet
     session.add(post)
     pending = next((row for row in rows if row.status == "pending"), None)
     if pending is not None:
-        updated = await session.exec(  # type: ignore[call-overload]
+        updated = await session.exec(
             update(OutboxMessage).where(col(OutboxMessage.id) == pending.id, col(OutboxMessage.status) == "pending")
             .values(context=view, keyboard=keyboard))
         if updated.rowcount == 1:

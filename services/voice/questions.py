@@ -192,7 +192,7 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     loaded = await for_role(session, staff, question_id, Role.STAFF)
     answer = drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long")
     before = loaded.question.state
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state) == before,
                                col(Question.state).in_(OPEN_STATES))
         .values(state="answered", reply=answer, replied_by=staff.id, replied_at=now))
@@ -229,7 +229,7 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
                               now: datetime) -> Question:
     """The committee makes the staff explain (again, after an answer it finds wanting)."""
     loaded = await for_committee(session, supervisor, question_id)
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state).in_(("open", "answered")))
         .values(state="explain"))
     if claimed.rowcount != 1:
@@ -247,7 +247,7 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
 
 async def close(session: AsyncSession, supervisor: Person, question_id: int, now: datetime) -> Question:
     loaded = await for_committee(session, supervisor, question_id)
-    claimed = await session.exec(  # type: ignore[call-overload]
+    claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state) != "closed")
         .values(state="closed", closed_by=supervisor.id, closed_at=now))
     if claimed.rowcount != 1:

@@ -8,7 +8,7 @@ import struct
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from bot.base.clock import FakeClock
 from catalogs import Cadence
@@ -51,6 +51,7 @@ async def _publish(h: Harness, village: Village, item: str, period: str | None, 
                    corrects: int | None = None) -> Notice:
     async with h.runtime.sessions() as session:
         author = (await session.exec(select(Person))).first()
+        assert author is not None
         notice = Notice(village_id=village.id or 0, author_id=author.id or 0, item_id=item, period=period,
                         title="t", body="b", state="published", published_at=when, corrects_id=corrects)
         session.add(notice)
@@ -74,7 +75,7 @@ def test_status_on_due_date_boundaries() -> None:
     assert obligations.status_of(due, [date(2026, 4, 12), date(2026, 4, 9)], date(2026, 4, 20))[0] == "met_on_time"
 
 
-def test_owed_periods_switch_after_the_due_date_and_reach_back_to_joining(runtime) -> None:  # type: ignore[no-untyped-def]
+def test_owed_periods_switch_after_the_due_date_and_reach_back_to_joining(runtime) -> None:
     profile = runtime.policy.registry.profile("jiangyuan")
     joined = date(2025, 6, 1)
     on_due = obligations.owed_periods(profile, Cadence.QUARTERLY, date(2026, 4, 10), joined)
@@ -363,7 +364,7 @@ async def test_weekly_report_photo_goes_to_the_filing_group(harness: Harness) ->
     from models import BoundChat
 
     async with h.runtime.sessions() as session:
-        session.add(BoundChat(chat_id=group.id, title=group.title, purpose="filing",
+        session.add(BoundChat(chat_id=group.id, title=group.title or "", purpose="filing",
                               township_id=village.township_id))
         await session.commit()
     h.world.add_bot_to_group(group, admin=True)
@@ -502,9 +503,9 @@ async def test_re_runs_plan_only_new_villages_and_never_say_a_nag_twice(harness:
     assert (third.scanned, third.planned, third.nags) == (2, 1, first.nags)
     # a scan that lost its mark (two schedulers racing, say) claims only what is not logged yet
     async with h.runtime.sessions() as session:
-        await session.exec(delete(NagScan))  # type: ignore[call-overload]
-        await session.exec(delete(NagLog).where(NagLog.village_id == village.id,  # type: ignore[call-overload]
-                                                NagLog.obligation_key == f"{_item_of(h)}@2026Q1"))
+        await session.exec(delete(NagScan))
+        await session.exec(delete(NagLog).where(col(NagLog.village_id) == village.id,
+                                                col(NagLog.obligation_key) == f"{_item_of(h)}@2026Q1"))
         await session.commit()
     before = len(h.texts(users["staff"]))
     fourth = await _scan(h)
@@ -548,7 +549,7 @@ async def test_a_village_with_many_transactions_owes_finance_monthly(harness: Ha
 
 # --- the chart: villages x quarters, coloured by status --------------------------------------------------
 
-def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:  # type: ignore[no-untyped-def]
+def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:
     from PIL import Image
 
     tallies = {"2025Q2": compliance.Tally(on_time=4), "2025Q3": compliance.Tally(overdue=4),
@@ -564,7 +565,9 @@ def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:  # t
     def colour_at(column: float, row: int, across: float) -> str:
         x = (compliance.LEFT + (column + across) * compliance.CELL_W) * compliance.DPI
         y = (compliance.TOP + (row + 0.2) * compliance.CELL_H) * compliance.DPI
-        return "#{:02x}{:02x}{:02x}".format(*image.getpixel((round(x), round(y))))
+        pixel = image.getpixel((round(x), round(y)))
+        assert isinstance(pixel, tuple)
+        return "#{:02x}{:02x}{:02x}".format(*pixel)
 
     c = compliance.COLOURS
     assert colour_at(0, 0, 0.15) == c["on_time"] and colour_at(1, 0, 0.15) == c["overdue"]
@@ -572,5 +575,6 @@ def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:  # t
     assert colour_at(3, 0, 0.15) == c["none"]
     assert c["broken"] in {colour_at(0, 1, x / 20) for x in range(1, 20)}  # hatched grey
     legend_band = image.crop((0, image.height - round(compliance.LEGEND * compliance.DPI), image.width, image.height))
-    colours = {"#{:02x}{:02x}{:02x}".format(*rgb) for _, rgb in legend_band.getcolors(maxcolors=100_000) or []}
+    counted: list[tuple[int, tuple[int, int, int]]] = legend_band.getcolors(maxcolors=100_000) or []  # type: ignore[assignment]
+    colours = {"#{:02x}{:02x}{:02x}".format(*rgb) for _, rgb in counted}
     assert {c["late"], c["pending"], c["on_time"], c["overdue"]} <= colours  # every status has its key

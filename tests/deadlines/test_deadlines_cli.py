@@ -39,7 +39,7 @@ def _seed(database_url: str, *, broken: bool = False) -> None:
         from bot.base.settings import Settings
         from bot.process.runtime import build_runtime
 
-        runtime = build_runtime(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
+        runtime = build_runtime(Settings(_env_file=None, database_url=database_url))
         async with runtime.sessions() as session:
             village = await directory.create_village(session, "hongqi", "xinglong", "兴隆村")
             village.created_at = CREATED

@@ -97,7 +97,7 @@ async def test_the_scan_fires_at_the_local_scan_hour_and_nags_reach_staff(
     staff = users["staff"]
     clock.set(_local("2026-04-03", 7, 30))
     scheduler = _start(h, runs, started, "sched-hour")
-    assert scheduler.get_job(sched.HOURLY).next_run_time == _local("2026-04-03", 8, 1)  # type: ignore[union-attr]
+    assert scheduler.get_job(sched.HOURLY).next_run_time == _local("2026-04-03", 8, 1)
     await _move(scheduler, clock, _local("2026-04-03", 8, 1) + timedelta(seconds=20))
     await runs.until(lambda: runs.executed(sched.HOURLY) == 1)
     await h.worker.run_until_idle()
@@ -120,7 +120,7 @@ async def test_a_restart_after_days_of_downtime_catches_up_once(
     filing = h.world.new_group("红旗镇备案群", members=[users["inspector"]])
     h.world.add_bot_to_group(filing, admin=True)
     async with h.runtime.sessions() as session:
-        session.add(BoundChat(chat_id=filing.id, title=filing.title, purpose="filing",
+        session.add(BoundChat(chat_id=filing.id, title=filing.title or "", purpose="filing",
                               township_id=village.township_id))
         await session.commit()
     clock.set(_local("2026-04-03", 9, 30))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.cli.main import main
 from bot.process.runtime import Runtime
@@ -73,7 +73,7 @@ async def test_a_role_dropped_from_the_file_is_revoked_but_residents_stay(runtim
                   .replace("resident: [200006, 200005]", "resident: []"))
     async with runtime.sessions() as session:
         rows = await session.exec(select(RoleGrant.role, RoleGrant.status, Person.tg_user_id)
-                                  .join(Person, Person.id == RoleGrant.person_id))
+                                  .join(Person, col(Person.id) == RoleGrant.person_id))
         status = {(role, uid): st for role, st, uid in rows}
     assert status[("supervisor", 200004)] == "revoked"
     assert status[("supervisor", 200003)] == "active"
@@ -190,7 +190,7 @@ async def _snapshot(runtime: Runtime) -> tuple[list[tuple[object, ...]], ...]:
             sorted((g.person_id, g.role, g.village_id, g.township_id, g.status)
                    for g in await session.exec(select(RoleGrant))),
             sorted((c.chat_id, c.village_id, c.township_id) for c in await session.exec(select(BoundChat))),
-            sorted(p.tg_user_id for p in await session.exec(select(Person))),
+            sorted((p.tg_user_id,) for p in await session.exec(select(Person))),
         )
 
 

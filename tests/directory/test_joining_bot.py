@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fake_telegram import FakeUser
 from models import RoleGrant
@@ -16,7 +16,7 @@ from tests.harness import Harness
 
 async def _resident_grants(h: Harness) -> list[tuple[str, int | None]]:
     async with h.runtime.sessions() as session:
-        rows = await session.exec(select(RoleGrant).where(RoleGrant.role == "resident").order_by(RoleGrant.id))
+        rows = await session.exec(select(RoleGrant).where(RoleGrant.role == "resident").order_by(col(RoleGrant.id)))
         return [(g.status, g.village_id) for g in rows]
 
 

@@ -44,7 +44,9 @@ async def test_onboarding_story(harness: Harness) -> None:
     _, staff, group = await _onboard_staff(h)
     resident = h.world.new_user("李大爷")
     await h.say(resident, "/join", chat=group)
-    join_payload = h.world.last_message(group).data["reply_markup"]["inline_keyboard"][0][0]["url"].split("start=")[1]
+    posted = h.world.last_message(group)
+    assert posted is not None
+    join_payload = posted.data["reply_markup"]["inline_keyboard"][0][0]["url"].split("start=")[1]
     await h.open_link(resident, join_payload)
     assert "已收到您加入" in h.last(resident)
     assert "李大爷" in h.last(staff) and "申请加入" in h.last(staff)

@@ -92,7 +92,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 async def world_and_bot(tmp_path: Path, database: str) -> AsyncIterator[tuple[FakeTelegram, Crashable, Runtime]]:
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
     await asyncio.to_thread(upgrade, database)
-    runtime = build_runtime(Settings(_env_file=None, bot_token=TOKEN, database_url=database,  # type: ignore[call-arg]
+    runtime = build_runtime(Settings(_env_file=None, bot_token=TOKEN, database_url=database,
                                      redis_url=None))
     async with FakeBotAPIServer(world, hold_seconds=120) as server:
         env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database, LOG_LEVEL="INFO",
@@ -110,7 +110,7 @@ def copies(world: FakeTelegram, chat: FakeChat) -> int:
     return sum(1 for m in world.bot_messages(chat) if TITLE in m.text)
 
 
-async def test_sigkill_during_the_publishing_decision_and_during_the_broadcast(world_and_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_sigkill_during_the_publishing_decision_and_during_the_broadcast(world_and_bot) -> None:
     world, bot, runtime = world_and_bot
     cast = await seed_village(runtime, world, groups=GROUPS)
     stage = Stage(world, runtime.sessions, lang="zh", texts=Texts("zh"), settle=0.3, timeout=60)
@@ -173,7 +173,7 @@ def _tap(world: FakeTelegram, cast: Cast, label: str) -> None:
     raise AssertionError(f"no {label!r} button for the supervisor")
 
 
-async def _count(runtime: Runtime, model, *where) -> int:  # type: ignore[no-untyped-def]
+async def _count(runtime: Runtime, model, *where) -> int:
     async with runtime.sessions() as session:
         return int((await session.exec(select(func.count()).select_from(model).where(*where))).one())
 

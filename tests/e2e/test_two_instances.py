@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -110,7 +111,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
         processes[port] = await _start(folder, env, "webhook")
     try:
         for port in ports:
-            await _until(lambda port=port: _healthy(port), 60, f"instance on {port}")
+            await _until(partial(_healthy, port), 60, f"instance on {port}")
         yield Cluster(world, server, balancer, processes, url, bot_id)
     finally:
         for process in processes.values():
@@ -227,13 +228,12 @@ async def test_two_instances_lose_nothing_and_repeat_nothing(cluster: Cluster) -
         for cadre, villager in zip(cadres, villagers, strict=True):  # 100: the villager opens the staff invite
             link = next(m.text for m in reversed(world.bot_messages(world.private_chat(cadre))) if "🔗" in m.text)
             payload = re.search(r"start=(i_[\w-]+)", link).group(1)  # type: ignore[union-attr]
-            script.push(villager, "invite_accepted", lambda v=villager, p=payload: world.user_opens_deep_link(v, p))
+            script.push(villager, "invite_accepted", partial(world.user_opens_deep_link, villager, payload))
         await script.seen(villagers, "invite_accepted")
         async with sessions() as session:
             village_of = {v.code: v.id for v in await session.exec(select(Village))}
         for i, cadre in enumerate(cadres):  # 100: the cadre asks to join as a resident; staff hear (outbox)
-            script.push(cadre, "join_requested", lambda c=cadre, v=village_of[f"v{i}"]: world.user_opens_deep_link(
-                c, f"j_{v}"))
+            script.push(cadre, "join_requested", partial(world.user_opens_deep_link, cadre, f"j_{village_of[f'v{i}']}"))
         await script.seen(villagers, "join_request")  # delivered by the survivor's delivery worker
         for villager in villagers:  # 100: staff approve
             script.taps(villager, "申请加入", "同意", "join_decided")
@@ -264,9 +264,10 @@ async def _leader_and_survivor(cluster: Cluster) -> tuple[int, int]:
     leader = leaders[0]
     survivor = next(port for port in cluster.processes if port != leader)
     # The worker and the scheduler run on the leader only.
-    assert health[leader] is not None and health[survivor] is not None
-    assert (health[leader]["delivery"], health[leader]["scheduler"]) == ("running", "running"), health
-    assert (health[survivor]["delivery"], health[survivor]["scheduler"]) == ("standby", "standby"), health
+    led, stood_by = health[leader], health[survivor]
+    assert led is not None and stood_by is not None
+    assert (led["delivery"], led["scheduler"]) == ("running", "running"), health
+    assert (stood_by["delivery"], stood_by["scheduler"]) == ("standby", "standby"), health
     return leader, survivor
 
 
@@ -283,7 +284,7 @@ async def _all_kinds(script: Script, people: list[FakeUser], reply: str, count: 
     return all(script.kinds(p)[reply] >= count for p in people)
 
 
-async def _lock_holders(sessions) -> set[int]:  # type: ignore[no-untyped-def]
+async def _lock_holders(sessions) -> set[int]:
     """Backends holding the leader's advisory lock in this database (a bigint key is classid:objid)."""
     async with sessions() as session:
         rows = await session.exec(text(
@@ -294,17 +295,17 @@ async def _lock_holders(sessions) -> set[int]:  # type: ignore[no-untyped-def]
         return {int(row[0]) for row in rows}
 
 
-async def _plant_stale_update(sessions) -> None:  # type: ignore[no-untyped-def]
+async def _plant_stale_update(sessions) -> None:
     async with sessions() as session:
         session.add(ProcessedUpdate(update_id=STALE_UPDATE_ID, processed_at=utcnow() - timedelta(days=3)))
         await session.commit()
 
 
-async def _count(session, model, *where) -> int:  # type: ignore[no-untyped-def]
+async def _count(session, model, *where) -> int:
     return int((await session.exec(select(func.count()).select_from(model).where(*where))).one())
 
 
-async def _assert_database(sessions, cadres: list[FakeUser], villagers: list[FakeUser]) -> None:  # type: ignore[no-untyped-def]
+async def _assert_database(sessions, cadres: list[FakeUser], villagers: list[FakeUser]) -> None:
     async with sessions() as session:
         assert await _count(session, Person) == 2 * PAIRS
         assert await _count(session, Village) == PAIRS
@@ -350,7 +351,7 @@ async def _assert_redelivered_to_survivor(cluster: Cluster, leader: int, survivo
     assert not cluster.world.pending_updates() and not cluster.server.webhook_in_flight
 
 
-async def _assert_scheduler_moved(cluster: Cluster, sessions, leader: int, survivor: int) -> None:  # type: ignore[no-untyped-def]
+async def _assert_scheduler_moved(cluster: Cluster, sessions, leader: int, survivor: int) -> None:
     """The survivor's scheduler ran the pruning job (its first run comes when an instance starts leading)."""
     async with sessions() as session:
         assert await session.get(ProcessedUpdate, STALE_UPDATE_ID) is None

@@ -130,6 +130,7 @@ async def test_edit_delete_and_pin_rules(bot: Bot, world: FakeTelegram, villager
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
         await bot.edit_message_text("名单", chat_id=group.id, message_id=sent.message_id, reply_markup=keyboard("a"))
     edited = await bot.edit_message_text("新名单", chat_id=group.id, message_id=sent.message_id)
+    assert isinstance(edited, Message)
     assert edited.reply_markup is None  # an edit without reply_markup drops the keyboard, as in Telegram
     with pytest.raises(TelegramBadRequest, match="not enough rights to manage pinned messages"):
         await bot.pin_chat_message(group.id, sent.message_id)

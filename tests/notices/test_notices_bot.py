@@ -3,7 +3,7 @@ groups plus the filing group, pinned; and the bad inputs of the notices issue.""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fake_telegram import FakeChat
 from models import AuditEntry, Notice, Posting
@@ -54,7 +54,7 @@ async def test_draft_review_publish_broadcast_pin(harness: Harness) -> None:
     async with h.runtime.sessions() as session:
         notice = (await session.exec(select(Notice))).one()
         postings = list(await session.exec(select(Posting)))
-        actions = [a.action for a in await session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+        actions = [a.action for a in await session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))]
     assert notice.state == "published" and notice.period == "2026Q1" and notice.item_id == "jyv:cw.1"
     assert sorted(p.state for p in postings) == ["posted"] * 4
     assert actions[0] == "create" and actions[-3:] == ["submit", "approve", "publish"]

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import AuditEntry, Notice, ReviewDecision
 from services.notices import review
@@ -32,7 +32,7 @@ async def _publish(h: Harness, cast: Cast, **kw: str) -> None:
 
 async def _notice(h: Harness) -> Notice:
     async with h.runtime.sessions() as session:
-        return (await session.exec(select(Notice).order_by(Notice.id))).all()[-1]
+        return (await session.exec(select(Notice).order_by(col(Notice.id)))).all()[-1]
 
 
 async def test_privacy_screen_masks_with_one_tap(harness: Harness, cast: Cast) -> None:
@@ -196,6 +196,7 @@ async def test_two_reviewers_tapping_at_once_decide_once(harness: Harness, cast:
             from services.people.directory import person_by_tg
 
             person = await person_by_tg(session, person_tg)
+            assert person is not None and notice.id is not None
             try:
                 await review.decide(session, h.runtime.policy, person, notice.id, notice.version, 1, "approve",
                                      None, now)

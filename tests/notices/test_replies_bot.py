@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.process.wiring import build_dispatcher
 from fake_telegram import FakeUser
 from models import Invite, ProcessedUpdate, RoleGrant
+from services.people.onboarding import InviteOutcome
 from tests.conftest import ADMIN_ID
 from tests.directory.test_onboarding_bot import _invite_link
 from tests.harness import Harness
@@ -150,7 +151,7 @@ async def test_webhook_failure_before_anything_was_said_is_redelivered_and_done_
     real = onboarding.redeem_invite
     calls: list[int] = []
 
-    async def flaky(*args: Any, **kwargs: Any) -> Invite:
+    async def flaky(*args: Any, **kwargs: Any) -> InviteOutcome:
         calls.append(1)
         invite = await real(*args, **kwargs)
         if len(calls) == 1:

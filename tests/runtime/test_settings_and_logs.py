@@ -14,7 +14,7 @@ TOKEN = "8123456789:AAHk1ZxYwVuTsRqPoNmLkJiHgFeDcBa98765"
 
 @pytest.mark.parametrize("token", ["", "changeme", "123456:ABC-DEF", "no-colon"])
 def test_missing_or_placeholder_token_is_refused_in_one_line(token: str) -> None:
-    settings = Settings(_env_file=None, bot_token=token)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, bot_token=token)
     with pytest.raises(ConfigError) as caught:
         settings.require_token()
     assert "\n" not in str(caught.value) and "BOT_TOKEN" in str(caught.value)
@@ -22,7 +22,7 @@ def test_missing_or_placeholder_token_is_refused_in_one_line(token: str) -> None
 
 def test_admin_ids_from_a_comma_separated_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMIN_IDS", "11, 22,33")
-    assert Settings(_env_file=None).admin_ids == [11, 22, 33]  # type: ignore[call-arg]
+    assert Settings(_env_file=None).admin_ids == [11, 22, 33]
 
 
 def test_token_is_redacted_from_messages_arguments_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:

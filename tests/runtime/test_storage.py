@@ -16,7 +16,7 @@ from tests.conftest import TEST_TOKEN
 
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'new' / 'cunwu.db'}"
-    runtime = build_runtime(Settings(_env_file=None, bot_token=TEST_TOKEN, database_url=url))  # type: ignore[call-arg]
+    runtime = build_runtime(Settings(_env_file=None, bot_token=TEST_TOKEN, database_url=url))
     try:
         async def pragmas() -> tuple[str, int, int]:
             async with runtime.engine.connect() as connection:

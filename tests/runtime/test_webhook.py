@@ -22,6 +22,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.delivery.worker import DeliveryWorker
+from bot.pipeline.fsm_redis import CommitBoundRedisStorage
 from bot.process.app import BotApp
 from bot.process.runtime import Runtime
 from bot.process.webhook import make_web_app
@@ -251,6 +252,8 @@ async def test_a_resent_update_finds_the_conversation_where_the_failed_attempt_f
         assert await count(runtime, Invite) == 1
         state = served.app.dispatcher.fsm.get_context(served.app.bot, admin.id, admin.id)
         assert await state.get_state() is None  # the conversation ended with the successful attempt
-        keys = [key async for key in served.app.dispatcher.storage.redis.scan_iter(match=f"fsm:{bot_id}:*")]
+        storage = served.app.dispatcher.storage
+        assert isinstance(storage, CommitBoundRedisStorage)
+        keys = [key async for key in storage.redis.scan_iter(match=f"fsm:{bot_id}:*")]
         if keys:
-            await served.app.dispatcher.storage.redis.delete(*keys)
+            await storage.redis.delete(*keys)

@@ -37,7 +37,7 @@ async def _open(h: Harness, cast: Cast) -> int:
     return (await _petition(h)).id or 0
 
 
-async def _sign(h: Harness, user, petition_id: int) -> None:  # type: ignore[no-untyped-def]
+async def _sign(h: Harness, user, petition_id: int) -> None:
     await h.open_link(user, f"s_{petition_id}")
     await h.tap(user, "确认联署")
 
@@ -209,7 +209,7 @@ async def test_bad_signatures(harness: Harness) -> None:
     assert (petition.resident_count, petition.representative_count) == (1, 0)
     # After the threshold: no more signing, no withdrawing.
     async with h.runtime.sessions() as session:
-        await session.exec(  # type: ignore[call-overload]
+        await session.exec(
             petitions.update(Petition).values(residents_needed=2))
         await session.commit()
     await _sign(h, cast.neighbour, petition_id)

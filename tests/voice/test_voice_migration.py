@@ -62,7 +62,7 @@ async def _seed(url: str) -> None:
     await engine.dispose()
 
 
-async def _notice(session, village_id: int, staff_id: int) -> int:  # type: ignore[no-untyped-def]
+async def _notice(session, village_id: int, staff_id: int) -> int:
     from models import Notice
 
     notice = Notice(village_id=village_id, author_id=staff_id, title="n", body="b")
