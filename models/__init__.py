@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
@@ -9,6 +10,7 @@ from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signat
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "BoardSetting",
     "BoundChat",
     "FsmRecord",
     "Invite",
@@ -21,6 +23,7 @@ __all__ = [
     "Petition",
     "PetitionPost",
     "Posting",
+    "PostingProof",
     "ProcessedUpdate",
     "Question",
     "QuestionEntry",

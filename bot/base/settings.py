@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
     petition_daily_limit: int = Field(default=3, ge=1)  # petitions one person may start a day
     signing_hourly_limit: int = Field(default=10, ge=1)  # signatures and withdrawals by one person an hour
     fake_clock_file: str | None = None  # TESTS AND DEMOS ONLY: bot.base.clock.FileClock reads the time here
+    # The public board (web/): where people reach it, where `cunwu run` serves it, how hard one address may pull.
+    public_base_url: str | None = None  # e.g. https://board.example.org; unset: no links to the board anywhere
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8081, ge=0, le=65535)  # 0: `cunwu run` serves no pages
+    web_rate_limit: int = Field(default=120, ge=0)  # requests a minute from one address; 0: no limit
+    web_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    web_app_max_age: int = Field(default=86_400, ge=60)  # seconds a Mini App's signed init data stays valid
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -112,6 +120,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip().rstrip("/")
+        parsed = urlsplit(text)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+            raise ValueError("expected an http(s) address such as https://board.example.org (no query)")
+        return text
 
     @field_validator("default_language")
     @classmethod
