@@ -11,6 +11,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import User
+from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -18,6 +19,7 @@ from bot.base.logs import RedactTokens
 from bot.base.settings import ConfigError, Settings
 from bot.delivery.worker import DeliveryWorker
 from bot.process.leader import Leadership
+from bot.process.pages import serve_pages, web_deps
 from bot.process.runtime import Runtime, build_runtime
 from bot.process.wiring import build_bot, build_dispatcher
 from bot.ui.commands import register_commands
@@ -105,6 +107,7 @@ class BotApp:
                                      runtime.settings.leader_interval)
         self.scheduler: Any = None
         self._worker: tuple[asyncio.Event, asyncio.Task[None]] | None = None
+        self._pages: web.AppRunner | None = None
 
     @property
     def leading(self) -> bool:
@@ -137,7 +140,16 @@ class BotApp:
                 await task
             self._worker = None
 
+    async def serve_pages(self) -> None:
+        """Polling mode: the board on WEB_HOST:WEB_PORT (0: no pages); webhook mode serves them itself."""
+        settings = self.runtime.settings
+        if settings.web_port:
+            self._pages = await serve_pages(web_deps(self.runtime, self.bot), settings.web_host, settings.web_port)
+
     async def stop_background(self) -> None:
+        if self._pages is not None:
+            await self._pages.cleanup()
+            self._pages = None
         self.stop_event.set()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
@@ -146,6 +158,7 @@ class BotApp:
     async def poll(self) -> None:
         try:
             await self.start_background()
+            await self.serve_pages()
             log.info("cunwu is polling %s", self.runtime.settings.telegram_api_url)
             await self.dispatcher.start_polling(self.bot, handle_signals=True, close_bot_session=True)
         finally:

@@ -18,7 +18,9 @@ from sqlalchemy import text
 
 from bot.base.settings import Settings
 from bot.process.app import BotApp, prepare
+from bot.process.pages import web_deps
 from bot.process.wiring import build_bot
+from web.app import add_pages
 
 log = logging.getLogger("cunwu.webhook")
 
@@ -84,7 +86,8 @@ class Probes:
 
 
 def make_web_app(app: BotApp, secret: str, path: str) -> web.Application:
-    web_app = web.Application()
+    """Telegram's route, the probes, and the board's pages beside them (web.app.add_pages)."""
+    web_app = add_pages(web.Application(), web_deps(app.runtime, app.bot))
     ConfirmAfterHandling(app.dispatcher, app.bot, handle_in_background=False, secret_token=secret).register(
         web_app, path=path)
     probes = Probes(app)
