@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -56,9 +57,11 @@ SCRIPT: dict[str, dict[str, str]] = {
                 "支出8.2万元（道路维修5万元，办公经费1.2万元，环境整治2万元）。",
         "ch.onboarding": "第一章 · 建村、邀请、绑定群、村民加入",
         "ch.notices": "第二章 · 起草公开事项、两级审核、发布到村民群与备案群",
-        "ch.deadlines": "第四章 · 一个季度过去：到期提醒、一键起草、审核发布、/due 显示已按时公开",
+        "ch.deadlines": "第五章 · 一个季度过去：到期提醒、一键起草、审核发布、/due 显示已按时公开",
         "sees": "看到的内容", "taps": "点了", "private": "私聊", "pinned": "已置顶", "edited": "已编辑",
         "done": "演示完成：{chapters} 章，用时 {seconds:.1f} 秒。",
+        "board_written": "兴隆村公开栏的网页和张贴版（PDF）已写入 {folder}\n打开：{page}",
+        "board_served": "公开栏正在运行：{url}（按 Ctrl-C 结束）",
     },
     "en": {
         "admin": "Admin", "staff": "Accountant Wang", "secretary": "Secretary Zhang",
@@ -70,9 +73,11 @@ SCRIPT: dict[str, dict[str, str]] = {
                 "Spending: 82,000 yuan (road repair 50,000; office 12,000; environment 20,000).",
         "ch.onboarding": "Chapter 1 · A village, invites, a bound group, a resident joins",
         "ch.notices": "Chapter 2 · Drafting a notice, two approvals, broadcast to the groups and filing",
-        "ch.deadlines": "Chapter 4 · A quarter passes: a reminder, draft it now, reviewed and published, /due says met",
+        "ch.deadlines": "Chapter 5 · A quarter passes: a reminder, draft it now, reviewed and published, /due says met",
         "sees": "sees", "taps": "taps", "private": "private chat", "pinned": "pinned", "edited": "edited",
         "done": "Demo finished: {chapters} chapters in {seconds:.1f} s.",
+        "board_written": "Xinglong's board (pages and PDF posters) was written to {folder}\nOpen: {page}",
+        "board_served": "The board is served at {url} (Ctrl-C ends it)",
     },
 }
 
@@ -139,6 +144,12 @@ class Stage:
         """Send a message and wait for the bot's answer in the same chat, then for quiet."""
         chat = chat or self.world.private_chat(user)
         sent = self.world.user_sends(user, chat, text)
+        await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
+
+    async def send_photo(self, user: FakeUser, reply_to: int) -> None:
+        """A photo in the private chat, in reply to one of the bot's messages."""
+        chat = self.world.private_chat(user)
+        sent = self.world.user_sends_photo(user, chat, reply_to=reply_to)
         await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
 
     async def open_link(self, user: FakeUser, payload: str) -> None:
@@ -478,6 +489,68 @@ async def _voice_disclosure(stage: Stage, signers: list[FakeUser]) -> None:
                      f"{signer.first_name} was not told that the disclosure was published")
 
 
+# ---------------------------------------------------------------------- the public board
+
+BOARD_SCRIPT: dict[str, dict[str, str]] = {
+    "zh": {"ch.board": "第四章 · 公开栏：网页地址、打印张贴版、张贴照片，村民在网页上看到“已张贴”",
+           "posted": "已张贴"},
+    "en": {"ch.board": "Chapter 4 · The public board: its address, the printed poster, the photo of it posted, "
+                       "and the web page showing it posted",
+           "posted": "Posted on the board"},
+}
+for _lang, _lines in BOARD_SCRIPT.items():
+    SCRIPT[_lang].update(_lines)
+
+
+async def chapter_board(stage: Stage) -> None:
+    """The clerk asks for the village's board address, prints the first notice's poster from the button on
+    their "published" message, puts it up and replies to that message with a photo; the board's web page
+    (served by the bot's own process, at stage.facts["board"]) then shows the notice as posted."""
+    staff = stage.people["staff"]
+    chat = stage.world.private_chat(staff)
+    base = stage.facts.get("board")
+    await stage.send(staff, "/board")
+    page = f"{base}/v/xinglong" if base else ""
+    stage.expect(not base or page in _urls(stage.world.bot_messages(chat)[-1]), "/board gave no link to the board")
+    published = next(m for m in reversed(stage.world.bot_messages(chat))
+                     if stage.facts["title"] in m.text and any(d.startswith("pp1:") for d in m.callback_data()))
+    await stage.tap(staff, data=next(d for d in published.callback_data() if d.endswith(":a4")))
+    await _settled(stage, lambda: bool(stage.world.bot_messages(chat)[-1].data.get("document")))
+    poster = stage.world.bot_messages(chat)[-1].data["document"]
+    stage.expect(poster["file_name"].endswith("-a4.pdf") and poster["file_size"] > 10_000, "no poster PDF")
+    await stage.send_photo(staff, reply_to=published.message_id)
+    stage.expect(stage.facts["title"] in stage.last(staff), "the posting photo was not recorded")
+    if base:
+        shown = await _fetch(page)
+        stage.expect(stage.facts["title"] in shown and stage.say_("posted") in shown,
+                     f"the board at {page} does not show the notice as posted")
+
+
+def _urls(message: FakeMessage) -> list[str]:
+    return [str(button.get("url", "")) for row in message.data.get("reply_markup", {}).get("inline_keyboard", [])
+            for button in row]
+
+
+async def _settled(stage: Stage, done: Callable[[], bool]) -> None:
+    """A tap whose answer comes later than its acknowledgement (a PDF to make): wait for it, then for quiet."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + stage.timeout
+    while not done():
+        if loop.time() > deadline:
+            raise StoryError(f"the bot did not finish within {stage.timeout:.0f} s")
+        await asyncio.sleep(0.05)
+    await stage.quiet()
+
+
+async def _fetch(url: str) -> str:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client, client.get(url) as answer:
+        if answer.status != 200:
+            raise StoryError(f"{url} answered {answer.status}")
+        return await answer.text()
+
+
 async def chapter_deadlines(stage: Stage) -> None:
     """A quarter passes on a simulated clock (demo/clock.py says how, in and out of process): the daily
     scan reminds the clerk seven days before the quarter's disclosures fall due, with a "draft it now"
@@ -517,6 +590,7 @@ CHAPTERS: list[tuple[str, Chapter]] = [
     ("ch.onboarding", chapter_onboarding),
     ("ch.notices", chapter_notices),
     ("ch.voice", chapter_voice),
+    ("ch.board", chapter_board),
     ("ch.deadlines", chapter_deadlines),  # last: it moves the clock a quarter on
 ]
 PROLOGUE: list[Chapter] = [import_township]
@@ -576,7 +650,9 @@ class Transcript:
         if message.edited:
             marks.append(self.stage.say_("edited"))
         sender = "🤖" if message.from_bot else f"👤 {message.data['from']['first_name']}:"
-        text = message.text.splitlines() or [""]
+        media = ["📷"] if message.data.get("photo") else []
+        media += [f"📄 {message.data['document'].get('file_name', '')}"] if message.data.get("document") else []
+        text = [" ".join([*media, *message.text.splitlines()[:1]]), *message.text.splitlines()[1:]]
         head = f"  {sender} {text[0]}" + (f"   ({', '.join(marks)})" if marks else "")
         lines = [head] + [f"     {line}" for line in text[1:]]
         if message.buttons:
@@ -600,14 +676,19 @@ async def offline_bot(folder: Path, lang: str) -> AsyncIterator[Stage]:
     settings = Settings(_env_file=None, bot_token=DEMO_TOKEN, telegram_api_url=url,
                         database_url=f"sqlite+aiosqlite:///{folder / 'cunwu.db'}", admin_ids=[ADMIN_ID],
                         default_language=lang, redis_url=None)
+    board = free_port()  # the bot's process serves the board (web/), as `cunwu run` does on WEB_PORT
+    settings.public_base_url, settings.web_host, settings.web_port = f"http://127.0.0.1:{board}", "127.0.0.1", board
     runtime = await prepare(settings)
     app = BotApp(runtime, build_bot(runtime))
     polling: asyncio.Task[None] | None = None
     try:
         await app.start_background()
+        await app.serve_pages()
         polling = asyncio.create_task(app.dispatcher.start_polling(
             app.bot, handle_signals=False, close_bot_session=False, polling_timeout=5))
-        yield Stage(world, runtime.sessions, lang=lang, texts=runtime.texts)
+        stage = Stage(world, runtime.sessions, lang=lang, texts=runtime.texts)
+        stage.facts.update(board=settings.public_base_url, pages=runtime.pages())
+        yield stage
     finally:
         if polling is not None:
             with contextlib.suppress(RuntimeError):
@@ -620,7 +701,11 @@ async def offline_bot(folder: Path, lang: str) -> AsyncIterator[Stage]:
         await server.stop()
 
 
-async def play(lang: str = "zh") -> int:
+async def play(lang: str = "zh", board_dir: Path = Path("demo-board"), serve: bool = False) -> int:
+    """The story, then the demo village's board: written to `board_dir` as files (pages and PDF posters, so the
+    demo ends by itself, as CI needs), and with `serve` also left served by the bot until Ctrl-C."""
+    from web.export import export_board
+
     loop = asyncio.get_running_loop()
     started = loop.time()
     quiet_logs()
@@ -628,11 +713,24 @@ async def play(lang: str = "zh") -> int:
         with tempfile.TemporaryDirectory(prefix="cunwu-demo-") as folder:
             async with offline_bot(Path(folder), lang) as stage:
                 await play_story(stage, out=print)
+                page = await export_board(stage.facts["pages"], board_dir, "xinglong")
+                print("\n" + SCRIPT[lang]["done"].format(chapters=len(CHAPTERS), seconds=loop.time() - started))
+                print(SCRIPT[lang]["board_written"].format(folder=board_dir.resolve(), page=page.as_uri()))
+                if serve:
+                    print(SCRIPT[lang]["board_served"].format(url=f"{stage.facts['board']}/v/xinglong"), flush=True)
+                    await asyncio.Event().wait()  # until Ctrl-C
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return 0
     except Exception as error:  # the demo's contract: one line and a non-zero exit
         print(f"cunwu demo: {type(error).__name__}: {error}".splitlines()[0], file=sys.stderr)
         return 1
-    print("\n" + SCRIPT[lang]["done"].format(chapters=len(CHAPTERS), seconds=loop.time() - started))
     return 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def quiet_logs() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
+import hmac
 import inspect
 import json
 import math
@@ -21,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fake_telegram.html import HtmlError, parse_html, strip_text, utf16_len
 from fake_telegram.people import (
@@ -440,12 +443,26 @@ class FakeTelegram:
             self._push_update("message", message.data)
         return message
 
-    def user_sends_photo(self, user: FakeUser | int, chat: FakeChat | int, caption: str | None = None) -> FakeMessage:
+    def user_sends_photo(self, user: FakeUser | int, chat: FakeChat | int, caption: str | None = None,
+                         reply_to: int | None = None) -> FakeMessage:
         record = self._store_file("photo", b"\xff\xd8\xff\xe0fake-jpeg", "photo.jpg")
         fields: Json = {"photo": [_photo_size(record)]}
         if caption:
             fields["caption"] = caption
-        return self._user_posts(self._user(user), self._chat(chat), fields, caption or "", None)
+        return self._user_posts(self._user(user), self._chat(chat), fields, caption or "", reply_to)
+
+    def web_app_init_data(self, user: FakeUser | int, *, auth_date: int | None = None, token: str | None = None) -> str:
+        """What a Telegram client hands a Mini App it opens for `user`: the user, the time and a hash signed with
+        a key derived from the bot token (HMAC-SHA256, key "WebAppData"), as the Bot API documents. `token`
+        signs with another token (a forgery)."""
+        person = self._user(user)
+        fields = {"auth_date": str(auth_date if auth_date is not None else self._now()),
+                  "query_id": f"AAF{person.id}", "user": json.dumps(person.to_json(), separators=(",", ":"),
+                                                                     ensure_ascii=False)}
+        check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
+        secret = hmac.new(b"WebAppData", (token or self.token).encode(), hashlib.sha256).digest()
+        fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+        return urlencode(fields)
 
     def user_sends_document(
         self,

@@ -11,6 +11,7 @@ from aiogram import Router
 from handlers import (
     admin,
     archive,
+    board,
     conversations,
     deadlines,
     drafting,
@@ -31,6 +32,7 @@ def get_routers() -> list[Router]:
         groups.router.build(),
         onboarding.router.build(),  # before the conversations, so /cancel, /help and /start work inside them
         conversations.router.build(),  # then any other command leaves a conversation before it runs
+        board.router.build(),  # a photo replied to a "published" message is a posting proof, in any conversation
         drafting.router.build(),
         drafting_actions.router.build(),
         review.router.build(),

@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="upgrade the database to the newest schema")
     demo = commands.add_parser("demo", help="play a scripted story offline and print what each person sees")
     demo.add_argument("--lang", choices=["zh", "en"], default="zh")
+    demo.add_argument("--board-dir", type=Path, default=Path("demo-board"),
+                      help="where the demo village's board (pages and posters) is written")
+    demo.add_argument("--serve", action="store_true", help="then keep the board served until Ctrl-C")
     screen = commands.add_parser("screen", help="screen a text for personal information")
     screen.add_argument("file")
     screen.add_argument("--format", choices=["text", "json"], default="text")
@@ -46,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     exp = admin.add_parser("export", help="write a township back as a directory YAML file")
     exp.add_argument("--township", required=True)
     exp.add_argument("--output", "-o", type=Path)
+    poster = admin.add_parser("poster", help="the printable poster (PDF) of a notice, or of a village's quarter")
+    which = poster.add_mutually_exclusive_group(required=True)
+    which.add_argument("--notice", type=int, help="a published notice's id")
+    which.add_argument("--village", help="a village's code (with --quarter: that quarter's board)")
+    poster.add_argument("--quarter", help="e.g. 2026Q3, with --village")
+    poster.add_argument("--size", choices=["a4", "a3"], default="a4")
+    poster.add_argument("--lang", choices=["zh", "en"], help="default: the village's language")
+    poster.add_argument("--output", "-o", type=Path)
     rep = admin.add_parser("report", help="a township's compliance report for a quarter")
     rep.add_argument("--township", required=True)
     rep.add_argument("--quarter", required=True)
@@ -136,7 +147,7 @@ async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from demo.story import play
 
-    return await play(lang=args.lang)
+    return await play(lang=args.lang, board_dir=args.board_dir, serve=args.serve)
 
 
 async def _admin(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,6 +161,10 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
         return await import_directory(settings, args.file)
     if args.admin == "export-archive":
         return await export_archive(settings, args.village, args.quarter, args.output_dir, args.lang)
+    if args.admin == "poster":
+        from bot.cli.posters import poster
+
+        return await poster(settings, args)
     return await export_directory(settings, args.township, args.output)
 
 

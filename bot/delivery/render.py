@@ -12,21 +12,33 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.process.runtime import Runtime
+from bot.ui.keyboards import board as board_keyboards
 from bot.ui.keyboards import common as keyboards
 from bot.ui.keyboards import deadlines as deadline_keyboards
 from bot.ui.keyboards import notices as notice_keyboards
 from bot.ui.keyboards import voice as voice_keyboards
 from bot.ui.texts import UI
+from web.links import Links
 
 Builder = Callable[[UI, dict[str, Any], Runtime], InlineKeyboardMarkup | None]
 
 
+def _page(runtime: Runtime, spec: dict[str, Any]) -> str | None:
+    """The notice's page on the public board, when the deployment has one (PUBLIC_BASE_URL)."""
+    base, ref = runtime.settings.public_base_url, spec.get("board")
+    return Links(base).notice(str(ref), int(spec["notice_id"])) if base and ref else None
+
+
 def _notice(ui: UI, spec: dict[str, Any], runtime: Runtime) -> InlineKeyboardMarkup | None:
+    page = _page(runtime, spec)
     if spec.get("filing"):
-        return None
+        return InlineKeyboardMarkup(inline_keyboard=[[board_keyboards.page_button(ui, page)]]) if page else None
     notice_id = int(spec["notice_id"])
     attachments = runtime.deep_link(f"a_{notice_id}") if spec.get("attachments") else None
-    return notice_keyboards.for_residents(ui, runtime.deep_link(f"q_{notice_id}"), attachments)
+    markup = notice_keyboards.for_residents(ui, runtime.deep_link(f"q_{notice_id}"), attachments)
+    if page:
+        markup.inline_keyboard.append([board_keyboards.page_button(ui, page)])
+    return markup
 
 
 BUILDERS: dict[str, Builder] = {
@@ -37,6 +49,7 @@ BUILDERS: dict[str, Builder] = {
                                                                          list(spec.get("findings") or [])),
     "retract": lambda ui, spec, rt: notice_keyboards.retract(ui, int(spec["notice_id"])),
     "notice": _notice,
+    "published": lambda ui, spec, rt: board_keyboards.published(ui, int(spec["notice_id"]), _page(rt, spec)),
     "nag": lambda ui, spec, rt: deadline_keyboards.nag(ui, int(spec["village_id"]), list(spec.get("buttons") or [])),
     "question_staff": lambda ui, spec, rt: voice_keyboards.question_staff(ui, int(spec["question_id"]),
                                                                           bool(spec.get("photo"))),

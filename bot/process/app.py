@@ -22,7 +22,7 @@ from bot.process.leader import Leadership
 from bot.process.pages import serve_pages, web_deps
 from bot.process.runtime import Runtime, build_runtime
 from bot.process.wiring import build_bot, build_dispatcher
-from bot.ui.commands import register_commands
+from bot.ui.commands import register_commands, register_menu_button
 from models.db import is_sqlite
 from models.migrate import MigrationError, upgrade_in_child
 from reminders import scheduler
@@ -122,6 +122,7 @@ class BotApp:
         me = await check_telegram(self.bot, self.runtime.settings.telegram_api_url)
         self.runtime.bot_username = me.username or self.runtime.bot_username
         await register_commands(self.bot, self.runtime.texts, self.runtime.settings.admin_ids)
+        await register_menu_button(self.bot, self.runtime.texts, self.runtime.settings.public_base_url)
         self.tasks.append(asyncio.create_task(self.leadership.run(self.stop_event)))
 
     async def _lead(self) -> None:

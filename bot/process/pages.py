@@ -15,21 +15,17 @@ from bot.base.settings import ConfigError
 from bot.process.runtime import Runtime
 from web.app import build_web_app
 from web.deps import FetchFile, WebDeps
-from web.http import RateLimits
-from web.texts import WebTexts
 
 log = logging.getLogger("cunwu.web")
 MAX_FILE = 20 * 1024 * 1024  # what the Bot API lets a bot download
 
 
 def web_deps(runtime: Runtime, bot: Bot | None) -> WebDeps:
-    settings = runtime.settings
-    return WebDeps(
-        sessions=runtime.sessions, policy=runtime.policy, now=runtime.clock.now,
-        texts=WebTexts(settings.default_language), public_base_url=settings.public_base_url,
-        bot_token=settings.bot_token.get_secret_value(), fetch_file=file_fetcher(bot) if bot else None,
-        rate_limits=RateLimits(settings.web_rate_limit), trusted_proxies=frozenset(settings.web_trusted_proxies),
-        app_max_age=settings.web_app_max_age)
+    """The runtime's page dependencies, able to show attachments when there is a bot to fetch them with."""
+    deps = runtime.pages()
+    if bot is not None:
+        deps.fetch_file = file_fetcher(bot)
+    return deps
 
 
 def file_fetcher(bot: Bot) -> FetchFile:

@@ -19,6 +19,9 @@ from bot.ui.texts import Texts
 from catalogs import load_registry
 from models.db import create_engine, session_factory
 from services.policy import Policy
+from web.deps import WebDeps
+from web.http import RateLimits
+from web.texts import WebTexts
 
 log = logging.getLogger("cunwu")
 
@@ -36,6 +39,19 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     limiters: ChatLimiters = field(default_factory=ChatLimiters)  # Telegram's limits, for all who send
     bot: Bot | None = None  # set by BotApp; scheduled jobs that talk to Telegram directly use it
+    _pages: WebDeps | None = None
+
+    def pages(self) -> WebDeps:
+        """What the board's pages and posters need (web.deps), built on first use: the web server, the
+        poster button and `cunwu admin poster` share it (and its cache of PDFs)."""
+        if self._pages is None:
+            settings = self.settings
+            self._pages = WebDeps(
+                sessions=self.sessions, policy=self.policy, now=self.clock.now,
+                texts=WebTexts(settings.default_language), public_base_url=settings.public_base_url,
+                bot_token=settings.bot_token.get_secret_value(), rate_limits=RateLimits(settings.web_rate_limit),
+                trusted_proxies=frozenset(settings.web_trusted_proxies), app_max_age=settings.web_app_max_age)
+        return self._pages
 
     def wake_delivery(self) -> None:
         self.outbox_signal.set()

@@ -19,10 +19,14 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
 )
 
 from bot.ui.texts import LANGUAGES, Texts
 from services.people.roles import Role
+from web.links import Links
 
 log = logging.getLogger("cunwu.commands")
 
@@ -44,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("start", (EVERYONE,)),
     Command("help", (EVERYONE,), BOTH),
     Command("join", (EVERYONE,), BOTH),
+    Command("board", (EVERYONE,), BOTH),
     Command("archive", (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)),
     Command("petition", (Role.RESIDENT,)),
     Command("draft", (Role.STAFF,)),
@@ -105,3 +110,17 @@ async def _admin_menu(bot: Bot, texts: Texts, lang: str, code: str | None, admin
                                   language_code=code)
     except TelegramAPIError as error:
         log.warning("no admin command menu for %s yet: %s", admin_id, error.message)
+
+
+async def register_menu_button(bot: Bot, texts: Texts, public_base_url: str | None) -> None:
+    """The menu button beside the message field opens the board as a Mini App; Telegram opens Mini Apps over
+    https only, so without such an address the button stays (or goes back to) the command list."""
+    if public_base_url and public_base_url.startswith("https://"):
+        button: MenuButtonWebApp | MenuButtonDefault = MenuButtonWebApp(
+            text=texts.plain(texts.default_lang, "board.menu"), web_app=WebAppInfo(url=Links(public_base_url).app()))
+    else:
+        button = MenuButtonDefault()
+    try:
+        await bot.set_chat_menu_button(menu_button=button)
+    except TelegramAPIError as error:  # a refused button leaves the bot working, with the command list
+        log.warning("the board's menu button was refused: %s", error.message)

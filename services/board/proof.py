@@ -4,12 +4,15 @@ village, now; the notice must still be the published version."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Notice, OutboxMessage, Person, PostingProof
+from models import Notice, OutboxMessage, Person, PostingProof, Village
+from services.board import official
+from services.board.visibility import Board, board_of
 from services.errors import DomainError
 from services.notices.workflow import State
 from services.people import directory
@@ -28,8 +31,15 @@ async def notice_of_message(session: AsyncSession, chat_id: int, message_id: int
     return await session.get(Notice, int(row.context["notice_id"]))
 
 
+@dataclass(frozen=True)
+class Recorded:
+    notice: Notice
+    village: Village
+    by: str  # the name the proof is shown under
+
+
 async def record(session: AsyncSession, person: Person, chat_id: int, replied_to: int, file_id: str,
-                 file_unique_id: str, now: datetime) -> Notice:
+                 file_unique_id: str, now: datetime) -> Recorded:
     notice = await notice_of_message(session, chat_id, replied_to)
     if notice is None:
         raise DomainError("board.proof_where")
@@ -39,15 +49,20 @@ async def record(session: AsyncSession, person: Person, chat_id: int, replied_to
     session.add(PostingProof(notice_id=notice.id or 0, person_id=person.id or 0, file_id=file_id,
                              file_unique_id=file_unique_id, at=now))
     await session.flush()
-    return notice
+    return Recorded(notice, await village_of(session, notice), await official.display_name(session, person))
 
 
-async def for_staff(session: AsyncSession, person: Person, notice_id: int) -> Notice:
-    """A notice whose poster a person may ask the bot for: staff of its village, a published version."""
+async def for_staff(session: AsyncSession, person: Person, notice_id: int) -> tuple[Notice, Board]:
+    """A notice whose poster a person may ask the bot for (staff of its village, the published version),
+    and the board it hangs on."""
     notice = await session.get(Notice, notice_id)
     if notice is None:
         raise DomainError("err.stale_button")
     await directory.require(session, person.id or 0, Role.STAFF, notice.village_id)
     if notice.state != State.PUBLISHED:
         raise DomainError("board.poster_not_published", title=notice.title)
-    return notice
+    return notice, await board_of(session, await village_of(session, notice))
+
+
+async def village_of(session: AsyncSession, notice: Notice) -> Village:
+    return await directory.village_by_id(session, notice.village_id)

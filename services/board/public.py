@@ -22,7 +22,7 @@ from catalogs import Period
 from models import Attachment, AuditEntry, Notice, Person, PostingProof, ReviewDecision, Township, Village
 from services import privacy
 from services.board import official
-from services.board.visibility import Board, BoardNotFound, boards_of
+from services.board.visibility import Board, BoardNotFound, board_of, boards_of
 from services.errors import DomainError
 from services.notices import finance_table
 from services.notices.archive import parse_quarter, quarter_bounds
@@ -406,6 +406,15 @@ async def proofs_of(session: AsyncSession, policy: Policy, village: Village, not
                               .where(PostingProof.notice_id == notice_id).order_by(col(PostingProof.id)))
     return [Proof(p.id or 0, policy.local(village, p.at), await official.display_name(session, person))
             for p, person in rows]
+
+
+async def notice_board(session: AsyncSession, notice_id: int) -> Board:
+    """The board a published notice hangs on (for an operator's `cunwu admin poster`)."""
+    notice = await session.get(Notice, notice_id)
+    village = await session.get(Village, notice.village_id) if notice is not None else None
+    if notice is None or village is None or notice.state not in SHOWN:
+        raise BoardNotFound()
+    return await board_of(session, village)
 
 
 # --- files ------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoardSetting, Township, Village
 from services.errors import DomainError
+from services.people import directory, onboarding
 
 PUBLIC, NOINDEX, LINKS = "public", "noindex", "links"
 VISIBILITIES = (PUBLIC, NOINDEX, LINKS)
@@ -56,6 +57,14 @@ async def board_of(session: AsyncSession, village: Village) -> Board:
     return _board(village, township, await session.get(BoardSetting, village.id))
 
 
+async def board_ref(session: AsyncSession, village_id: int) -> str:
+    """The path segment naming a village's board (for the link on every group post and the poster's QR)."""
+    village = await session.get(Village, village_id)
+    assert village is not None  # a foreign key
+    setting = await session.get(BoardSetting, village_id)
+    return setting.link_key if setting and setting.visibility == LINKS and setting.link_key else village.code
+
+
 async def boards_of(session: AsyncSession, villages: Iterable[Village], township: Township) -> list[Board]:
     """One query for the settings of many villages of one township."""
     villages = list(villages)
@@ -85,6 +94,14 @@ async def board_by_ref(session: AsyncSession, ref: str) -> Board:
     return board
 
 
+async def board_by_code(session: AsyncSession, code: str) -> Board:
+    """A village's board by its code, whatever its visibility (for operators and staff, not the public)."""
+    village = await directory.village_by_code(session, code)
+    if village is None:
+        raise BoardNotFound()
+    return await board_of(session, village)
+
+
 async def set_visibility(session: AsyncSession, village: Village, visibility: str, now: datetime) -> Board:
     """A links-only board gets a key the first time and keeps it (links already handed out keep working)."""
     if visibility not in VISIBILITIES:
@@ -96,3 +113,12 @@ async def set_visibility(session: AsyncSession, village: Village, visibility: st
     session.add(setting)
     await session.flush()
     return await board_of(session, village)
+
+
+async def boards_for(session: AsyncSession, person_id: int | None, chat_id: int | None = None) -> list[Board]:
+    """/board: in a village's resident group, that village's board; in private, the boards of the villages
+    where the person holds a role (none: an empty list, and the bot offers every township's)."""
+    if chat_id is not None:
+        village = await onboarding.village_of_chat(session, chat_id)
+        return [await board_of(session, village)] if village is not None else []
+    return [await board_of(session, v) for v in await directory.villages_of(session, person_id or 0)]

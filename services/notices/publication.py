@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import posting_end
 from models import Attachment, BoundChat, Notice, OutboxMessage, Person, Posting, Village
+from services.board.visibility import board_ref
 from services.errors import DomainError
 from services.events import NoticeCorrected, NoticePublished, NoticeRetracted
 from services.notices import drafts
@@ -78,7 +79,7 @@ async def _post(session: AsyncSession, notice: Notice, chat: BoundChat, view: di
     queue(session, chat.chat_id, "notice", {**view, "delivery": {"files": files, "pin": pin}}, action="post",
           topic=topic(notice.id or 0), village_id=notice.village_id, posting_id=posting.id,
           keyboard={"name": "notice", "notice_id": notice.id, "filing": purpose == "filing",
-                    "attachments": len(files)})
+                    "attachments": len(files), "board": await board_ref(session, notice.village_id)})
     return posting
 
 
@@ -156,7 +157,8 @@ async def _replace_in_place(session: AsyncSession, policy: Policy, correction: N
         delivery = {"files": files, "previous_files": before, "pin": posting.pin}
         queue(session, posting.chat_id, "notice", {**view, "filing": filing, "delivery": delivery}, action="edit",
               topic=topic(correction.id or 0), village_id=correction.village_id, posting_id=posting.id,
-              keyboard={"name": "notice", "notice_id": correction.id, "filing": filing, "attachments": len(files)})
+              keyboard={"name": "notice", "notice_id": correction.id, "filing": filing, "attachments": len(files),
+                        "board": await board_ref(session, correction.village_id)})
 
 
 # --- retraction -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Notice, Person, ReviewDecision, Village
+from services.board.visibility import board_ref
 from services.errors import DomainError
 from services.notices.drafts import REASON_MAX, clean_text, editable, get, move, person_by_id, village_of
 from services.notices.notice_view import notice_view
@@ -170,11 +171,15 @@ async def _record_decision(session: AsyncSession, notice: Notice, reviewer: Pers
 async def _tell_author(session: AsyncSession, notice: Notice, reviewer: Person, decision: str,
                        reason: str | None, published: bool) -> None:
     author = await person_by_id(session, notice.author_id)
+    # The "published" message carries the poster buttons, and a photo replied to it is the posting proof
+    # (services.board.proof).
+    keyboard = {"name": "published", "notice_id": notice.id,
+                "board": await board_ref(session, notice.village_id)} if published else None
     queue_to_person(session, author, "review_outcome",
                     {"title": notice.title, "reviewer": reviewer.name, "decision": decision, "reason": reason,
                      "published": published, "notice_id": notice.id, "stage": notice.stage,
                      "stages": len(notice.review_chain)},
-                    village_id=notice.village_id)
+                    keyboard=keyboard, village_id=notice.village_id)
 
 
 async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:

@@ -23,6 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Registry, load_registry
 from models import BoundChat, Person, RoleGrant, Township, Village
+from models.types import utcnow
+from services.board.visibility import board_of, set_visibility
 from services.people.directory import grant_role
 from services.people.roles import REVIEW_ROLES, Role
 
@@ -58,6 +60,7 @@ class VillageEntry(BaseModel):
     language: str = Field(default="zh", pattern="^(zh|en)$")
     monthly_finance: bool = False
     review_chain: list[Role] = Field(default_factory=lambda: [Role.SECRETARY, Role.SUPERVISOR], min_length=1)
+    board: str = Field(default="public", pattern="^(public|noindex|links)$")  # services.board.visibility
     groups: list[int] = Field(default_factory=list)
     roles: dict[Role, list[int]] = Field(default_factory=dict)
 
@@ -249,7 +252,7 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
         raise directory.error(("villages", index, "code"), f"village {entry.code!r} belongs to township "
                               f"{other.code if other else village.township_id!r}; a file cannot move it")
     village = village or Village(code=entry.code, name=entry.name, township_id=township.id or 0)
-    fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain"})
+    fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain", "board"})
     for name, value in fields.items():
         setattr(village, name, value)
     village.township_id = township.id or 0
@@ -257,6 +260,8 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
     village.review_chain = [role.value for role in entry.review_chain]
     session.add(village)
     await session.flush()
+    if (await board_of(session, village)).visibility != entry.board:
+        await set_visibility(session, village, entry.board, utcnow())
     return village
 
 
@@ -351,8 +356,9 @@ async def _township_dict(session: AsyncSession, township: Township) -> dict[str,
 
 
 async def _village_dict(session: AsyncSession, village: Village) -> dict[str, Any]:
-    fields = set(VillageEntry.model_fields) - {"roles", "groups"}
-    entry = VillageEntry.model_validate(village.model_dump(include=fields))
+    fields = set(VillageEntry.model_fields) - {"roles", "groups", "board"}
+    board = (await board_of(session, village)).visibility
+    entry = VillageEntry.model_validate({**village.model_dump(include=fields), "board": board})
     data = entry.model_dump(mode="json", exclude={"roles", "groups"})
     data["committee_name"] = village.committee_name or None  # None: the usual name for its kind
     groups = await session.exec(select(BoundChat.chat_id).where(

@@ -1,0 +1,76 @@
+"""The public board in Telegram: /board gives the village's address (and its Mini App), the poster buttons on
+the author's "published" message send the printable PDF, and a photo replied to that message records
+that the poster hangs on the village's paper board (posting proof)."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import board as kb
+from bot.ui.keyboards.board import PosterRequest
+from bot.ui.texts import UI
+from models import Person
+from services import Session
+from services.board import proof
+from services.board.visibility import boards_for
+from web import views
+from web.deps import Ctx
+from web.links import Links
+
+router = Routes("board")
+
+
+@router.message(Command("board"))
+async def board(message: Message, session: Session, person: Person | None, ui: UI, runtime: Runtime) -> None:
+    base = runtime.settings.public_base_url
+    if not base:
+        await message.answer(ui.t("board.not_configured"))
+        return
+    in_group = message.chat.type != "private"
+    boards = await boards_for(session, person.id if person else None, message.chat.id if in_group else None)
+    links = Links(base)
+    if not boards:
+        await message.answer(f"{ui.t('board.none')}\n{links.home()}")
+        return
+    app = base.startswith("https://") and not in_group  # Telegram opens Mini Apps over https, from private chats
+    buttons = [(b.village.name, links.village(b.ref), links.app(b.ref) if app else None) for b in boards]
+    text = ui.t("board.group", village=boards[0].village.name) if in_group else ui.t("board.yours")
+    await message.answer(text, reply_markup=kb.boards(ui, buttons))
+
+
+@router.callback_query(PosterRequest.filter())
+async def poster(query: CallbackQuery, callback_data: PosterRequest, session: Session, person: Person, ui: UI,
+                 runtime: Runtime) -> None:
+    notice, found = await proof.for_staff(session, person, callback_data.notice_id)
+    await query.answer(ui.plain("board.poster_making"))
+    pages = runtime.pages()
+    ctx = Ctx(pages, ui.lang, Links(), pages.public_links(), runtime.clock.now())
+    size = callback_data.size.value
+    page = await views.notice_poster(ctx, found.ref, notice.id or 0, size, screen=False)
+    pdf = await pages.pdfs.pdf(page.etag, page.html)
+    await query.message.answer_document(  # type: ignore[union-attr]
+        BufferedInputFile(pdf, filename=f"notice-{notice.id}-{size}.pdf"),
+        caption=ui.t("board.poster_caption", title=notice.title, size=size.upper()))
+
+
+async def replies_to_published(message: Message, session: Session) -> bool:
+    """A photo in reply to one of the bot's "published" messages (only then is the photo a posting proof:
+    a photo elsewhere belongs to the conversation it was sent in)."""
+    reply = message.reply_to_message
+    if reply is None or not message.photo:
+        return False
+    return await proof.notice_of_message(session, message.chat.id, reply.message_id) is not None
+
+
+@router.message(F.chat.type == "private", F.photo, replies_to_published)
+async def posting_proof(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
+    photo = message.photo[-1]  # type: ignore[index]
+    now = runtime.clock.now()
+    replied = message.reply_to_message.message_id  # type: ignore[union-attr]
+    done = await proof.record(session, person, message.chat.id, replied, photo.file_id, photo.file_unique_id, now)
+    at = runtime.policy.local(done.village, now).strftime("%Y-%m-%d %H:%M")
+    await message.answer(ui.t("board.proof_recorded", title=done.notice.title, at=at, name=done.by))
