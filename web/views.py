@@ -98,8 +98,8 @@ async def village(ctx: Ctx, ref: str, fresh: Fresh = never, *, app: bool = False
         board = await _board(session, ref)
         speech = speak(ctx, board.village.language)
         today = ctx.deps.policy.today(board.village, ctx.now)
-        changed = await public.village_changed_at(session, board)
-        etag = _etag(ctx, speech, "village", ref, board.village.name, board.township.name, today, app, changed)
+        changed, token = await public.village_changed_at(session, board)
+        etag = _etag(ctx, speech, "village", ref, board.village.name, board.township.name, today, app, changed, token)
         if fresh(etag, changed):
             return Unchanged(etag, changed)
         data = await public.village_board(session, ctx.deps.policy, board, ctx.now)
@@ -113,8 +113,8 @@ async def quarter(ctx: Ctx, ref: str, quarter: str, fresh: Fresh = never) -> Pag
     async with ctx.deps.sessions() as session:
         board = await _board(session, ref)
         speech = speak(ctx, board.village.language)
-        changed = await public.village_changed_at(session, board)
-        etag = _etag(ctx, speech, "quarter", ref, quarter, board.village.name, changed)
+        changed, token = await public.village_changed_at(session, board)
+        etag = _etag(ctx, speech, "quarter", ref, quarter, board.village.name, changed, token)
         if fresh(etag, changed):
             return Unchanged(etag, changed)
         groups = await public.quarter_lines(session, ctx.deps.policy, board, quarter, ctx.now)
@@ -129,7 +129,7 @@ async def notice(ctx: Ctx, ref: str, notice_id: int, fresh: Fresh = never) -> Pa
         speech = speak(ctx, board.village.language)
         page = await public.notice_page(session, ctx.deps.policy, board, notice_id, ctx.now)
         changed = max([page.changed_at, *(p.at for p in page.proofs)])
-        etag = _etag(ctx, speech, "notice", ref, notice_id, page.current, changed)
+        etag = _etag(ctx, speech, "notice", ref, notice_id, page.current, changed, len(page.proofs), board.village.name)
         if fresh(etag, changed):
             return Unchanged(etag, changed)
     html = _render(ctx, speech, "notice", speech.other.notice(ref, notice_id), p=page, indexed=board.indexed,
@@ -162,7 +162,7 @@ async def notice_poster(ctx: Ctx, ref: str, notice_id: int, size: str, *, screen
 async def quarter_poster(ctx: Ctx, ref: str, quarter: str, size: str, *, screen: bool = True) -> Page:
     async with ctx.deps.sessions() as session:
         board = await _board(session, ref)
-        changed = await public.village_changed_at(session, board)
+        changed, token = await public.village_changed_at(session, board)
         groups = await public.quarter_lines(session, ctx.deps.policy, board, quarter, ctx.now)
         pages = [await public.notice_page(session, ctx.deps.policy, board, line.id, ctx.now)
                  for group in groups for line in group.notices]
@@ -172,7 +172,7 @@ async def quarter_poster(ctx: Ctx, ref: str, quarter: str, size: str, *, screen:
                    quarter=quarter, pages=pages, size=_size(size), screen=screen, indexed=board.indexed,
                    unit=ctx.deps.policy.issuing_unit(board.village), phone=phone,
                    qr_url=_qr(ctx, lambda links: links.quarter(ref, quarter)))
-    return Page(html, _etag(ctx, speech, "quarter-poster", ref, quarter, size, screen, changed), changed,
+    return Page(html, _etag(ctx, speech, "quarter-poster", ref, quarter, size, screen, changed, token), changed,
                 board.indexed)
 
 

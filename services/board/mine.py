@@ -27,6 +27,7 @@ class Mine:
     drafts: list[Notice] = field(default_factory=list)
     reviews: list[Notice] = field(default_factory=list)
     due: list[VillageDue] = field(default_factory=list)
+    works: bool = False  # staff or a reviewer somewhere: their lists are shown
     village_names: dict[int, str] = field(default_factory=dict)
 
 
@@ -45,6 +46,8 @@ async def lists_for(session: AsyncSession, policy: Policy, tg_user_id: int, now:
         mine.due = await due_for(session, policy, person, now)
     except DomainError:  # neither staff nor a reviewer anywhere: nothing is owed by them
         mine.due = []
+    roles = await directory.active_roles(session, person.id or 0)
+    mine.works = bool(roles & {Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.INSPECTOR})
     for notice in mine.reviews:
         mine.village_names.setdefault(notice.village_id, (await directory.village_by_id(session,
                                                                                     notice.village_id)).name)

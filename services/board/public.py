@@ -183,15 +183,16 @@ def _classify(policy: Policy, item_id: str | None) -> tuple[Names | None, tuple[
 
 # --- a village's board ----------------------------------------------------------------------------------
 
-async def village_changed_at(session: AsyncSession, board: Board) -> datetime:
-    """When anything the village's pages show last changed: a notice, a posting proof, the board setting."""
+async def village_changed_at(session: AsyncSession, board: Board) -> tuple[datetime, str]:
+    """When anything the village's pages show last changed (a notice, a posting proof, the board setting),
+    and a short token of how much there is: two changes within one clock tick still change the token."""
     village_id = board.village.id
-    notices = (await session.exec(select(func.max(Notice.updated_at)).where(
+    notices, count = (await session.exec(select(func.max(Notice.updated_at), func.count()).where(
         Notice.village_id == village_id, col(Notice.state).in_(SHOWN)))).one()
-    proofs = (await session.exec(select(func.max(PostingProof.at)).join(
+    proofs, posted = (await session.exec(select(func.max(PostingProof.at), func.count()).join(
         Notice, col(Notice.id) == PostingProof.notice_id).where(Notice.village_id == village_id))).one()
     stamps = [s for s in (notices, proofs, board.changed_at, board.village.created_at) if s is not None]
-    return max(_aware(s) for s in stamps)
+    return max(_aware(s) for s in stamps), f"{count}.{posted}"
 
 
 def _aware(stamp: datetime) -> datetime:

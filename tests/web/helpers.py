@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDictProxy
 from sqlmodel import col, select
 
 from bot.process.pages import file_fetcher, web_deps
@@ -20,10 +23,7 @@ from web.deps import WebDeps
 
 @asynccontextmanager
 async def board_client(h: Harness, **changes: object) -> AsyncIterator[tuple[TestClient, WebDeps]]:
-    deps = web_deps(h.runtime, None)
-    deps.fetch_file = file_fetcher(h.bot)
-    for key, value in changes.items():
-        setattr(deps, key, value)
+    deps = replace(web_deps(h.runtime, None), fetch_file=file_fetcher(h.bot), **changes)  # type: ignore[arg-type]
     async with TestClient(TestServer(build_web_app(deps))) as client:
         yield client, deps
 
@@ -42,3 +42,25 @@ async def publish(h: Harness, cast: Cast, **kw: str) -> Notice:
 async def newest(h: Harness) -> Notice:
     async with h.runtime.sessions() as session:
         return (await session.exec(select(Notice).order_by(col(Notice.id).desc()))).first()  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+async def get(client: TestClient, path: str, **kw: Any) -> Answer:
+    """A page, read at once (the next request on the connection must not find a body unread)."""
+    async with client.get(path, **kw) as response:
+        return Answer(response.status, response.headers, await response.read())
+
+
+async def post(client: TestClient, path: str, **kw: Any) -> Answer:
+    async with client.post(path, **kw) as response:
+        return Answer(response.status, response.headers, await response.read())
