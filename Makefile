@@ -4,20 +4,36 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-packages
+
+# Debian packages the board needs: Chromium for the browser tests (Playwright drives it; browsers cannot be
+# downloaded), the Chinese fonts posters are printed in, and the Pango libraries WeasyPrint renders PDFs with.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+# Installs what is missing when run as root (as CI is); otherwise prints the one command that would.
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then echo "the board needs: $$missing (Debian package names)"; \
+	  elif [ "$$(id -u)" = 0 ]; then echo "installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages; run: sudo apt-get install -y $$missing"; fi; \
+	fi
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(MAKE) --no-print-directory system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) system-packages
 	$(BIN)/cunwu demo $(DEMO_ARGS)
 
-# Workers: one per CPU, at most 4 (the end-to-end tests start processes of their own).
-test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 $(PYTEST_ARGS)
+# Workers: one per CPU, at most 4 (the end-to-end tests start processes of their own). loadgroup keeps the
+# browser tests (xdist_group "browser") on one worker, so their process and browser start once per database.
+test: $(STAMP) system-packages
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,6 +41,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/board.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -33,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.ui.texts import Texts
 from fake_telegram import FakeBotAPIServer, FakeChat, FakeMessage, FakeTelegram, FakeUser
+from fake_telegram.balancer import free_port
 from models import OutboxMessage
 
 DEMO_TOKEN = "7000000001:DEMO-offline-token-for-the-fake-telegram-only"
@@ -726,11 +726,6 @@ async def play(lang: str = "zh", board_dir: Path = Path("demo-board"), serve: bo
         return 1
     return 0
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def quiet_logs() -> None:

@@ -15,6 +15,7 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 from sqlmodel import SQLModel, col, select
 
+from bot.ui.keyboards.board import PosterRequest, PosterSize
 from bot.ui.keyboards.common import BindVillage, InviteRole, InviteVillage, JoinDecision
 from bot.ui.keyboards.deadlines import (
     DraftNothing,
@@ -42,6 +43,7 @@ from bot.ui.keyboards.voice import PetitionDecide, PetitionItem, PetitionSign, Q
 from fake_telegram import FakeChat, FakeUser
 from models import (
     AuditEntry,
+    BoardSetting,
     BoundChat,
     FsmRecord,
     Invite,
@@ -49,6 +51,7 @@ from models import (
     OutboxMessage,
     Petition,
     Posting,
+    PostingProof,
     Question,
     ReviewDecision,
     RoleGrant,
@@ -64,7 +67,8 @@ from tests.notice_fixtures import Cast, seed_village
 from tests.notices.test_notices_bot import draft_notice
 
 WATCHED: list[type[SQLModel]] = [Village, Invite, RoleGrant, BoundChat, Notice, ReviewDecision, AuditEntry, Posting,
-                                 OutboxMessage, Question, Petition, Signature, Obligation, Snooze, FsmRecord]
+                                 OutboxMessage, Question, Petition, Signature, Obligation, Snooze, FsmRecord,
+                                 PostingProof, BoardSetting]
 NOT_ROLE = "没有“"  # err.not_role: 您在这里没有“{role}”身份，不能进行此操作。
 STALE = "已失效"  # err.stale_button
 NOT_RESIDENT = "只有本村（社区）已确认的村民"  # voice.not_resident
@@ -211,6 +215,10 @@ def _taps(w: World) -> dict[str, tuple[FakeUser, CallbackData, str, FakeChat | N
             c.resident, NagNothing(village_id=w.village, item="jyv:cw.1", period="2026Q1"), NOT_ROLE, None),
         "dn1 nothing to disclose, in a draft: the secretary": (c.secretary, DraftNothing(notice_id=w.draft),
                                                                NOT_AUTHOR, None),
+        "pp1 a notice's poster: a resident": (c.resident, PosterRequest(notice_id=w.published, size=PosterSize.A4),
+                                              NOT_ROLE, None),
+        "pp1 a notice's poster: staff of another village": (
+            c.rival, PosterRequest(notice_id=w.published, size=PosterSize.A3), NOT_ROLE, None),
     }
 
 

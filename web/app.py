@@ -62,8 +62,8 @@ async def manners(request: web.Request, handler: Handler) -> web.StreamResponse:
     if name is None:
         return await handler(request)
     deps = request.app[DEPS]
-    cost = PDF_COST if name.endswith(".pdf") else PAGE_COST
-    if not await deps.rate_limits.take(client_address(request, deps.trusted_proxies), cost):
+    cost = PDF_COST if name.endswith(".pdf") else 0 if name == "static" else PAGE_COST  # a page's stylesheet is free
+    if cost and not await deps.rate_limits.take(client_address(request, deps.trusted_proxies), cost):
         refused = _error(request, 429)
         refused.headers["Retry-After"] = str(deps.rate_limits.retry_after())
         return _secured(refused, name)

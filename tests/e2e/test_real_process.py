@@ -24,6 +24,7 @@ from catalogs import load_registry
 from demo.clock import FileStoryClock
 from demo.story import Stage, StoryError, Transcript, play_story
 from fake_telegram import FakeBotAPIServer, FakeTelegram
+from fake_telegram.balancer import free_port
 from models.db import create_engine, session_factory
 from services.policy import Policy
 from tests.conftest import ADMIN_ID, ENGINES
@@ -81,8 +82,10 @@ def _env(**values: str) -> dict[str, str]:
     """The operator's environment: nothing inherited that could change the bot's settings."""
     settings = {"BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "ADMIN_IDS", "DEFAULT_TIMEZONE",
                 "POLICY_PROFILE", "DEFAULT_LANGUAGE", "LOG_LEVEL", "CATALOG_DIRS", "DELIVERY_CONCURRENCY",
-                "DELIVERY_LEASE_SECONDS", "FAKE_CLOCK_FILE", "SCAN_HOUR"}
+                "DELIVERY_LEASE_SECONDS", "FAKE_CLOCK_FILE", "SCAN_HOUR", "PUBLIC_BASE_URL", "WEB_HOST", "WEB_PORT",
+                "WEB_RATE_LIMIT", "WEB_TRUSTED_PROXIES", "WEB_APP_MAX_AGE"}
     env = {key: value for key, value in os.environ.items() if key.upper() not in settings}
+    env["WEB_PORT"] = "0"  # no board unless a test asks for one: parallel processes would share the default port
     env.update(values)
     return env
 
@@ -133,11 +136,12 @@ async def e2e_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[Stage, BotProcess]]:
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
     clock_file = tmp_path / "clock.txt"  # the deadlines chapter moves the process's clock (demo/clock.py)
+    board = f"http://127.0.0.1:{free_port()}"  # the process serves the board (WEB_PORT): the story reads it
     async with FakeBotAPIServer(world) as server:
         env = _env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url, DATABASE_URL=database_url,
                    ADMIN_IDS=str(ADMIN_ID),  # DEBUG (or INFO with E2E_LOG=INFO): HandledLog reads an INFO line
                    LOG_LEVEL="INFO" if os.environ.get("E2E_LOG") == "INFO" else "DEBUG",
-                   FAKE_CLOCK_FILE=str(clock_file))
+                   FAKE_CLOCK_FILE=str(clock_file), PUBLIC_BASE_URL=board, WEB_PORT=board.rsplit(":", 1)[1])
         bot = await _start(tmp_path, env, "run")
         engine = create_engine(database_url)
         try:
@@ -146,6 +150,7 @@ async def running_bot(tmp_path: Path, database_url: str) -> AsyncIterator[tuple[
             stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2,
                           all_handled=lambda: log.finished(world))
             story_clock(stage, clock_file)
+            stage.facts["board"] = board
             yield stage, bot
         finally:
             await _stop(bot)

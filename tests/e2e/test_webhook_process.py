@@ -64,7 +64,8 @@ async def test_the_story_through_two_webhook_instances_logs_no_secret(tmp_path: 
                 folder.mkdir()
                 env = _env(BOT_TOKEN=token, TELEGRAM_API_URL=server.base_url, DATABASE_URL=url, REDIS_URL=REDIS_URL,
                            ADMIN_IDS=str(ADMIN_ID), WEBHOOK_URL=hook, WEBHOOK_SECRET=secret, WEBHOOK_PORT=str(port),
-                           LOG_LEVEL="DEBUG", FAKE_CLOCK_FILE=str(clock_file))
+                           LOG_LEVEL="DEBUG", FAKE_CLOCK_FILE=str(clock_file),
+                           PUBLIC_BASE_URL=f"http://127.0.0.1:{ports[0]}")  # the board, beside the first webhook
                 bots.append(await _start(folder, env, "webhook"))
             for port, bot in zip(ports, bots, strict=True):
                 await _wait_healthy(port, bot)
@@ -72,6 +73,7 @@ async def test_the_story_through_two_webhook_instances_logs_no_secret(tmp_path: 
             stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.3, timeout=30,
                           all_handled=lambda: log.finished(world))
             story_clock(stage, clock_file)
+            stage.facts["board"] = f"http://127.0.0.1:{ports[0]}"
             try:
                 await play_story(stage)
             except StoryError as error:
