@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -74,24 +75,19 @@ async def boards_of(session: AsyncSession, villages: Iterable[Village], township
 
 
 async def board_by_ref(session: AsyncSession, ref: str) -> Board:
-    """The board a public address names: a link key, or the code of a village whose board is not links-only."""
+    """The board a public address names: a link key, or the code of a village whose board is not links-only.
+    One query (it runs before every page)."""
     if not ref or len(ref) > 40:
         raise BoardNotFound()
-    row = (await session.exec(select(Village, Township, BoardSetting)
-                              .join(Township, col(Township.id) == Village.township_id)
-                              .join(BoardSetting, col(BoardSetting.village_id) == Village.id)
-                              .where(BoardSetting.link_key == ref, BoardSetting.visibility == LINKS))).first()
-    if row is None:
-        row = (await session.exec(select(Village, Township, BoardSetting)
-                                  .join(Township, col(Township.id) == Village.township_id)
-                                  .outerjoin(BoardSetting, col(BoardSetting.village_id) == Village.id)
-                                  .where(Village.code == ref))).first()
-    if row is None:
-        raise BoardNotFound()
-    board = _board(*row)
-    if board.ref != ref:  # a links-only village asked for by its code
-        raise BoardNotFound()
-    return board
+    rows = (await session.exec(select(Village, Township, BoardSetting)
+                               .join(Township, col(Township.id) == Village.township_id)
+                               .outerjoin(BoardSetting, col(BoardSetting.village_id) == Village.id)
+                               .where(or_(col(Village.code) == ref, col(BoardSetting.link_key) == ref)))).all()
+    for row in rows:
+        board = _board(*row)
+        if board.ref == ref:  # not a links-only village asked for by its code
+            return board
+    raise BoardNotFound()
 
 
 async def board_by_code(session: AsyncSession, code: str) -> Board:
