@@ -36,6 +36,7 @@ from bot.base.settings import Settings
 from bot.process.runtime import build_runtime
 from bot.process.wiring import build_bot, build_dispatcher
 from fake_telegram import FakeBotAPIServer, FakeSession, FakeTelegram
+from fake_telegram.balancer import free_port
 from models.migrate import upgrade
 
 TOKEN = "4242424242:BENCH-token-that-is-long-enough-to-look-real"
@@ -63,7 +64,7 @@ async def real_process_memory(folder: Path, starts: int = 200, users: int = 50) 
     server = FakeBotAPIServer(world)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_", "REDIS_", "TELEGRAM_"))}
     env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=await server.start(), LOG_LEVEL="WARNING",
-               DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'run.db'}")
+               DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'run.db'}", WEB_PORT=str(free_port()))  # the board too
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli.main", "run", cwd=folder, env=env,
                                                    stdout=asyncio.subprocess.DEVNULL)
     try:

@@ -17,8 +17,7 @@ from models import Person
 from services import Session
 from services.board import proof
 from services.board.visibility import boards_for
-from web import views
-from web.deps import Ctx
+from web import posters
 from web.links import Links
 
 router = Routes("board")
@@ -47,11 +46,8 @@ async def poster(query: CallbackQuery, callback_data: PosterRequest, session: Se
                  runtime: Runtime) -> None:
     notice, found = await proof.for_staff(session, person, callback_data.notice_id)
     await query.answer(ui.plain("board.poster_making"))
-    pages = runtime.pages()
-    ctx = Ctx(pages, ui.lang, Links(), pages.public_links(), runtime.clock.now())
     size = callback_data.size.value
-    page = await views.notice_poster(ctx, found.ref, notice.id or 0, size, screen=False)
-    pdf = await pages.pdfs.pdf(page.etag, page.html)
+    pdf = await posters.printed(runtime.pages(), found.ref, size, ui.lang, runtime.clock.now(), notice=notice.id)
     await query.message.answer_document(  # type: ignore[union-attr]
         BufferedInputFile(pdf, filename=f"notice-{notice.id}-{size}.pdf"),
         caption=ui.t("board.poster_caption", title=notice.title, size=size.upper()))

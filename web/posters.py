@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 
 from web import views
-from web.deps import DEPS
+from web.deps import DEPS, Ctx, WebDeps
 from web.http import conditional, validators
+from web.links import Links
 from web.pages import ctx_of, html, notice_id
 
 
@@ -46,3 +49,15 @@ async def _pdf(request: web.Request, page: views.Page, name: str) -> web.Respons
     if not page.indexed:
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+async def printed(deps: WebDeps, ref: str, size: str, lang: str | None, now: datetime, *, notice: int | None = None,
+                  quarter: str | None = None) -> bytes:
+    """A poster's PDF outside a request (the bot's button, `cunwu admin poster`): the same page and cache as
+    the web's; its QR code points at PUBLIC_BASE_URL, or is left out without one."""
+    ctx = Ctx(deps, lang, Links(), deps.public_links(), now)
+    if notice is not None:
+        page = await views.notice_poster(ctx, ref, notice, size, screen=False)
+    else:
+        page = await views.quarter_poster(ctx, ref, quarter or "", size, screen=False)
+    return await deps.pdfs.pdf(page.etag, page.html)

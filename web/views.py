@@ -11,11 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.board import official, public
 from services.board.mine import Mine
-from services.board.visibility import Board, BoardNotFound, board_by_ref
+from services.board.visibility import BoardNotFound, board_by_ref
 from web.deps import Ctx
 from web.http import etag_of
 from web.links import SIZES, Links
@@ -85,17 +83,13 @@ async def township(ctx: Ctx, code: str) -> Page:
     return Page(html, etag_of(html), ctx.now)
 
 
-async def _board(session: AsyncSession, ref: str) -> Board:
-    return await board_by_ref(session, ref)
-
-
 def _etag(ctx: Ctx, speech: Speech, *parts: object) -> str:
     return etag_of(ctx.deps.texts.fingerprint, speech.lang, speech.links, ctx.qr_links, *parts)
 
 
 async def village(ctx: Ctx, ref: str, fresh: Fresh = never, *, app: bool = False) -> Page | Unchanged:
     async with ctx.deps.sessions() as session:
-        board = await _board(session, ref)
+        board = await board_by_ref(session, ref)
         speech = speak(ctx, board.village.language)
         today = ctx.deps.policy.today(board.village, ctx.now)
         changed, token = await public.village_changed_at(session, board)
@@ -111,10 +105,11 @@ async def village(ctx: Ctx, ref: str, fresh: Fresh = never, *, app: bool = False
 
 async def quarter(ctx: Ctx, ref: str, quarter: str, fresh: Fresh = never) -> Page | Unchanged:
     async with ctx.deps.sessions() as session:
-        board = await _board(session, ref)
+        board = await board_by_ref(session, ref)
         speech = speak(ctx, board.village.language)
+        today = ctx.deps.policy.today(board.village, ctx.now)
         changed, token = await public.village_changed_at(session, board)
-        etag = _etag(ctx, speech, "quarter", ref, quarter, board.village.name, changed, token)
+        etag = _etag(ctx, speech, "quarter", ref, quarter, board.village.name, today, changed, token)
         if fresh(etag, changed):
             return Unchanged(etag, changed)
         groups = await public.quarter_lines(session, ctx.deps.policy, board, quarter, ctx.now)
@@ -125,7 +120,7 @@ async def quarter(ctx: Ctx, ref: str, quarter: str, fresh: Fresh = never) -> Pag
 
 async def notice(ctx: Ctx, ref: str, notice_id: int, fresh: Fresh = never) -> Page | Unchanged:
     async with ctx.deps.sessions() as session:
-        board = await _board(session, ref)
+        board = await board_by_ref(session, ref)
         speech = speak(ctx, board.village.language)
         page = await public.notice_page(session, ctx.deps.policy, board, notice_id, ctx.now)
         changed = max([page.changed_at, *(p.at for p in page.proofs)])
@@ -148,7 +143,7 @@ def _size(size: str) -> str:
 async def notice_poster(ctx: Ctx, ref: str, notice_id: int, size: str, *, screen: bool = True) -> Page:
     """The printable A4 (or A3) poster of one notice; `screen` adds the line a browser shows above it."""
     async with ctx.deps.sessions() as session:
-        board = await _board(session, ref)
+        board = await board_by_ref(session, ref)
         page = await public.notice_page(session, ctx.deps.policy, board, notice_id, ctx.now)
     if page.retraction is not None or page.successor is not None:
         raise BoardNotFound()  # only the version in force is printed
@@ -161,7 +156,7 @@ async def notice_poster(ctx: Ctx, ref: str, notice_id: int, size: str, *, screen
 
 async def quarter_poster(ctx: Ctx, ref: str, quarter: str, size: str, *, screen: bool = True) -> Page:
     async with ctx.deps.sessions() as session:
-        board = await _board(session, ref)
+        board = await board_by_ref(session, ref)
         changed, token = await public.village_changed_at(session, board)
         groups = await public.quarter_lines(session, ctx.deps.policy, board, quarter, ctx.now)
         pages = [await public.notice_page(session, ctx.deps.policy, board, line.id, ctx.now)

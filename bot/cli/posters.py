@@ -11,9 +11,7 @@ from bot.process.app import prepare
 from services.board.public import notice_board
 from services.board.visibility import board_by_code
 from services.errors import DomainError
-from web import views
-from web.deps import Ctx
-from web.links import Links
+from web.posters import printed
 
 
 async def poster(settings: Settings, args: argparse.Namespace) -> int:
@@ -21,16 +19,11 @@ async def poster(settings: Settings, args: argparse.Namespace) -> int:
         print("cunwu: --village needs --quarter (e.g. 2026Q3)", file=sys.stderr)
         return 2
     runtime = await prepare(settings)
-    pages = runtime.pages()
     try:
-        ctx = Ctx(pages, args.lang, Links(), pages.public_links(), runtime.clock.now())
         async with runtime.sessions() as session:
             board = await (notice_board(session, args.notice) if args.notice else board_by_code(session, args.village))
-        if args.notice:
-            page = await views.notice_poster(ctx, board.ref, args.notice, args.size, screen=False)
-        else:
-            page = await views.quarter_poster(ctx, board.ref, args.quarter, args.size, screen=False)
-        pdf = await pages.pdfs.pdf(page.etag, page.html)
+        pdf = await printed(runtime.pages(), board.ref, args.size, args.lang, runtime.clock.now(), notice=args.notice,
+                            quarter=args.quarter)
     except DomainError as error:
         print(f"cunwu: {runtime.texts.t(args.lang or settings.default_language, error.key, **error.params)}",
               file=sys.stderr)

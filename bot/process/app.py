@@ -158,8 +158,8 @@ class BotApp:
 
     async def poll(self) -> None:
         try:
+            await self.serve_pages()  # first: a port already taken stops start-up before anything runs
             await self.start_background()
-            await self.serve_pages()
             log.info("cunwu is polling %s", self.runtime.settings.telegram_api_url)
             await self.dispatcher.start_polling(self.bot, handle_signals=True, close_bot_session=True)
         finally:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -212,7 +213,11 @@ async def test_operator_mistakes_stop_run_with_one_line(tmp_path: Path) -> None:
     sqlite = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     (tmp_path / "a-file").write_text("not a folder")
     other_bot = FakeTelegram("7777777777:a-different-bot-whose-token-is-not-ours-x")
-    async with FakeBotAPIServer(other_bot) as server:
+    ours = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
+    taken = socket.socket()  # a port something else already listens on
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    async with FakeBotAPIServer(other_bot) as server, FakeBotAPIServer(ours) as our_server:
         cases: dict[str, tuple[dict[str, str], str]] = {
             "missing": (_env(BOT_TOKEN="", DATABASE_URL=sqlite), "BOT_TOKEN"),
             "placeholder": (_env(BOT_TOKEN="123456:ABC-DEF", DATABASE_URL=sqlite), "BOT_TOKEN"),
@@ -230,6 +235,11 @@ async def test_operator_mistakes_stop_run_with_one_line(tmp_path: Path) -> None:
                                  DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'y.db'}"), "cannot reach Telegram"),
             "unauthorised": (_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=server.base_url,
                                   DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'z.db'}"), "401 Unauthorized"),
+            "board address": (_env(BOT_TOKEN=TOKEN, DATABASE_URL=sqlite, PUBLIC_BASE_URL="ftp://board.example.org"),
+                              "PUBLIC_BASE_URL"),
+            "board port taken": (_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=our_server.base_url,
+                                      DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+                                      WEB_PORT=str(taken.getsockname()[1])), "cannot serve the board"),
         }
         gate = asyncio.Semaphore(4)
 
@@ -238,6 +248,7 @@ async def test_operator_mistakes_stop_run_with_one_line(tmp_path: Path) -> None:
                 return await _run_to_exit(tmp_path / name.replace(" ", "-"), env)
 
         results = await asyncio.gather(*(one(name, env) for name, (env, _) in cases.items()))
+    taken.close()
     for (name, (_, expected)), (code, lines) in zip(cases.items(), results, strict=True):
         assert code != 0, name
         assert len(lines) == 1 and "Traceback" not in lines[0], (name, lines)

@@ -276,3 +276,19 @@ async def test_a_person_who_lost_the_role_sees_no_lists(harness: Harness, cast: 
         answer = await post(client, "/app/me", data={"init_data": signed})
         text = answer.text
     assert answer.status == 200 and "等待书记审核的内容" not in text and "待办" not in text
+
+
+async def test_a_finance_statement_is_a_real_table(harness: Harness, cast: Cast) -> None:
+    h = harness
+    await draft_notice(h, cast, title="村级财务收支明细")
+    await h.tap(cast.staff, "财务明细")
+    await h.say(cast.staff, "村道维修 12500.00\n办公经费 1,200")
+    await h.tap(cast.staff, "提交审核")
+    await h.tap(cast.secretary, "同意")
+    await h.tap(cast.supervisor, "同意")
+    notice = await newest(h)
+    async with board_client(h) as (client, _):
+        page = (await get(client, f"/v/xinglong/n/{notice.id}")).text
+    rows = re.findall(r"<tr><td>(.*?)</td><td class=\"amount\">(.*?)</td></tr>", page)
+    assert rows == [("村道维修", "12,500.00"), ("办公经费", "1,200.00"), ("合计", "13,700.00")]
+    assert '<table class="finance">' in page and "<th>项目</th>" in page
