@@ -22,7 +22,7 @@ STATIC = Path(__file__).parent / "static"
 def _static_fetcher() -> Any:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    class StaticOnly(URLFetcher):  # type: ignore[misc]
+    class StaticOnly(URLFetcher):
         """Serves /static/<name> from this package; refuses every other address (no SSRF, no waiting)."""
 
         def fetch(self, url: str, headers: Any = None) -> Any:

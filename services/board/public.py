@@ -203,7 +203,7 @@ async def village_changed_at(session: AsyncSession, board: Board) -> tuple[datet
     def proofs(value: Any) -> Any:
         return select(value).join(Notice, col(Notice.id) == PostingProof.notice_id).where(of_village).scalar_subquery()
 
-    notices, count, proved, posted = (await session.exec(select(  # type: ignore[call-overload]
+    notices, count, proved, posted = (await session.exec(select(
         select(func.max(Notice.updated_at)).where(shown).scalar_subquery(),
         select(func.count()).select_from(Notice).where(shown).scalar_subquery(),
         proofs(func.max(PostingProof.at)), proofs(func.count(col(PostingProof.id)))))).one()
@@ -323,7 +323,7 @@ async def township_page(session: AsyncSession, policy: Policy, code: str, now: d
     listed = (col(Notice.village_id).in_(ids), col(Notice.state).in_(LISTED), col(Notice.published_at).is_not(None))
     earliest = min(starts.values(), default=now)
     fresh = or_(col(Notice.published_at) >= earliest, col(Notice.posting_until) > earliest.date())
-    recent: list[Any] = list(await session.exec(select(*SUMMARY_COLUMNS).where(*listed, fresh)))  # type: ignore[call-overload]
+    recent: list[Any] = list(await session.exec(select(*SUMMARY_COLUMNS).where(*listed, fresh)))
     last: dict[Any, Any] = dict(list(await session.exec(
         select(Notice.village_id, func.max(Notice.published_at)).where(*listed).group_by(col(Notice.village_id)))))
     posted = set(await session.exec(select(PostingProof.notice_id).distinct().where(

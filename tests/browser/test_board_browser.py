@@ -72,7 +72,7 @@ async def test_phone_width_pages_have_no_horizontal_scroll(served: Served, brows
     paths = ["/", "/t/hongqi", "/v/xinglong", f"/v/xinglong/n/{served.notices['phone']}",
              f"/v/xinglong/n/{served.notices['retracted']}", f"/v/xinglong/n/{served.notices['finance']}?lang=en",
              f"/v/xinglong/n/{served.notices['finance']}/poster-a4", "/v/nowhere"]
-    wide = {}
+    wide: dict[str, int] = {}
     for path in paths:
         await page.goto(served.base + path)
         await page.screenshot(path=str(tmp_path / f"{len(wide)}.png"), full_page=True)
