@@ -78,7 +78,7 @@ async def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                 await _wait_started(world, bot)
                 await _wait_board(base, bot)
                 log = HandledLog(bot.stderr)
-                stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2,
+                stage = Stage(world, session_factory(engine), lang="zh", texts=Texts("zh"), settle=0.2, timeout=30,
                               all_handled=lambda: log.finished(world))
                 stage.facts["board"] = base
                 served = Served(stage, base, bot, database_url, folder)
