@@ -67,7 +67,7 @@ async def _forge_review(h: Harness, user: FakeUser, notice: Notice, stage: int) 
     chat = h.world.private_chat(user)
     await h.forge_tap(user, chat, h.world.messages_in(chat)[-1].message_id,
                       Review(notice_id=notice.id or 0, version=notice.version, stage=stage,
-                             decision="approve").pack())  # type: ignore[arg-type]
+                             decision="approve").pack())
     await h.flush()
 
 
