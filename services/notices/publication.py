@@ -86,8 +86,10 @@ async def _post(session: AsyncSession, notice: Notice, chat: BoundChat, view: di
 
 
 async def attachment_files(session: AsyncSession, notice_id: int) -> list[dict[str, str]]:
-    """What the delivery worker sends after a notice's text, frozen with the published text."""
-    return [{"kind": a.kind, "file_id": a.file_id} for a in await drafts.attachments(session, notice_id)]
+    """What the delivery worker sends after a notice's text, frozen with the published text. A document keeps
+    its file name in Telegram, so the name rides along for the outbox's privacy gate to screen."""
+    return [{"kind": a.kind, "file_id": a.file_id, "name": a.file_name or ""}
+            for a in await drafts.attachments(session, notice_id)]
 
 
 async def _progress(session: AsyncSession, notice: Notice, total: int) -> None:
