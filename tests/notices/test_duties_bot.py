@@ -15,6 +15,7 @@ from bot.process.runtime import Runtime
 from bot.ui.keyboards.notices import PrivacyAllow, Review
 from fake_telegram import FakeChat, FakeTelegram, FakeUser
 from models import Notice, ReviewDecision
+from services.errors import DomainError
 from services.notices import duties
 from services.notices.screening import finding_key
 from services.people.directory_io import import_file, parse
@@ -170,3 +171,33 @@ async def test_import_warns_about_a_village_its_people_cannot_staff(
     assert "imported township hongqi" in captured.out
     [line] = captured.err.splitlines()
     assert "village xinglong" in line and "missing: secretary" in line and "supervisor" not in line.split("missing")[1]
+
+
+async def test_whoever_asked_for_a_retraction_does_not_decide_it(harness: Harness) -> None:
+    """Staff ask; a secretary or supervisor decides. The one who asked is neither asked nor obeyed, even
+    after gaining the secretary's role."""
+    h = harness
+    secretary, supervisor, clerk = h.world.new_user("张书记"), h.world.new_user("刘监委"), h.world.new_user("李文书")
+    boss, group = await _village(h, [secretary], [supervisor])
+    await draft_notice(h, _cast(boss))
+    await h.tap(boss, "提交审核")
+    await h.tap(secretary, "同意")
+    await h.tap(supervisor, "同意")
+    notice = await _notice(h)
+    async with h.runtime.sessions() as session:
+        from services.notices import publication
+        from services.people import directory
+
+        asker = await directory.get_or_create_person(session, clerk.id, clerk.full_name, None)
+        await directory.grant_role(session, asker.id or 0, Role.STAFF, village_id=notice.village_id)
+        now = h.runtime.clock.now()
+        assert not await publication.request_retraction(session, asker, notice.id or 0, "数字有误", now)
+        await directory.grant_role(session, asker.id or 0, Role.SECRETARY, village_id=notice.village_id)
+        with pytest.raises(DomainError) as refused:
+            await publication.retract(session, asker, notice.id or 0, None, h.runtime.clock.now())
+        assert refused.value.key == "duties.own_request"
+        await session.commit()
+    await h.flush()
+    assert "撤回" in h.last(secretary) and (await _notice(h)).state == "published"
+    await h.tap(secretary, "撤回")
+    assert (await _notice(h)).state == "retracted" and not h.world.bot_messages(group)
