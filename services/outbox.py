@@ -23,12 +23,14 @@ from models import OutboxMessage, Person
 from services import privacy
 from services.errors import DomainError
 
-# Keys whose values the bot made, not a person: Telegram file ids, the board's address key, ids, times.
+# Keys whose values the bot made, not a person: Telegram file ids, the board's address key, ids, times; and a
+# finance table as rendered (aligned columns of amounts), made by the bot from the notice's table_text, which the
+# screen reads in its source form (services.notices.screening.screened_text) before submission and publication.
 MACHINE_KEYS = frozenset({"file_id", "board", "chat_id", "township_id", "notice_id", "petition_id", "question_id",
-                          "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at"})
+                          "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at", "table"})
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _findings(text: str) -> tuple[privacy.Finding, ...]:
     """Cached: a notice's context is queued once per group, with the same texts."""
     return tuple(privacy.screen(text))
