@@ -208,6 +208,8 @@ async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
         .order_by(col(Notice.id)))
     waiting = []
     for notice, township_id in rows:
+        if notice.author_id == reviewer.id:
+            continue  # nobody reviews their own notice (services.notices.duties)
         role = Role(notice.review_chain[notice.stage])
         if (notice.village_id, role) in in_village or (role is Role.INSPECTOR and township_id in townships):
             waiting.append(notice)

@@ -98,6 +98,8 @@ async def test_the_author_decides_no_stage_with_a_fresh_or_a_stale_button(harnes
     notice = await _notice(h)
     assert notice.state == "in_review" and "请审核" in h.last(secretary)
     assert not any("请审核" in text for text in h.texts(boss))  # the author is not asked
+    await h.say(boss, "/review")  # nor shown it as waiting for them
+    assert "目前没有等待您审核的内容" in h.last(boss)
     await _forge_review(h, boss, notice, 0)  # a fresh button of the current stage
     assert "不能审核自己起草的内容" in h.last_alert()
     await h.tap(secretary, "同意")
