@@ -23,7 +23,8 @@ How a text is read (docs/security.md keeps the same list for reviewers)
      never turns it into a bank card. 15 digits with a province code and a birth date: an old ID.
    * 11 digits ``1[3-9]…`` (after an optional 86 / +86 / 0086): a mobile; high confidence when Google's
      libphonenumber metadata knows the prefix, low otherwise (a prefix opened after the library's release).
-   * 0 + area code (010, 02X, 0[3-9]XX) + a 7-8 digit local number: a landline, graded the same way.
+   * 0 + area code (010, 02X, 0[3-9]XX) + a 7-8 digit local number (or 86 / +86 / 0086 and the area code
+     without its 0): a landline, graded the same way.
    * 16-19 digits: a bank card only with a Luhn check AND a plausible issuer prefix (UnionPay 62/60/68,
      Visa 4, Mastercard 51-55 and 2221-2720, Amex/JCB 34/35/37, the domestic 9-series), or with a word
      such as 卡号/账号/银行 just before it (then low confidence when Luhn fails).
@@ -276,6 +277,12 @@ def _area_length(digits: str) -> int:
 
 
 def _landline(digits: str) -> _Reading | None:
+    """0 + area code + local number, or 86 / 0086 + the area code without its 0 (+86 571 8765 4321)."""
+    for prefix in ("86", "0086"):
+        code = digits[len(prefix) : len(prefix) + 2]  # the area code's first two digits, without its 0
+        if digits.startswith(prefix) and code[:1] not in ("", "0") and (code[0] != "1" or code == "10"):
+            reading = _landline("0" + digits[len(prefix) :])
+            return _Reading("landline", reading.confidence, reading.national, len(prefix)) if reading else None
     area = _area_length(digits)
     local = digits[area:]
     if not area or len(local) not in (7, 8) or local[0] == "0":
@@ -347,8 +354,9 @@ def _mask(reading: _Reading, stretch: _Stretch, norm: str, start: int) -> str:
     if reading.kind == "bank_card":
         return "****" + digits[-4:]
     if reading.kind == "landline":
-        area = _area_length(digits)
-        return digits[:area] + "-****" + digits[-2:]
+        area = _area_length("0" + reading.national) - 1  # the area code without its trunk 0
+        written = norm[start : stretch.positions[reading.prefix]] if reading.prefix else "0"
+        return written + reading.national[:area] + "-****" + digits[-2:]
     written_prefix = norm[start : stretch.positions[reading.prefix]] if reading.prefix else ""
     if not reading.prefix and start < stretch.start:  # a "+" before the number, without a country code
         written_prefix = ""
@@ -373,7 +381,7 @@ def _span(norm: str, stretch: _Stretch, reading: _Reading) -> int:
     start = stretch.start
     if start and reading.prefix and norm[start - 1] == "+":
         return start - 1
-    if start and reading.kind == "landline" and norm[start - 1] == "(":
+    if start and reading.kind == "landline" and not reading.prefix and norm[start - 1] == "(":
         return start - 1
     return start
 

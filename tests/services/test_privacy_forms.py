@@ -56,6 +56,8 @@ POSITIVES: list[tuple[str, str, str, str]] = [
     ("电话15412345678", "mobile", "low", "15412345678"),  # a prefix not opened (yet): still a mobile
     ("座机0571.8765.4321", "landline", "high", "0571.8765.4321"),
     ("座机 0571 - 8765 4321", "landline", "high", "0571 - 8765 4321"),
+    ("座机+86 571 8765 4321", "landline", "high", "+86 571 8765 4321"),
+    ("座机0086-10-82345678", "landline", "high", "0086-10-82345678"),
     (f"身份证{SAMPLE_ID}号", "id_number", "high", SAMPLE_ID),
     (f"身份证{SAMPLE_ID}元旦前交", "id_number", "high", SAMPLE_ID),
     (f"身份证{SAMPLE_ID}ab", "id_number", "high", SAMPLE_ID),
