@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from models.board import BoardSetting, PostingProof
-from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
+from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
@@ -18,6 +18,7 @@ __all__ = [
     "NagScan",
     "Notice",
     "Obligation",
+    "OfficialNumber",
     "OutboxMessage",
     "Person",
     "Petition",

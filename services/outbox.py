@@ -26,8 +26,11 @@ from services.errors import DomainError
 # Keys whose values the bot made, not a person: Telegram file ids, the board's address key, ids, times; and a
 # finance table as rendered (aligned columns of amounts), made by the bot from the notice's table_text, which the
 # screen reads in its source form (services.notices.screening.screened_text) before submission and publication.
+# "supervision_phone" is the village's official public number (services.people.official_numbers), set by staff or
+# the admin for publication; the screen never flags official numbers.
 MACHINE_KEYS = frozenset({"file_id", "board", "chat_id", "township_id", "notice_id", "petition_id", "question_id",
-                          "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at", "table"})
+                          "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at", "table",
+                          "supervision_phone"})
 
 
 @lru_cache(maxsize=256)

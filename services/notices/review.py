@@ -20,7 +20,7 @@ from services.notices import duties
 from services.notices.drafts import REASON_MAX, clean_text, editable, get, move, person_by_id, village_of
 from services.notices.notice_view import notice_view
 from services.notices.publication import publish
-from services.notices.screening import allowed_texts, open_findings
+from services.notices.screening import allowed_texts, findings_of
 from services.notices.workflow import Action, State
 from services.outbox import queue_to_person
 from services.people import directory
@@ -32,7 +32,7 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
     notice = await editable(session, author, notice_id)
     if not notice.title or not (notice.body or notice.table_text or notice.nothing_to_disclose):
         raise DomainError("notice.incomplete")
-    if open_findings(notice):
+    if await findings_of(session, notice):
         raise DomainError("notice.privacy_open")
     village = await directory.village_by_id(session, notice.village_id)
     await duties.require_staffed(session, village, author.id)
@@ -80,7 +80,7 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     if decision != "approve":
         reason = clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
     last = stage + 1 == len(notice.review_chain)
-    if decision == "approve" and last and open_findings(notice):  # the screen runs again before publication
+    if decision == "approve" and last and await findings_of(session, notice):  # screened again before publishing
         return await _privacy_return(session, notice, reviewer, now)
     await _record_decision(session, notice, reviewer, role, decision, reason, now)
     published = False
@@ -143,7 +143,7 @@ async def _privacy_return(session: AsyncSession, notice: Notice, reviewer: Perso
     since the submission, say): nothing is published, the notice goes back to its author with the
     findings, and everyone who reviewed this version hears why their approval did not publish it."""
     await _claim_stage(session, notice, now)
-    findings = open_findings(notice)
+    findings = await findings_of(session, notice)
     listed = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in findings]
     summary = "; ".join(f"{f.kind} {f.masked}" for f in findings)
     await move(session, notice, Action.PRIVACY_RETURN, reviewer.id, now, summary[:REASON_MAX])
