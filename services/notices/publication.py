@@ -21,7 +21,7 @@ from services.errors import DomainError
 from services.events import NoticeCorrected, NoticePublished, NoticeRetracted
 from services.notices import drafts, duties
 from services.notices.notice_view import notice_view
-from services.notices.screening import allowed_texts
+from services.notices.screening import passable
 from services.notices.workflow import Action, State
 from services.outbox import queue, queue_to_person
 from services.people import directory
@@ -79,7 +79,7 @@ async def _post(session: AsyncSession, notice: Notice, chat: BoundChat, view: di
     files = await attachment_files(session, notice.id or 0)
     queue(session, chat.chat_id, "notice", {**view, "delivery": {"files": files, "pin": pin}}, action="post",
           topic=topic(notice.id or 0), village_id=notice.village_id, posting_id=posting.id,
-          allowed=allowed_texts(notice),
+          allowed=await passable(session, notice),
           keyboard={"name": "notice", "notice_id": notice.id, "filing": purpose == "filing",
                     "attachments": len(files), "board": await board_ref(session, notice.village_id)})
     return posting
@@ -98,7 +98,7 @@ async def _progress(session: AsyncSession, notice: Notice, total: int) -> None:
         queue_to_person(session, author, "delivery_progress",
                         {"title": notice.title, "total": total, "sent": 0, "failed": [], "done": total == 0},
                         topic=progress_topic(notice.id or 0), village_id=notice.village_id,
-                        allowed=allowed_texts(notice))
+                        allowed=await passable(session, notice))
 
 
 async def postings(session: AsyncSession, notice_id: int, *, live_only: bool = True) -> list[Posting]:
@@ -162,7 +162,7 @@ async def _replace_in_place(session: AsyncSession, policy: Policy, correction: N
         delivery = {"files": files, "previous_files": before, "pin": posting.pin}
         queue(session, posting.chat_id, "notice", {**view, "filing": filing, "delivery": delivery}, action="edit",
               topic=topic(correction.id or 0), village_id=correction.village_id, posting_id=posting.id,
-              allowed=allowed_texts(correction),
+              allowed=await passable(session, correction),
               keyboard={"name": "notice", "notice_id": correction.id, "filing": filing, "attachments": len(files),
                         "board": await board_ref(session, correction.village_id)})
 
@@ -197,7 +197,7 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
             queue_to_person(session, approver, "retraction_request",
                             {"title": notice.title, "reason": reason, "by": person.name},
                             keyboard={"name": "retract", "notice_id": notice.id}, village_id=notice.village_id,
-                            allowed=allowed_texts(notice))
+                            allowed=await passable(session, notice))
     return False
 
 
@@ -216,7 +216,7 @@ async def retract(session: AsyncSession, person: Person, notice_id: int, reason:
     author = await session.get(Person, notice.author_id)
     if author is not None:
         queue_to_person(session, author, "retracted", {"title": notice.title, "reason": reason, "by": person.name},
-                        village_id=notice.village_id, allowed=allowed_texts(notice))
+                        village_id=notice.village_id, allowed=await passable(session, notice))
     return notice
 
 
@@ -336,7 +336,8 @@ async def post_again(session: AsyncSession, posting: Posting, original: OutboxMe
     posting.state, posting.message_ids, posting.attachment_ids, posting.pinned = "queued", [], [], False
     session.add(posting)
     queue(session, posting.chat_id, original.template, original.context, action="post", topic=original.topic,
-          village_id=original.village_id, posting_id=posting.id, keyboard=original.keyboard)
+          village_id=original.village_id, posting_id=posting.id, keyboard=original.keyboard,
+          allowed=await passable(session, await drafts.get(session, posting.notice_id)))
 
 
 async def pin_again(session: AsyncSession, posting: Posting, original: OutboxMessage) -> None:

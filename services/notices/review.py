@@ -20,7 +20,7 @@ from services.notices import duties
 from services.notices.drafts import REASON_MAX, clean_text, editable, get, move, person_by_id, village_of
 from services.notices.notice_view import notice_view
 from services.notices.publication import publish
-from services.notices.screening import allowed_texts, findings_of
+from services.notices.screening import findings_of, passable
 from services.notices.workflow import Action, State
 from services.outbox import queue_to_person
 from services.people import directory
@@ -52,14 +52,14 @@ async def _ask_reviewers(session: AsyncSession, policy: Policy, notice: Notice) 
     if not reviewers:
         author = await person_by_id(session, notice.author_id)
         queue_to_person(session, author, "review_nobody", {"title": notice.title, "role": role.value},
-                        village_id=notice.village_id, allowed=allowed_texts(notice))
+                        village_id=notice.village_id, allowed=await passable(session, notice))
     view = await notice_view(session, policy, notice)
     view["stage_role"], view["stages"], view["stage"] = role.value, len(notice.review_chain), notice.stage
     for reviewer in reviewers:
         queue_to_person(session, reviewer, "review_request", view,
                         keyboard={"name": "review", "notice_id": notice.id, "version": notice.version,
                                   "stage": notice.stage}, village_id=notice.village_id,
-                        allowed=allowed_texts(notice))
+                        allowed=await passable(session, notice))
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ async def _privacy_return(session: AsyncSession, notice: Notice, reviewer: Perso
     author = await person_by_id(session, notice.author_id)
     queue_to_person(session, author, "privacy_returned", {"title": notice.title, "findings": listed,
                                                           "to_author": True}, village_id=notice.village_id,
-                    allowed=allowed_texts(notice) | {f.text for f in findings})  # the author's own text
+                    allowed=await passable(session, notice) | {f.text for f in findings})  # the author's own text
     # The reviewers hear why, with the numbers masked: they are not theirs to see again.
     listed = [{"kind": f.kind, "text": f.masked, "masked": f.masked} for f in findings]
     reviewers = {p.id: p for _, p in await _decisions_of_version(session, notice)}
@@ -158,7 +158,7 @@ async def _privacy_return(session: AsyncSession, notice: Notice, reviewer: Perso
     for person in reviewers.values():
         queue_to_person(session, person, "privacy_returned", {"title": notice.title, "findings": listed,
                                                               "to_author": False}, village_id=notice.village_id,
-                        allowed=allowed_texts(notice))
+                        allowed=await passable(session, notice))
     return Outcome(notice, "privacy", False)
 
 
@@ -189,7 +189,7 @@ async def _tell_author(session: AsyncSession, notice: Notice, reviewer: Person, 
                     {"title": notice.title, "reviewer": reviewer.name, "decision": decision, "reason": reason,
                      "published": published, "notice_id": notice.id, "stage": notice.stage,
                      "stages": len(notice.review_chain)},
-                    keyboard=keyboard, village_id=notice.village_id, allowed=allowed_texts(notice))
+                    keyboard=keyboard, village_id=notice.village_id, allowed=await passable(session, notice))
 
 
 async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:

@@ -38,6 +38,12 @@ def open_findings(notice: Notice, official: Collection[str] = ()) -> list[privac
     return [f for f in privacy.screen(screened_text(notice), official) if f.text not in allowed]
 
 
+async def passable(session: AsyncSession, notice: Notice) -> set[str]:
+    """What the outbox's gate lets through in messages about this notice: the numbers the committee allowed
+    and the keys of the village's official numbers (services.outbox.check reads both)."""
+    return allowed_texts(notice) | await official_numbers.keys(session, notice.village_id)
+
+
 async def findings_of(session: AsyncSession, notice: Notice) -> list[privacy.Finding]:
     """The open findings, the village's and township's official numbers aside (never flagged)."""
     return open_findings(notice, await official_numbers.keys(session, notice.village_id))
@@ -93,7 +99,7 @@ async def allow_finding(session: AsyncSession, supervisor: Person, notice_id: in
     queue_to_person(session, await person_by_id(session, notice.author_id), "privacy_allowed",
                     {"title": notice.title, "reason": reason, "kind": finding.kind, "masked": finding.masked,
                      "by": supervisor.name, "remaining": remaining}, village_id=notice.village_id,
-                    allowed=allowed_texts(notice))
+                    allowed=await passable(session, notice))
     return finding
 
 
@@ -113,7 +119,7 @@ async def ask_to_allow(session: AsyncSession, author: Person, notice_id: int) ->
                          "findings": [{"kind": f.kind, "text": f.text} for f in findings]},
                         keyboard={"name": "privacy_allow", "notice_id": notice.id, "findings": buttons},
                         village_id=notice.village_id,  # the committee sees the numbers it is asked to allow
-                        allowed=allowed_texts(notice) | {f.text for f in findings})
+                        allowed=await passable(session, notice) | {f.text for f in findings})
     return len(supervisors)
 
 

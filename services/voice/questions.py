@@ -25,7 +25,7 @@ from catalogs.due import QUESTION_REPLY, event_due_date
 from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, Village
 from services.errors import DomainError, NotAllowed
 from services.notices import drafts
-from services.notices.screening import allowed_texts
+from services.notices.screening import passable
 from services.notices.workflow import State
 from services.outbox import queue_to_person, require_clean
 from services.people import directory
@@ -91,7 +91,7 @@ async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: 
     view = question_view(question, notice, person.name, [])
     for staff in await directory.people_with_role(session, notice.village_id, Role.STAFF):
         queue_to_person(session, staff, "question_to_staff", view,
-                        allowed=allowed_texts(notice), village_id=notice.village_id,
+                        allowed=await passable(session, notice), village_id=notice.village_id,
                         keyboard=_staff_keyboard(question))
     if complaint:
         await _tell_committee(session, question, notice, "question_to_committee")
@@ -133,7 +133,7 @@ async def _tell_committee(session: AsyncSession, question: Question, notice: Not
     view = question_view(question, notice, None, await history(session, question.id or 0))
     for supervisor in await directory.people_with_role(session, question.village_id, Role.SUPERVISOR):
         queue_to_person(session, supervisor, template, view,
-                        allowed=allowed_texts(notice), village_id=question.village_id,
+                        allowed=await passable(session, notice), village_id=question.village_id,
                         keyboard={"name": "question_committee", "question_id": question.id,
                                   "photo": bool(question.photo_file_id)})
 
@@ -212,7 +212,7 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     if asker is not None:
         view = {**question_view(question, loaded.notice), "explanation": kind == "explanation"}
         queue_to_person(session, asker, "question_reply", view,
-                        allowed=allowed_texts(loaded.notice), village_id=question.village_id)
+                        allowed=await passable(session, loaded.notice), village_id=question.village_id)
     if question.complaint or question.passed_to_committee:
         await _tell_committee(session, question, loaded.notice, "question_replied")
     return question
@@ -247,7 +247,7 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
             "by": supervisor.name}
     for staff in await directory.people_with_role(session, question.village_id, Role.STAFF):
         queue_to_person(session, staff, "question_explain", view,
-                        allowed=allowed_texts(loaded.notice), village_id=question.village_id,
+                        allowed=await passable(session, loaded.notice), village_id=question.village_id,
                         keyboard=_staff_keyboard(question))
     return question
 
@@ -264,7 +264,7 @@ async def close(session: AsyncSession, supervisor: Person, question_id: int, now
     asker = await session.get(Person, question.person_id)
     if asker is not None:
         queue_to_person(session, asker, "question_closed", question_view(question, loaded.notice),
-                        village_id=question.village_id, allowed=allowed_texts(loaded.notice))
+                        village_id=question.village_id, allowed=await passable(session, loaded.notice))
     return question
 
 
@@ -344,7 +344,7 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
         "name": "question_committee", "question_id": question.id, "photo": bool(question.photo_file_id)}
     for person in people:
         queue_to_person(session, person, template, question_view(question, notice),
-                        allowed=allowed_texts(notice), topic=topic,
+                        allowed=await passable(session, notice), topic=topic,
                         village_id=question.village_id, keyboard=keyboard)
     return len(people)
 
