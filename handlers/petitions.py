@@ -61,7 +61,8 @@ async def request_given(message: Message, session: Session, ui: UI, runtime: Run
     request = petitions.check_request(message.text)
     data = await state.get_data()
     await state.update_data(request=request)
-    found = petitions.findings(str(data["title"]), request)
+    official = await petitions.official_keys(session, int(data["village_id"]))
+    found = petitions.findings(str(data["title"]), request, official=official)
     if found:  # the petition goes to every resident group: masked first, with one tap (or written again)
         await message.answer(ui.render("petition_findings", findings=found),
                              reply_markup=kb.petition_mask(ui, int(data["village_id"])))
@@ -83,10 +84,11 @@ async def mask_tapped(query: CallbackQuery, callback_data: kb.PetitionMask, sess
     if await state.get_state() != Petitioning.request.state or data.get("village_id") != callback_data.village_id \
             or "request" not in data:
         raise DomainError("err.stale_button")
-    title, request = petitions.masked(str(data["title"])), petitions.masked(str(data["request"]))
+    official = await petitions.official_keys(session, callback_data.village_id)
+    title, request = petitions.masked(str(data["title"]), official), petitions.masked(str(data["request"]), official)
     await state.update_data(title=title, request=request)
     await query.answer(ui.plain("privacy_gate.petition_masked", masked=", ".join(
-        f.masked for f in petitions.findings(str(data["title"]), str(data["request"])))))
+        f.masked for f in petitions.findings(str(data["title"]), str(data["request"]), official=official))))
     await _ask_item(tapped.chat_message(query), session, ui, runtime, state)
 
 

@@ -66,13 +66,13 @@ async def attachments_link(opened: Opened) -> bool:
 
 
 @router.message(Asking.text, F.photo | (F.text & ~F.text.startswith("/")))
-async def question_written(message: Message, ui: UI, state: FSMContext) -> None:
+async def question_written(message: Message, session: Session, ui: UI, state: FSMContext) -> None:
     text = message.text or message.caption or ""
     photo = message.photo[-1].file_id if message.photo else None
-    checked = questions.check_text(text, photo)
     notice_id = (await state.get_data()).get("notice_id")
     if not notice_id:
         raise DomainError("err.stale_button")
+    checked = await questions.written(session, int(notice_id), text, photo)
     await state.update_data(text=checked, photo=photo)
     await message.answer(ui.render("question_preview", text=checked, has_photo=bool(photo)),
                          reply_markup=kb.question_send(ui, int(notice_id)))

@@ -12,6 +12,7 @@ by a second conditional UPDATE that only one transaction can win.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from services.errors import DomainError, NotAllowed
 from services.events import Event, ObligationMet
 from services.notices import drafts, duties
 from services.outbox import queue, queue_to_person, require_clean
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.voice import limits as voice_limits
@@ -53,18 +54,23 @@ def check_request(text: str | None) -> str:
 
 # --- the privacy screen: a petition is posted to every resident group ------------------------------------
 
-def findings(*texts: str) -> list[privacy.Finding]:
+def findings(*texts: str, official: Collection[str] = ()) -> list[privacy.Finding]:
     """The personal numbers in a petition's title and request (at submission the petitioner masks them with
-    one tap; a petition that still has any never opens by itself and opens masked when staff confirm it)."""
-    return [finding for text in texts for finding in privacy.screen(text)]
+    one tap; a petition that still has any never opens by itself and opens masked when staff confirm it).
+    `official`: the village's official numbers (`official_keys`), never flagged."""
+    return [finding for text in texts for finding in privacy.screen(text, official)]
 
 
-def masked(text: str) -> str:
-    return privacy.mask_all(text)
+def masked(text: str, official: Collection[str] = ()) -> str:
+    return privacy.mask_all(text, privacy.screen(text, official))
 
 
-def _require_screened(title: str, request: str) -> None:
-    found = findings(title, request)
+async def official_keys(session: AsyncSession, village_id: int) -> frozenset[str]:
+    return await official_numbers.keys(session, village_id)
+
+
+def _require_screened(title: str, request: str, official: Collection[str]) -> None:
+    found = findings(title, request, official=official)
     if found:
         raise DomainError("privacy_gate.blocked", masked=", ".join(f.masked for f in found))
 
@@ -111,7 +117,7 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
         if item_code not in known:
             raise DomainError("err.stale_button")
         item_id = known[item_code]
-    _require_screened(title, request)
+    _require_screened(title, request, await official_keys(session, village_id))
     petition = Petition(village_id=village_id, person_id=person.id or 0, title=check_title(title),
                         request=check_request(request), item_id=item_id, created_at=now,
                         opens_at=now + timedelta(days=REVIEW_DAYS))
@@ -123,7 +129,8 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
             if reviewer.id == person.id:
                 continue  # the petitioner does not confirm their own petition
             queue_to_person(session, reviewer, "petition_review", {**view, "by": person.name},
-                            keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id)
+                            keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id,
+                            allowed=await official_keys(session, village_id))
     return petition
 
 
@@ -173,7 +180,8 @@ async def check_refusal(session: AsyncSession, person: Person, petition_id: int)
 
 async def refuse(session: AsyncSession, person: Person, petition_id: int, reason: str, now: datetime) -> Petition:
     petition = await check_refusal(session, person, petition_id)
-    reason = require_clean(drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long"))
+    reason = require_clean(drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long"),
+                           await official_keys(session, petition.village_id))
     claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
         .values(state="refused", refuse_reason=reason, reviewed_by=person.id, closed_at=now))
@@ -183,7 +191,7 @@ async def refuse(session: AsyncSession, person: Person, petition_id: int, reason
     petitioner = await session.get(Person, petition.person_id)
     if petitioner is not None:
         queue_to_person(session, petitioner, "petition_refused", petition_view(petition),
-                        village_id=petition.village_id)
+                        village_id=petition.village_id, allowed=await official_keys(session, petition.village_id))
     return petition
 
 
@@ -199,9 +207,11 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
     number the screen finds now (one it learned since the submission) is masked for good before it goes out."""
     village = await directory.village_by_id(session, petition.village_id)
     residents, representatives = thresholds(village)
+    official = await official_keys(session, petition.village_id)
     claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
-        .values(state="open", title=masked(petition.title), request=masked(petition.request), opened_at=now,
+        .values(state="open", title=masked(petition.title, official), request=masked(petition.request, official),
+                opened_at=now,
                 expires_at=now + timedelta(days=days), residents_needed=residents,
                 representatives_needed=representatives, reviewed_by=reviewer.id if reviewer else None))
     if claimed.rowcount != 1:
@@ -213,10 +223,12 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
         session.add(post)
         await session.flush()
         queue(session, chat.chat_id, "petition_post", view, lang=village.language, village_id=petition.village_id,
+              allowed=await official_keys(session, petition.village_id),
               topic=POST_TOPIC.format(id=post.id), keyboard=_sign_keyboard(petition))
     petitioner = await session.get(Person, petition.person_id)
     if petitioner is not None:
-        queue_to_person(session, petitioner, "petition_opened", view, village_id=petition.village_id)
+        queue_to_person(session, petitioner, "petition_opened", view, village_id=petition.village_id,
+                        allowed=await official_keys(session, petition.village_id))
     return petition
 
 
@@ -230,7 +242,7 @@ async def open_due(session: AsyncSession, policy: Policy, now: datetime, days: i
     rows = await session.exec(select(Petition).where(Petition.state == "pending", col(Petition.opens_at) <= now))
     opened = 0
     for petition in list(rows):
-        if findings(petition.title, petition.request):
+        if findings(petition.title, petition.request, official=await official_keys(session, petition.village_id)):
             continue
         try:
             await open_petition(session, policy, petition, now, days)
@@ -381,9 +393,11 @@ async def _granted(session: AsyncSession, policy: Policy, petition: Petition, no
         for person in await directory.people_with_role(session, petition.village_id, role):
             if person.id not in told:
                 told.add(person.id or 0)
-                queue_to_person(session, person, "petition_granted_staff", view, village_id=petition.village_id)
+                queue_to_person(session, person, "petition_granted_staff", view, village_id=petition.village_id,
+                                allowed=await official_keys(session, petition.village_id))
     for signer in await signers(session, petition.id or 0):
-        queue_to_person(session, signer, "petition_granted", view, village_id=petition.village_id)
+        queue_to_person(session, signer, "petition_granted", view, village_id=petition.village_id,
+                        allowed=await official_keys(session, petition.village_id))
     await refresh_posts(session, policy, petition, now)
 
 
@@ -410,7 +424,8 @@ async def on_obligation_met(session: AsyncSession, event: Event) -> list[Event]:
         return []
     await session.refresh(petition)
     for signer in await signers(session, petition.id or 0):
-        queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id)
+        queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id,
+                        allowed=await official_keys(session, petition.village_id))
     return []
 
 
@@ -431,10 +446,11 @@ async def expire_due(session: AsyncSession, policy: Policy, now: datetime) -> in
         await refresh_posts(session, policy, petition, now)
         for chat in await directory.bound_chats(session, petition.village_id):
             queue(session, chat.chat_id, "petition_expired", view, lang=village.language,
-                  village_id=petition.village_id)
+                  village_id=petition.village_id, allowed=await official_keys(session, petition.village_id))
         petitioner = await session.get(Person, petition.person_id)
         if petitioner is not None:
-            queue_to_person(session, petitioner, "petition_expired", view, village_id=petition.village_id)
+            queue_to_person(session, petitioner, "petition_expired", view, village_id=petition.village_id,
+                            allowed=await official_keys(session, petition.village_id))
     return expired
 
 
@@ -478,6 +494,7 @@ async def _refresh_post(session: AsyncSession, post: PetitionPost, petition: Pet
     elif last_done is not None and last_done + EDIT_INTERVAL > now:
         not_before = last_done + EDIT_INTERVAL
     row = queue(session, post.chat_id, "petition_post", view, action="edit", target_message_id=message_id,
-                topic=topic, village_id=petition.village_id, keyboard=keyboard,
+                topic=topic, village_id=petition.village_id,
+                allowed=await official_keys(session, petition.village_id), keyboard=keyboard,
                 lang=(await directory.village_by_id(session, petition.village_id)).language)
     row.not_before = not_before

@@ -11,7 +11,7 @@ in order (QuestionEntry); the committee, /questions and the digest show that his
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from services.notices import drafts
 from services.notices.screening import passable
 from services.notices.workflow import State
 from services.outbox import queue_to_person, require_clean
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.voice import limits as voice_limits
@@ -70,17 +70,23 @@ async def start(session: AsyncSession, policy: Policy, person: Person, notice_id
     return notice
 
 
-def check_text(text: str | None, photo_file_id: str | None) -> str:
+async def written(session: AsyncSession, notice_id: int, text: str | None, photo_file_id: str | None) -> str:
+    """The question as the resident wrote it, checked before the preview (the village's official numbers pass)."""
+    notice = await published_notice(session, notice_id)
+    return check_text(text, photo_file_id, await official_numbers.keys(session, notice.village_id))
+
+
+def check_text(text: str | None, photo_file_id: str | None, official: Collection[str] = ()) -> str:
     """A question needs words, or at least a photo (its text is then a camera sign)."""
     # Staff (and for complaints, the committee) read it: a personal number is refused as it is typed.
     return require_clean(drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX,
-                                           too_long="voice.too_long"))
+                                           too_long="voice.too_long"), official)
 
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
               photo_file_id: str | None, complaint: bool, now: datetime, limit: int) -> Question:
     notice = await start(session, policy, person, notice_id, now, limit)
-    body = check_text(text, photo_file_id)
+    body = check_text(text, photo_file_id, await official_numbers.keys(session, notice.village_id))
     village = await directory.village_by_id(session, notice.village_id)
     await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     due = event_due_date(policy.profile_for(village), QUESTION_REPLY, policy.today(village, now))
@@ -195,7 +201,8 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     """The staff's answer; after the committee required an explanation, it is that explanation. Both are
     added to the question's history; the question shows the latest."""
     loaded = await for_role(session, staff, question_id, Role.STAFF)
-    answer = require_clean(drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long"))
+    answer = require_clean(drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long"),
+                           await official_numbers.keys(session, loaded.notice.village_id))
     before = loaded.question.state
     claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state) == before,

@@ -93,3 +93,24 @@ async def test_review_reasons_document_names_and_names_are_screened(harness: Har
 
         found = await person_by_tg(session, renamed.id)
     assert found is not None and found.name == f"王五{MASKED}"
+
+
+async def test_the_villages_official_numbers_pass_in_questions_and_petitions(harness: Harness) -> None:
+    h = harness
+    cast = await seed(h)
+    notice_id = await publish(h, cast)
+    await h.say(cast.staff, "/officialphone supervision 0571-87654321")
+    asked = "监督电话 (0571) 8765 4321 打不通，怎么办？"  # written unlike its registration
+    await h.open_link(cast.resident, f"q_{notice_id}")
+    await h.say(cast.resident, asked)
+    await h.tap(cast.resident, "作为提问发送")
+    assert asked in h.last(cast.staff)
+    await h.say(cast.resident, "/petition")
+    await h.say(cast.resident, "公开监督电话接听记录")
+    await h.say(cast.resident, "请公开监督电话0571-87654321的接听记录。")
+    assert "个人信息检查" not in h.last(cast.resident), h.texts(cast.resident)[-4:]
+    await h.tap(cast.resident, "跳过")
+    assert "已提交" in h.last(cast.resident), h.texts(cast.resident)[-4:]
+    await h.tap(cast.staff, "确认受理")
+    post = next(m.text for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text)
+    assert "0571-87654321" in post
