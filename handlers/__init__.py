@@ -14,6 +14,7 @@ from handlers import (
     board,
     conversations,
     deadlines,
+    desk,
     drafting,
     drafting_actions,
     fallback,
@@ -39,6 +40,7 @@ def get_routers() -> list[Router]:
         archive.router.build(),
         questions.router.build(),
         petitions.router.build(),
+        desk.router.build(),
         deadlines.router.build(),
         fallback.router.build(),
     ]

@@ -5,6 +5,7 @@ from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Vil
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
+from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
@@ -12,7 +13,11 @@ __all__ = [
     "AuditEntry",
     "BoardSetting",
     "BoundChat",
+    "ConsoleToken",
+    "DeskAction",
     "FsmRecord",
+    "Inspection",
+    "InspectionFinding",
     "Invite",
     "NagLog",
     "NagScan",
@@ -27,6 +32,7 @@ __all__ = [
     "ProcessedUpdate",
     "Question",
     "QuestionEntry",
+    "Rectification",
     "ReviewDecision",
     "RoleGrant",
     "Signature",

@@ -60,6 +60,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("review", (Role.SECRETARY, Role.SUPERVISOR)),
     Command("due", (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)),
     Command("report", (Role.INSPECTOR,)),
+    Command("console", (Role.INSPECTOR,)),
     Command("bind", (Role.STAFF, Role.INSPECTOR), GROUP),
     Command("unbind", (Role.STAFF, Role.INSPECTOR, ADMIN), GROUP),
     Command("newvillage", (ADMIN,)),
