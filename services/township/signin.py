@@ -41,7 +41,7 @@ async def new_link(session: AsyncSession, person: Person, now: datetime) -> str:
     secret = secrets.token_urlsafe(24)
     session.add(ConsoleToken(digest=digest(secret), kind=LINK, person_id=person.id or 0, expires_at=now + LINK_LIFE,
                              created_at=now))
-    await session.execute(delete(ConsoleToken).where(col(ConsoleToken.expires_at) < now - timedelta(days=1)))
+    await session.exec(delete(ConsoleToken).where(col(ConsoleToken.expires_at) < now - timedelta(days=1)))
     return secret
 
 
@@ -50,7 +50,7 @@ async def redeem(session: AsyncSession, secret: str, now: datetime) -> str:
     spent by one conditional UPDATE, so two tabs racing with the same link cannot both sign in."""
     if not secret or len(secret) > 100:
         raise DomainError("desk.link_refused")
-    spent = await session.execute(update(ConsoleToken).where(
+    spent = await session.exec(update(ConsoleToken).where(
         col(ConsoleToken.digest) == digest(secret), col(ConsoleToken.kind) == LINK,
         col(ConsoleToken.used_at).is_(None), col(ConsoleToken.expires_at) > now).values(used_at=now)
         .returning(col(ConsoleToken.person_id)))
@@ -79,4 +79,4 @@ def csrf_ok(signed: Signed, sent: str | None) -> bool:
 
 
 async def sign_out(session: AsyncSession, token: str) -> None:
-    await session.execute(delete(ConsoleToken).where(col(ConsoleToken.digest) == digest(token)))
+    await session.exec(delete(ConsoleToken).where(col(ConsoleToken.digest) == digest(token)))
