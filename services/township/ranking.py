@@ -13,34 +13,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import DateTime, func, type_coerce
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Cadence, Period
-from models import Obligation, Petition, Question, Township, Village
+from models import Notice, Obligation, Petition, Question, Township, Village
 from services.deadlines.compliance import Tally
 from services.deadlines.obligations import (
+    COUNTED_STATES,
+    DUE,
     LONG,
+    MET_LATE,
+    MET_ON_TIME,
     OVERDUE,
     Owed,
-    Published,
     SlotCache,
     event_owed,
     joined_on,
     load_event_obligations,
-    load_published,
     log_broken,
     settings_problem,
     slots,
-    status_of,
 )
 from services.policy import Policy
 
 OPEN_QUESTIONS = ("open", "explain")
+FirstDays = dict[tuple[int, str, str], datetime]  # (village, item, period) -> first published (naive UTC)
 WAITING_PETITIONS = ("pending", "open")
 
 
@@ -115,13 +118,14 @@ async def rank(session: AsyncSession, policy: Policy, townships: list[Township],
     ranking = Ranking(townships, str(quarter), today.year, [])
     if not villages:
         return ranking
-    published = await load_published(session, policy, villages)
+    firsts = await _first_published(session, policy, villages)
     events = await load_event_obligations(session, list(villages))
     questions = await _count(session, Question, villages, col(Question.state).in_(OPEN_QUESTIONS),
                              col(Question.due) < today)
     petitions = await _count(session, Petition, villages, col(Petition.state).in_(WAITING_PETITIONS))
     since = min(joined_on(policy, v) for v in villages.values())
     cache: SlotCache = {}
+    plans: dict[tuple[object, ...], list[Planned]] = {}
     for vid, village in villages.items():
         row = VillageRank(vid, village.code, village.name, village.township_id, names[village.township_id],
                           policy.today(village, now), questions_late=questions.get(vid, 0),
@@ -130,7 +134,8 @@ async def rank(session: AsyncSession, policy: Policy, townships: list[Township],
         if row.problem is not None:
             log_broken(village.code, row.problem, "the township console")
         else:
-            _evaluate(policy, village, row, published, events.get(vid, []), since, cache)
+            plan = _plan(policy, village, row.today, since, cache, plans)
+            _evaluate(policy, village, row, plan, firsts, events.get(vid, []))
         ranking.villages.append(row)
     ranking.villages.sort(key=VillageRank.sort_key)
     for place, row in enumerate(ranking.villages, 1):
@@ -138,20 +143,82 @@ async def rank(session: AsyncSession, policy: Policy, townships: list[Township],
     return ranking
 
 
-def _evaluate(policy: Policy, village: Village, row: VillageRank, published: Published, events: list[Obligation],
-              since: date, cache: SlotCache) -> None:
+@dataclass(frozen=True)
+class Planned:
+    """A periodic obligation of a shape of villages (one profile, catalog, finance cadence and local day),
+    with what the ranking asks of it computed once: the ranking of 1,600 villages is a tight loop."""
+
+    item_id: str
+    period: str
+    due: date
+    key: str
+    cadence: str
+    zh: str
+    en: str
+    in_year: bool
+    in_quarter: bool
+    cutoff: datetime  # naive UTC: a first publication before it was on time (the end of the due day, locally)
+
+
+def _plan(policy: Policy, village: Village, today: date, since: date, cache: SlotCache,
+          plans: dict[tuple[object, ...], list[Planned]]) -> list[Planned]:
+    """The shape's plan, made once: villages of one profile, catalog, kind, finance cadence, zone and day."""
+    zone = policy.tz(village)
+    shape = (village.profile, village.catalog, village.kind, village.monthly_finance, today, zone.key)
+    if shape not in plans:
+        quarter = Period.containing(Cadence.QUARTERLY, today)
+        plans[shape] = sorted((Planned(
+            s.item.full_id, str(s.period), s.due, s.key, s.cadence.value, s.item.zh_simplified or s.item.zh, s.item.en,
+            s.due.year == today.year, quarter.start <= s.due <= quarter.end, _cutoff(s.due, zone))
+            for s in slots(policy, village, today, since, cache) if s.period is not None and s.due is not None),
+            key=lambda p: (p.due, p.key))
+    return plans[shape]
+
+
+def _cutoff(due: date, zone: ZoneInfo) -> datetime:
+    end = datetime.combine(due + timedelta(days=1), time(0), tzinfo=zone)
+    return end.astimezone(UTC).replace(tzinfo=None)
+
+
+async def _first_published(session: AsyncSession, policy: Policy, villages: dict[int, Village]) -> FirstDays:
+    """When each (village, item, period) was first published (naive UTC, as stored: no conversion per row):
+    one row per obligation met. The first decides: on time if on or before the due date (obligations.status_of)."""
+    first = type_coerce(func.min(Notice.published_at), DateTime())
+    query = select(Notice.village_id, Notice.item_id, Notice.period, first).where(
+        col(Notice.state).in_(COUNTED_STATES), col(Notice.item_id).is_not(None), col(Notice.period).is_not(None),
+        col(Notice.corrects_id).is_(None), col(Notice.published_at).is_not(None))
+    if len(villages) <= 500:
+        query = query.where(col(Notice.village_id).in_(list(villages)))
+    query = query.group_by(col(Notice.village_id), col(Notice.item_id), col(Notice.period))
+    found: FirstDays = {}
+    for vid, item_id, period, when in await session.exec(query):
+        if vid in villages and when is not None and item_id and period:
+            found[(vid, item_id, period)] = when.replace(tzinfo=None) if when.tzinfo is None else \
+                when.astimezone(UTC).replace(tzinfo=None)
+    return found
+
+
+def _evaluate(policy: Policy, village: Village, row: VillageRank, plan: list[Planned], firsts: FirstDays,
+              events: list[Obligation]) -> None:
     today, vid, joined = row.today, village.id or 0, joined_on(policy, village)
-    quarter = Period.containing(Cadence.QUARTERLY, today)
-    for slot in slots(policy, village, today, since, cache):
-        if slot.period is None or slot.due is None or slot.due < joined:
+    for p in plan:
+        if p.due < joined:
             continue
-        status, _ = status_of(slot.due, published.get((vid, slot.item.full_id, str(slot.period)), []), today)
-        owed = None
+        first = firsts.get((vid, p.item_id, p.period))
+        if first is None:
+            status = OVERDUE if today > p.due else DUE
+        else:
+            status = MET_ON_TIME if first < p.cutoff else MET_LATE
         if status == OVERDUE:
-            item = slot.item
-            owed = Owed(vid, slot.key, item.full_id, str(slot.period), slot.cadence.value, slot.due, status,
-                        zh=item.zh_simplified or item.zh, en=item.en)
-        _count_in(row, quarter, slot.due, status, owed)
+            late = (today - p.due).days
+            row.overdue.append(Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, status, zh=p.zh, en=p.en))
+            row.days_late += late
+            row.longest = max(row.longest, late)
+        if p.in_year:  # pending (not yet due, unmet) is counted apart, as in the report
+            row.year.add(status)
+            if p.in_quarter:
+                row.quarter.add(status)
+    quarter = Period.containing(Cadence.QUARTERLY, today)
     for obligation in events:
         owed = event_owed(policy, village, obligation, today)
         _count_in(row, quarter, obligation.due, owed.status, owed if owed.status == OVERDUE else None)
