@@ -39,8 +39,6 @@ from services.deadlines.obligations import (
     status_of,
 )
 from services.errors import DomainError
-from services.people import directory
-from services.people.roles import Role
 from services.policy import Policy
 
 QUARTERS_SHOWN = 4
@@ -177,30 +175,6 @@ async def township_by_code(session: AsyncSession, code: str) -> Township:
     if township is None:
         raise DomainError("dl.no_township", code=code)
     return township
-
-
-async def for_inspector(session: AsyncSession, policy: Policy, person_id: int, now: datetime,
-                        quarter_text: str | None) -> list[TownshipReport]:
-    """/report: one report per township where the person is an inspector."""
-    townships = await directory.townships_where_inspector(session, person_id)
-    if not townships:
-        raise DomainError("err.not_role", role=Role.INSPECTOR.value)
-    reports = []
-    for township in townships:
-        quarter = parse_quarter(quarter_text) if quarter_text else Period.containing(
-            Cadence.QUARTERLY, policy.today(None, now))
-        reports.append(await township_report(session, policy, township, quarter, now))
-    return reports
-
-
-def as_view(report: TownshipReport) -> dict[str, object]:
-    """The template's context: plain values only (it is also stored in outbox rows)."""
-    return {"township": report.name, "quarter": report.quarter, "quarters": report.quarters, "villages": [
-        {"code": v.code, "name": v.name, "disclosures": v.disclosures, "broken": v.problem is not None,
-         "rates": [v.quarters[q].percent for q in report.quarters],
-         "overdue": [{"zh": o.zh, "en": o.en, "period": o.period, "due": o.due.isoformat() if o.due else ""}
-                     for o in v.overdue[:10]], "more": max(0, len(v.overdue) - 10)}
-        for v in report.villages]}
 
 
 CSV_FIELDS = ("village", "name", "quarter", "on_time", "late", "overdue", "pending", "on_time_rate",
@@ -361,4 +335,4 @@ async def township_chart(session: AsyncSession, policy: Policy, township_id: int
     return report, chart_png(report, labels, title(report) if title else ())
 
 
-__all__ = ["DUE", "TownshipReport", "as_csv", "as_view", "chart_png", "chart_size", "township_report"]
+__all__ = ["DUE", "TownshipReport", "as_csv", "chart_png", "chart_size", "township_report"]
