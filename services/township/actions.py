@@ -75,10 +75,11 @@ async def _tell_village(session: AsyncSession, village: Village, template: str, 
 
 def _log(session: AsyncSession, township_id: int, village_id: int | None, person_id: int | None, kind: str,
          now: datetime, *, what: list[dict[str, str]] | None = None, note: str = "", order_id: int | None = None,
-         inspection_id: int | None = None) -> None:
-    session.add(DeskAction(township_id=township_id, village_id=village_id, person_id=person_id, kind=kind,
-                           what=what or [], note=note or None, order_id=order_id, inspection_id=inspection_id,
-                           at=now))
+         inspection_id: int | None = None) -> DeskAction:
+    action = DeskAction(township_id=township_id, village_id=village_id, person_id=person_id, kind=kind,
+                        what=what or [], note=note or None, order_id=order_id, inspection_id=inspection_id, at=now)
+    session.add(action)
+    return action
 
 
 async def urge(session: AsyncSession, policy: Policy, person: Person, village_id: int, note: str | None,
@@ -87,9 +88,10 @@ async def urge(session: AsyncSession, policy: Policy, person: Person, village_id
     township, village = await access.village(session, person.id or 0, village_id)
     what = await _what(session, policy, township, village, now, keys)
     text = _clean_note(note)
-    _log(session, township.id or 0, village.id, person.id, "urge", now, what=what, note=text)
+    action = _log(session, township.id or 0, village.id, person.id, "urge", now, what=what, note=text)
+    await session.flush()  # its id names the messages (an outbox topic holds 40 characters)
     told = await _tell_village(session, village, "desk_urge", {"township": township.name, "note": text}, what,
-                               f"urge:{village.id}:{now.isoformat()}")
+                               f"urge:{action.id}")
     return village, told
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, func, type_coerce
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,10 +27,7 @@ from models import Notice, Obligation, Petition, Question, Township, Village
 from services.deadlines.compliance import Tally
 from services.deadlines.obligations import (
     COUNTED_STATES,
-    DUE,
     LONG,
-    MET_LATE,
-    MET_ON_TIME,
     OVERDUE,
     Owed,
     SlotCache,
@@ -43,7 +41,7 @@ from services.deadlines.obligations import (
 from services.policy import Policy
 
 OPEN_QUESTIONS = ("open", "explain")
-FirstDays = dict[tuple[int, str, str], datetime]  # (village, item, period) -> first published (naive UTC)
+FirstDays = dict[int, dict[tuple[str, str], datetime]]  # village -> (item, period) -> first published, naive UTC
 WAITING_PETITIONS = ("pending", "open")
 
 
@@ -158,6 +156,7 @@ class Planned:
     in_year: bool
     in_quarter: bool
     cutoff: datetime  # naive UTC: a first publication before it was on time (the end of the due day, locally)
+    ident: tuple[str, str]  # (item, period): its key among a village's first publications
 
 
 def _plan(policy: Policy, village: Village, today: date, since: date, cache: SlotCache,
@@ -169,7 +168,8 @@ def _plan(policy: Policy, village: Village, today: date, since: date, cache: Slo
         quarter = Period.containing(Cadence.QUARTERLY, today)
         plans[shape] = sorted((Planned(
             s.item.full_id, str(s.period), s.due, s.key, s.cadence.value, s.item.zh_simplified or s.item.zh, s.item.en,
-            s.due.year == today.year, quarter.start <= s.due <= quarter.end, _cutoff(s.due, zone))
+            s.due.year == today.year, quarter.start <= s.due <= quarter.end, _cutoff(s.due, zone),
+            (s.item.full_id, str(s.period)))
             for s in slots(policy, village, today, since, cache) if s.period is not None and s.due is not None),
             key=lambda p: (p.due, p.key))
     return plans[shape]
@@ -183,45 +183,57 @@ def _cutoff(due: date, zone: ZoneInfo) -> datetime:
 async def _first_published(session: AsyncSession, policy: Policy, villages: dict[int, Village]) -> FirstDays:
     """When each (village, item, period) was first published (naive UTC, as stored: no conversion per row):
     one row per obligation met. The first decides: on time if on or before the due date (obligations.status_of)."""
-    first = type_coerce(func.min(Notice.published_at), DateTime())
-    query = select(Notice.village_id, Notice.item_id, Notice.period, first).where(
-        col(Notice.state).in_(COUNTED_STATES), col(Notice.item_id).is_not(None), col(Notice.period).is_not(None),
-        col(Notice.corrects_id).is_(None), col(Notice.published_at).is_not(None))
+    notice = Notice.__table__.c  # type: ignore[attr-defined]
+    first = type_coerce(func.min(notice.published_at), DateTime())
+    query = core_select(notice.village_id, notice.item_id, notice.period, first).where(
+        notice.state.in_(COUNTED_STATES), notice.item_id.is_not(None), notice.period.is_not(None),
+        notice.corrects_id.is_(None), notice.published_at.is_not(None))
     if len(villages) <= 500:
-        query = query.where(col(Notice.village_id).in_(list(villages)))
-    query = query.group_by(col(Notice.village_id), col(Notice.item_id), col(Notice.period))
+        query = query.where(notice.village_id.in_(list(villages)))
+    query = query.group_by(notice.village_id, notice.item_id, notice.period)
     found: FirstDays = {}
-    for vid, item_id, period, when in await session.exec(query):
+    connection = await session.connection()  # Core: plain tuples, no ORM loading for ~100,000 rows
+    for vid, item_id, period, when in await connection.execute(query):
         if vid in villages and when is not None and item_id and period:
-            found[(vid, item_id, period)] = when.replace(tzinfo=None) if when.tzinfo is None else \
+            found.setdefault(vid, {})[(item_id, period)] = when if when.tzinfo is None else \
                 when.astimezone(UTC).replace(tzinfo=None)
     return found
 
 
 def _evaluate(policy: Policy, village: Village, row: VillageRank, plan: list[Planned], firsts: FirstDays,
               events: list[Obligation]) -> None:
+    """The village's periodic obligations against its first publications: a tight loop with local counters
+    (it runs ~100,000 times for 1,600 villages), then its event obligations."""
     today, vid, joined = row.today, village.id or 0, joined_on(policy, village)
+    mine = firsts.get(vid, {})
+    year = [0, 0, 0, 0]  # on time, late, overdue, pending
+    quarter = [0, 0, 0, 0]
     for p in plan:
         if p.due < joined:
             continue
-        first = firsts.get((vid, p.item_id, p.period))
+        first = mine.get(p.ident)
         if first is None:
-            status = OVERDUE if today > p.due else DUE
+            if today > p.due:
+                index = 2
+                late = (today - p.due).days
+                row.overdue.append(Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh,
+                                        en=p.en))
+                row.days_late += late
+                row.longest = max(row.longest, late)
+            else:
+                index = 3
         else:
-            status = MET_ON_TIME if first < p.cutoff else MET_LATE
-        if status == OVERDUE:
-            late = (today - p.due).days
-            row.overdue.append(Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, status, zh=p.zh, en=p.en))
-            row.days_late += late
-            row.longest = max(row.longest, late)
+            index = 0 if first < p.cutoff else 1
         if p.in_year:  # pending (not yet due, unmet) is counted apart, as in the report
-            row.year.add(status)
+            year[index] += 1
             if p.in_quarter:
-                row.quarter.add(status)
-    quarter = Period.containing(Cadence.QUARTERLY, today)
+                quarter[index] += 1
+    for tally, counts in ((row.year, year), (row.quarter, quarter)):
+        tally.on_time, tally.late, tally.overdue, tally.pending = counts
+    this_quarter = Period.containing(Cadence.QUARTERLY, today)
     for obligation in events:
         owed = event_owed(policy, village, obligation, today)
-        _count_in(row, quarter, obligation.due, owed.status, owed if owed.status == OVERDUE else None)
+        _count_in(row, this_quarter, obligation.due, owed.status, owed if owed.status == OVERDUE else None)
     row.overdue.sort(key=lambda o: (o.due or date.max, o.key))
 
 
