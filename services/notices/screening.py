@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Notice, Person
 from services import privacy
 from services.errors import DomainError
+from services.notices import duties
 from services.notices.drafts import REASON_MAX, audit, clean_text, editable, get, person_by_id
 from services.notices.workflow import Action
 from services.outbox import queue_to_person
@@ -23,6 +24,11 @@ from services.people.roles import Role
 
 def screened_text(notice: Notice) -> str:
     return "\n".join(part for part in (notice.title, notice.body, notice.table_text or "") if part)
+
+
+def allowed_texts(notice: Notice) -> set[str]:
+    """The numbers the supervisory committee allowed in this notice: the outbox's gate lets them pass."""
+    return {entry["text"] for entry in notice.privacy_overrides}
 
 
 def open_findings(notice: Notice, official: Collection[str] = ()) -> list[privacy.Finding]:
@@ -63,6 +69,7 @@ async def mask_findings(session: AsyncSession, author: Person, notice_id: int, n
 async def finding_to_allow(session: AsyncSession, supervisor: Person, notice_id: int, key: str) -> privacy.Finding:
     """The open finding a supervisor's button names; a masked or already allowed one is a stale button."""
     notice = await check_supervisor(session, supervisor, notice_id)
+    duties.check_not_author(supervisor, notice.author_id, "duties.own_finding")
     for finding in await findings_of(session, notice):
         if finding_key(finding) == key:
             return finding
@@ -85,7 +92,8 @@ async def allow_finding(session: AsyncSession, supervisor: Person, notice_id: in
     remaining = len(await findings_of(session, notice))
     queue_to_person(session, await person_by_id(session, notice.author_id), "privacy_allowed",
                     {"title": notice.title, "reason": reason, "kind": finding.kind, "masked": finding.masked,
-                     "by": supervisor.name, "remaining": remaining}, village_id=notice.village_id)
+                     "by": supervisor.name, "remaining": remaining}, village_id=notice.village_id,
+                    allowed=allowed_texts(notice))
     return finding
 
 
@@ -96,14 +104,16 @@ async def ask_to_allow(session: AsyncSession, author: Person, notice_id: int) ->
     findings = await findings_of(session, notice)
     if not findings:
         raise DomainError("notice.no_findings")
-    supervisors = await directory.people_with_role(session, notice.village_id, Role.SUPERVISOR)
+    supervisors = [p for p in await directory.people_with_role(session, notice.village_id, Role.SUPERVISOR)
+                   if p.id != notice.author_id]  # nobody allows a finding in their own notice
     buttons = [{"key": finding_key(f), "kind": f.kind, "masked": f.masked} for f in findings[:MAX_FINDING_BUTTONS]]
     for supervisor in supervisors:
         queue_to_person(session, supervisor, "privacy_ask",
                         {"title": notice.title, "author": author.name,
                          "findings": [{"kind": f.kind, "text": f.text} for f in findings]},
                         keyboard={"name": "privacy_allow", "notice_id": notice.id, "findings": buttons},
-                        village_id=notice.village_id)
+                        village_id=notice.village_id,  # the committee sees the numbers it is asked to allow
+                        allowed=allowed_texts(notice) | {f.text for f in findings})
     return len(supervisors)
 
 
