@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from catalogs.vocabulary import Cadence, Role, UnitKind
+from catalogs.vocabulary import Cadence, Owner, Role, UnitKind
 
 # Full ids travel inside 64-byte Telegram callback data next to other fields, hence the cap.
 MAX_FULL_ID = 16
@@ -33,6 +33,7 @@ class Item(Strict):
     ambiguous: bool = False
     note: str | None = None
     role: Role | None = None
+    owner: Owner = "staff"  # who is nagged about it (the supervisory committee for its own supervision report)
     # Filled in by the enclosing class and catalog, never written in YAML.
     class_code: str = Field(default="", exclude=True)
     catalog_code: str = Field(default="", exclude=True)

@@ -40,6 +40,10 @@ UnitKind = Literal["village", "community"]
 
 Stage = Literal["before", "during", "after"]
 
+# Who answers for an item's disclosure, and so is nagged about it: the staff, or (its own supervision of the
+# village's finances, 000 财务类 17) the supervisory committee.
+Owner = Literal["staff", "supervisor"]
+
 
 class Role(StrEnum):
     """Items that code must find by meaning rather than by number."""
