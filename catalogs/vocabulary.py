@@ -44,6 +44,9 @@ Stage = Literal["before", "during", "after"]
 # village's finances, 000 财务类 17) the supervisory committee.
 Owner = Literal["staff", "supervisor"]
 
+# What the record of a procedure's deliberation holds (四议两公开: date, body that met, attendance, votes, text).
+Record = Literal["date", "body", "attendance", "votes", "text"]
+
 
 class Role(StrEnum):
     """Items that code must find by meaning rather than by number."""
