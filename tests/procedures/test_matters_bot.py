@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.ui.keyboards.matters import MatterRecord
 from fake_telegram import FakeUser
@@ -34,8 +34,10 @@ async def _village(h: Harness) -> dict[str, FakeUser]:
 
 FORMS = {
     "党组织提议": "日期：2026-03-20\n会议：村党支部委员会\n内容：硬化村东至村西道路 2 公里",
-    "两委商议": "日期：2026-03-23\n会议：村“两委”联席会议\n到会：7\n赞成：7\n反对：0\n弃权：0\n内容：同意提交党员大会审议",
-    "党员大会审议": "日期：2026-03-26\n会议：村党员大会\n到会：25\n赞成：23\n反对：1\n弃权：1\n内容：同意提交村民代表会议",
+    "两委商议": ("日期：2026-03-23\n会议：村“两委”联席会议\n到会：7\n赞成：7\n反对：0\n弃权：0\n"
+             "内容：同意提交党员大会审议"),
+    "党员大会审议": ("日期：2026-03-26\n会议：村党员大会\n到会：25\n赞成：23\n反对：1\n弃权：1\n"
+               "内容：同意提交村民代表会议"),
     "村民(代表)会议决议": ("日期：2026-04-01\n会议：村民代表会议\n到会：35\n赞成：31\n反对：2\n弃权：2\n"
                    "内容：村道硬化工程由村委会组织实施，预算 40 万元"),
 }
@@ -68,7 +70,7 @@ async def test_a_matter_through_the_four_deliberations_and_two_disclosures(harne
     assert "⏳ 决议公开：2026-04-01 前公开" in path  # T-NOW: the day of the deciding meeting
     assert "⏳ 实施结果公开：2026-07-10 前公开（本地解读" in path  # 90 days + 10 at the latest: a local reading
     async with h.runtime.sessions() as session:
-        steps = list(await session.exec(select(MatterStep).order_by(MatterStep.held_on)))
+        steps = list(await session.exec(select(MatterStep).order_by(col(MatterStep.held_on))))
         owed = list(await session.exec(select(Obligation).where(Obligation.source == "matter")))
     assert [s.step for s in steps] == ["propose", "discuss", "review", "decide"]
     assert (steps[-1].attendance, steps[-1].votes_for, steps[-1].votes_against) == (35, 31, 2)
