@@ -13,13 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Cadence, Procedure, Step
 from catalogs.due import LOCAL, event_due_date, event_notes
-from models import Matter, MatterStep, Obligation, Person, Village
+from models import Matter, MatterStep, Notice, Obligation, Person, Village
+from services import privacy
 from services.errors import DomainError
 from services.people import directory
 from services.people.roles import Role
@@ -262,7 +264,7 @@ async def as_view(session: AsyncSession, policy: Policy, matter: Matter) -> dict
     disclosure's due date with what must be said about that date), and its completion."""
     village = await directory.village_by_id(session, matter.village_id)
     profile = policy.profile_for(village)
-    steps = []
+    steps: list[dict[str, Any]] = []
     for entry in await path(session, policy, matter):
         notes: tuple[str, ...] = ()
         if entry.obligation is not None and entry.obligation.met_at is None:
@@ -296,3 +298,35 @@ async def matter_of_obligation(session: AsyncSession, obligation_id: int | None)
     if row is None or row.source != SOURCE or row.source_id is None:
         return None
     return await session.get(Matter, row.source_id)
+
+
+def _screened(text: str) -> str:
+    return privacy.mask_all(text, privacy.screen(text)) if text else ""
+
+
+async def published_path(session: AsyncSession, policy: Policy, notice: Notice) -> list[dict[str, Any]] | None:
+    """The whole path of the matter a published notice discloses (its resolution or its result), for the
+    board and the archive: each deliberation's record (typed by staff, so screened for personal numbers on
+    the way out) and each disclosure's state; None when the notice discloses no matter."""
+    ids = [notice.id, notice.corrects_id] if notice.corrects_id else [notice.id]
+    row = (await session.exec(select(Obligation).where(Obligation.source == SOURCE,
+                                                       col(Obligation.met_notice_id).in_(ids)))).first()
+    if row is None and notice.obligation_id is not None:
+        row = await session.get(Obligation, notice.obligation_id)
+    if row is None or row.source != SOURCE or row.source_id is None:
+        return None
+    found = await session.get(Matter, row.source_id)
+    if found is None:
+        return None
+    steps: list[dict[str, Any]] = []
+    for entry in await path(session, policy, found):
+        record = entry.record
+        steps.append({"zh": entry.step.zh, "en": entry.step.en, "held_on": record.held_on if record else None,
+                      "body": _screened(record.body) if record else "",
+                      "attendance": record.attendance if record else None,
+                      "votes": (record.votes_for, record.votes_against, record.votes_abstaining)
+                      if record and record.votes_for is not None else None,
+                      "text": _screened(record.text) if record else "",
+                      "published": bool(entry.obligation and entry.obligation.met_at),
+                      "disclosure": entry.step.cadence is not None})
+    return steps

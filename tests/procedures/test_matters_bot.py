@@ -15,6 +15,7 @@ from services.deadlines import nags
 from services.people import directory
 from services.people.roles import Role
 from tests.harness import Harness
+from tests.web.helpers import board_client, get
 
 
 async def _village(h: Harness) -> dict[str, FakeUser]:
@@ -102,6 +103,17 @@ async def test_a_matter_through_the_four_deliberations_and_two_disclosures(harne
     assert notice.state == "published" and resolution.met_notice_id == notice.id
     await h.say(staff, "/matter")
     assert "✅ 决议公开：已公开" in h.last(staff)
+    # the board and the archive show the matter's whole path beside the published resolution
+    async with board_client(h) as (client, _):
+        page = (await get(client, f"/v/xinglong/n/{notice.id}")).text
+        english = (await get(client, f"/v/xinglong/n/{notice.id}?lang=en")).text
+    assert "<h2>四议两公开</h2>" in page and "党组织提议：2026年3月20日 · 村党支部委员会" in page
+    assert "村民(代表)会议决议：2026年4月1日 · 村民代表会议 · 到会 35 人 · 赞成 31、反对 2、弃权 2" in page
+    assert "决议公开：已公开" in page and "实施结果公开" in page
+    assert "The villagers&#39; (representatives&#39;) meeting decides: 1 April 2026" in english
+    await h.say(secretary, "/archive")
+    archive = h.last(secretary)
+    assert "· 两委商议 2026-03-23（赞成 7、反对 0、弃权 0）" in archive and "✅ 决议公开" in archive
 
 
 async def test_bad_records_are_refused_with_a_reason(harness: Harness) -> None:
