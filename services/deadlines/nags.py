@@ -48,6 +48,7 @@ from models.types import utcnow
 from services.deadlines.obligations import (
     COUNTED_STATES,
     LONG,
+    event_labels,
     load_event_obligations,
     log_broken,
     obligation_key,
@@ -296,9 +297,9 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
         asked_here = snoozes.get(village.id)
         for row in events.get(village.id, ()):
             item = policy.item(row.item_id)
-            # without a catalog item the obligation's own title names it (a petition's), as /due does
-            about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id,
-                        (item.zh_simplified or item.zh) if item else row.title, item.en if item else row.title,
+            # without a catalog item the obligation's own title names it (a petition's, a matter's), as /due does
+            zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
+            about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id, zh, en,
                         row.rule, item.owner if item else "staff")
             nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
                           asked_here.get(about.key) if asked_here else None)

@@ -261,13 +261,13 @@ def event_owed(policy: Policy, village: Village, row: Obligation, today: date) -
     met_on = policy.today(village, row.met_at) if row.met_at else None
     status, met = status_of(row.due, [met_on] if met_on else [], today)
     item = policy.item(row.item_id)
-    zh, en = ((item.zh_simplified or item.zh), item.en) if item else _labels(policy, row)
+    zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
     return Owed(row.village_id, obligation_key(row.id or 0), row.item_id, None, row.rule, row.due, status, met,
                 obligation_id=row.id, zh=zh, en=en,
                 notes=event_notes(policy.profile_for(village), row.rule, row.event_date))
 
 
-def _labels(policy: Policy, row: Obligation) -> tuple[str, str]:
+def event_labels(policy: Policy, row: Obligation) -> tuple[str, str]:
     """An obligation without a catalog item is named by its title; a procedure's disclosure (a matter
     recorded with /matter) adds the step's own names (catalog data), so its two disclosures differ."""
     if row.source == "matter":
