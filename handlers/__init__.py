@@ -18,6 +18,7 @@ from handlers import (
     drafting_actions,
     fallback,
     groups,
+    matters,
     onboarding,
     petitions,
     questions,
@@ -40,5 +41,6 @@ def get_routers() -> list[Router]:
         questions.router.build(),
         petitions.router.build(),
         deadlines.router.build(),
+        matters.router.build(),
         fallback.router.build(),
     ]

@@ -4,6 +4,7 @@ from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
@@ -14,6 +15,8 @@ __all__ = [
     "BoundChat",
     "FsmRecord",
     "Invite",
+    "Matter",
+    "MatterStep",
     "NagLog",
     "NagScan",
     "Notice",

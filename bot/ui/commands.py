@@ -55,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("drafts", (Role.STAFF,)),
     Command("pending", (Role.STAFF,)),
     Command("event", (Role.STAFF,)),
+    Command("matter", (Role.STAFF,)),
     Command("digest", (Role.STAFF,)),
     Command("questions", (Role.STAFF, Role.SUPERVISOR)),
     Command("review", (Role.SECRETARY, Role.SUPERVISOR)),
