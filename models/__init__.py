@@ -6,6 +6,7 @@ from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecisi
 from models.obligations import NagLog, NagScan, Obligation, Snooze
 from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
+from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
@@ -13,7 +14,11 @@ __all__ = [
     "AuditEntry",
     "BoardSetting",
     "BoundChat",
+    "ConsoleToken",
+    "DeskAction",
     "FsmRecord",
+    "Inspection",
+    "InspectionFinding",
     "Invite",
     "Matter",
     "MatterStep",
@@ -31,6 +36,7 @@ __all__ = [
     "ProcessedUpdate",
     "Question",
     "QuestionEntry",
+    "Rectification",
     "ReviewDecision",
     "RoleGrant",
     "Signature",

@@ -62,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("due", (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)),
     Command("report", (Role.INSPECTOR,)),
     Command("officialphone", (Role.STAFF, ADMIN)),
+    Command("console", (Role.INSPECTOR,)),
     Command("bind", (Role.STAFF, Role.INSPECTOR), GROUP),
     Command("unbind", (Role.STAFF, Role.INSPECTOR, ADMIN), GROUP),
     Command("newvillage", (ADMIN,)),

@@ -348,10 +348,10 @@ async def test_report_text_and_chart(harness: Harness) -> None:
     await _publish(h, village, _item_of(h), "2025Q4", _local("2026-01-05"))
     await h.say(users["inspector"], "/report 2026Q1")
     text = "\n".join(h.texts(users["inspector"])[1:])
-    assert "hongqi · 村务公开情况（2026Q1）" in text and "按时公开率：2025Q2 / 2025Q3 / 2025Q4 / 2026Q1" in text
-    # 1 of 16 quarterly items on time; the quarters before the village joined owe nothing ("-")
-    assert "兴隆村（xinglong）：- / - / - / 6%；本季度公开 1 条\n  🔴 村集体债权债务情况 · 2025Q4（2026-01-10）" in text
-    assert "另有 5 项逾期" in text
+    # the ranking (issue 15): 1 of 16 quarterly items due this year on time, 15 overdue since 10 January
+    assert "hongqi · 各村公开排名（2026-04-03，从差到好）" in text and "逾期未公开 15 项" in text
+    assert "1. 兴隆村 🔴 逾期 15 项，最长 83 天\n   按时率 本季度 - · 本年 6%" in text
+    assert "   · 村集体债权债务情况 2025Q4（2026-01-10）" in text and "……另有 12 项" in text
     photos = h.world.requests_for("sendPhoto")
     assert photos and photos[-1].ok
     content = [f for f in h.world.files.values() if f.file_path.startswith("photos/")][-1].content
@@ -412,8 +412,8 @@ async def test_a_village_with_broken_settings_is_logged_and_skipped(harness: Har
     assert "兴隆村 · 应公开事项" in "\n".join(h.texts(users["staff"])) and "2026-04-10 前公开" in listing
     await h.say(users["inspector"], "/report 2026Q2")
     report = "\n".join(h.texts(users["inspector"]))
-    assert "nanshan村（nanshan）：⚠️ 本村政策配置有误" in report
-    assert "兴隆村（xinglong）：" in report and h.world.requests_for("sendPhoto")[-1].ok
+    assert "nanshan村 ⚠️ 政策配置有误，无法统计" in report
+    assert ". 兴隆村" in report and h.world.requests_for("sendPhoto")[-1].ok
 
 
 # --- "nothing to disclose this period" ------------------------------------------------------------------
