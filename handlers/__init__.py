@@ -19,6 +19,7 @@ from handlers import (
     drafting_actions,
     fallback,
     groups,
+    matters,
     onboarding,
     petitions,
     questions,
@@ -42,5 +43,6 @@ def get_routers() -> list[Router]:
         petitions.router.build(),
         desk.router.build(),
         deadlines.router.build(),
+        matters.router.build(),
         fallback.router.build(),
     ]

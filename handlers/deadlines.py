@@ -127,7 +127,7 @@ async def event_date(message: Message, session: Session, person: Person, ui: UI,
     await state.clear()
     await message.answer(ui.render("event_registered", label=kb.kind_label(ui, done.kind), day=done.day.isoformat(),
                                    item=kb.item_label(ui, done.item) if done.item else "",
-                                   obligations=[{"rule": r.rule, "due": r.due.isoformat()} for r in done.rows]))
+                                   obligations=done.shown()))
 
 
 @router.message(Registering.date)

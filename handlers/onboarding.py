@@ -8,6 +8,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.pipeline import tapped
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui import commands
@@ -110,8 +111,7 @@ async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: Se
     await directory.set_language(session, person, chosen)
     ui = runtime.texts.for_lang(chosen)
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(ui.t("lang.set"))
+    await tapped.chat_message(query).answer(ui.t("lang.set"))
 
 
 @router.message(Command("join"))
@@ -141,6 +141,5 @@ async def join_decided(query: CallbackQuery, callback_data: JoinDecision, sessio
     _, resident = await onboarding.decide_join(session, person, callback_data.grant_id, callback_data.approve,
                                                runtime.clock.now())
     key = "pending.approved" if callback_data.approve else "pending.declined"
-    await query.answer(ui.plain(key, name=resident.name))
-    if query.message is not None and hasattr(query.message, "edit_text"):
-        await query.message.edit_text(ui.t(key, name=resident.name))
+    await tapped.settle(query, ui, ui.plain(key, name=resident.name),
+                        edit=lambda m: m.edit_text(ui.t(key, name=resident.name)))

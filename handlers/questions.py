@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.pipeline import tapped
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import voice as kb
@@ -92,10 +93,8 @@ async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, se
                                    data.get("photo"), callback_data.complaint, runtime.clock.now(),
                                    runtime.settings.question_daily_limit)
     await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(ui.render("question_sent", complaint=question.complaint,
-                                                due=question.due.isoformat()))
+    await tapped.settle(query, ui, edit=lambda m: m.edit_text(ui.render("question_sent", complaint=question.complaint,
+                                                                          due=question.due.isoformat())))
 
 
 # --- staff and committee ------------------------------------------------------------------------------
@@ -109,8 +108,7 @@ async def _reply(query: CallbackQuery, question_id: int, session: Session, perso
     await state.set_state(Replying.text)
     await state.update_data(question_id=question.id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(ui.t("voice.ask_reply"))
+    await tapped.chat_message(query).answer(ui.t("voice.ask_reply"))
 
 
 async def _pass(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
@@ -123,8 +121,7 @@ async def _photo(query: CallbackQuery, question_id: int, session: Session, perso
                  runtime: Runtime, state: FSMContext) -> None:
     file_id = await questions.photo(session, person, question_id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer_photo(file_id)
+    await tapped.chat_message(query).answer_photo(file_id)
 
 
 async def _explain(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,

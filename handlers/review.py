@@ -9,6 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.pipeline import tapped
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import notices as kb
@@ -42,10 +43,9 @@ async def review_tapped(query: CallbackQuery, callback_data: Review, session: Se
     data = callback_data.model_dump(mode="json")
     if callback_data.decision == "approve":
         outcome = await _decide(session, runtime, person, data, None)
-        await query.answer(ui.t(APPROVE_ANSWERS[outcome.decision if not outcome.published else "published"]),
-                           show_alert=outcome.decision == "privacy")
-        if query.message is not None:
-            await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+        answer = ui.plain(APPROVE_ANSWERS["published" if outcome.published else outcome.decision])
+        await tapped.settle(query, ui, answer, show_alert=outcome.decision == "privacy",
+                            edit=lambda m: m.edit_reply_markup(reply_markup=None))
         return
     # Check now (role, stage, version) so a stale button is refused before asking for a reason.
     notice = await drafts.get(session, callback_data.notice_id)
@@ -53,8 +53,7 @@ async def review_tapped(query: CallbackQuery, callback_data: Review, session: Se
     await state.set_state(Reasons.review)
     await state.update_data(**data)
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(ui.t(f"review.ask_reason_{callback_data.decision.value}"))
+    await tapped.chat_message(query).answer(ui.t(f"review.ask_reason_{callback_data.decision.value}"))
 
 
 @router.message(Reasons.review, F.chat.type == "private", F.text, ~F.text.startswith("/"))
@@ -85,9 +84,8 @@ async def allow_tapped(query: CallbackQuery, callback_data: PrivacyAllow, sessio
     await state.set_state(Reasons.allow)
     await state.update_data(notice_id=callback_data.notice_id, key=callback_data.key)
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(ui.t("privacy.ask_reason_one", kind=ui.t(f"kind.{finding.kind}"),
-                                        text=finding.text))
+    await tapped.chat_message(query).answer(ui.t("privacy.ask_reason_one", kind=ui.t(f"kind.{finding.kind}"),
+                                                 text=finding.text))
 
 
 @router.message(Reasons.allow, F.chat.type == "private", F.text, ~F.text.startswith("/"))
@@ -110,6 +108,4 @@ async def reason_expected(message: Message, ui: UI) -> None:
 async def retract_tapped(query: CallbackQuery, callback_data: Retract, session: Session, person: Person,
                          ui: UI, runtime: Runtime) -> None:
     await publication.retract(session, person, callback_data.notice_id, None, runtime.clock.now())
-    await query.answer(ui.t("retract.done"))
-    if query.message is not None:
-        await query.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+    await tapped.settle(query, ui, ui.plain("retract.done"), edit=lambda m: m.edit_reply_markup(reply_markup=None))

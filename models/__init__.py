@@ -1,9 +1,10 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from models.board import BoardSetting, PostingProof
-from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
+from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
 from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
@@ -19,10 +20,13 @@ __all__ = [
     "Inspection",
     "InspectionFinding",
     "Invite",
+    "Matter",
+    "MatterStep",
     "NagLog",
     "NagScan",
     "Notice",
     "Obligation",
+    "OfficialNumber",
     "OutboxMessage",
     "Person",
     "Petition",

@@ -101,9 +101,9 @@ def calendar(settings: Settings, profile_name: str, year: int, fmt: str) -> int:
         return 0
     texts, lang = Texts(settings.default_language), settings.default_language
     head = tuple(texts.plain(lang, f"cal.head.{column}") for column in ("cadence", "period", "due", "rule"))
+    basis = {True: texts.plain(lang, "reading.basis_local") + " *", False: texts.plain(lang, "reading.basis_seed")}
     rows = [(texts.plain(lang, f"cal.cadence.{row['cadence']}"), row["period"], row["due"],
-             view.marked(view.rule_of(profile, row["cadence"]))) for row in view.calendar(profile, year)]
+             basis[view.rule_of(profile, row["cadence"]).local]) for row in view.calendar(profile, year)]
     print(plain(texts.render(lang, "calendar", profile=profile, year=year, lines=view.align([head, *rows]),
-                       borrowed=view.borrowed(profile), keep=view.marked(profile.keep_rule),
-                       finance=view.marked(profile.finance_rule))))
+                       borrowed=view.borrowed(profile))))
     return 0

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     screen = commands.add_parser("screen", help="screen a text for personal information")
     screen.add_argument("file")
     screen.add_argument("--format", choices=["text", "json"], default="text")
+    screen.add_argument("--official", action="append", default=[])
     calendar = commands.add_parser("calendar", help="every periodic due date of a policy profile in a year")
     calendar.add_argument("--profile", required=True)
     calendar.add_argument("--year", type=int, required=True)

@@ -237,4 +237,6 @@ def _error_text(ui: UI, error: DomainError) -> str:
     """Plain text: error answers go out as alerts or with parse_mode=None."""
     # A parameter named `role` carries a role value; people see its name in their language.
     params = {k: ui.plain(f"role.{v}") if k == "role" else v for k, v in error.params.items()}
+    if "roles" in params:  # a list of role values, named and joined in the person's language
+        params["roles"] = ("、" if ui.lang == "zh" else ", ").join(ui.plain(f"role.{v}") for v in params["roles"])
     return ui.plain(error.key, **params)

@@ -16,13 +16,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Notice, Person, ReviewDecision, Village
 from services.board.visibility import board_ref
 from services.errors import DomainError
+from services.notices import duties
 from services.notices.drafts import REASON_MAX, clean_text, editable, get, move, person_by_id, village_of
 from services.notices.notice_view import notice_view
 from services.notices.publication import publish
-from services.notices.screening import open_findings
+from services.notices.screening import findings_of, passable
 from services.notices.workflow import Action, State
 from services.outbox import queue_to_person
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 
@@ -31,9 +32,10 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
     notice = await editable(session, author, notice_id)
     if not notice.title or not (notice.body or notice.table_text or notice.nothing_to_disclose):
         raise DomainError("notice.incomplete")
-    if open_findings(notice):
+    if await findings_of(session, notice):
         raise DomainError("notice.privacy_open")
     village = await directory.village_by_id(session, notice.village_id)
+    await duties.require_staffed(session, village, author.id)
     notice.review_chain = list(village.review_chain)
     notice.version += 1
     notice.stage = 0
@@ -43,18 +45,22 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
 
 
 async def _ask_reviewers(session: AsyncSession, policy: Policy, notice: Notice) -> None:
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     role = Role(notice.review_chain[notice.stage])
-    reviewers = await directory.people_with_role(session, notice.village_id, role)
+    # Neither the author nor whoever decided an earlier stage of this version is asked (services.notices.duties).
+    deciders = {p.id for _, p in await _decisions_of_version(session, notice)} | {notice.author_id}
+    reviewers = [p for p in await directory.people_with_role(session, notice.village_id, role) if p.id not in deciders]
     if not reviewers:
         author = await person_by_id(session, notice.author_id)
         queue_to_person(session, author, "review_nobody", {"title": notice.title, "role": role.value},
-                        village_id=notice.village_id)
+                        village_id=notice.village_id, allowed=await passable(session, notice))
     view = await notice_view(session, policy, notice)
     view["stage_role"], view["stages"], view["stage"] = role.value, len(notice.review_chain), notice.stage
     for reviewer in reviewers:
         queue_to_person(session, reviewer, "review_request", view,
                         keyboard={"name": "review", "notice_id": notice.id, "version": notice.version,
-                                  "stage": notice.stage}, village_id=notice.village_id)
+                                  "stage": notice.stage}, village_id=notice.village_id,
+                        allowed=await passable(session, notice))
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     if decision != "approve":
         reason = clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
     last = stage + 1 == len(notice.review_chain)
-    if decision == "approve" and last and open_findings(notice):  # the screen runs again before publication
+    if decision == "approve" and last and await findings_of(session, notice):  # screened again before publishing
         return await _privacy_return(session, notice, reviewer, now)
     await _record_decision(session, notice, reviewer, role, decision, reason, now)
     published = False
@@ -101,6 +107,7 @@ async def check_reviewer(session: AsyncSession, policy: Policy, reviewer: Person
         raise DomainError("err.stale_button")
     role = Role(notice.review_chain[stage])
     await directory.require(session, reviewer.id or 0, role, notice.village_id)
+    await duties.check_decider(session, reviewer, notice, version, stage)
     await _check_current(session, policy, notice, version, stage)
     return role
 
@@ -137,18 +144,22 @@ async def _privacy_return(session: AsyncSession, notice: Notice, reviewer: Perso
     since the submission, say): nothing is published, the notice goes back to its author with the
     findings, and everyone who reviewed this version hears why their approval did not publish it."""
     await _claim_stage(session, notice, now)
-    findings = open_findings(notice)
+    findings = await findings_of(session, notice)
     listed = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in findings]
     summary = "; ".join(f"{f.kind} {f.masked}" for f in findings)
     await move(session, notice, Action.PRIVACY_RETURN, reviewer.id, now, summary[:REASON_MAX])
     author = await person_by_id(session, notice.author_id)
     queue_to_person(session, author, "privacy_returned", {"title": notice.title, "findings": listed,
-                                                          "to_author": True}, village_id=notice.village_id)
+                                                          "to_author": True}, village_id=notice.village_id,
+                    allowed=await passable(session, notice) | {f.text for f in findings})  # the author's own text
+    # The reviewers hear why, with the numbers masked: they are not theirs to see again.
+    listed = [{"kind": f.kind, "text": f.masked, "masked": f.masked} for f in findings]
     reviewers = {p.id: p for _, p in await _decisions_of_version(session, notice)}
     reviewers[reviewer.id] = reviewer
     for person in reviewers.values():
         queue_to_person(session, person, "privacy_returned", {"title": notice.title, "findings": listed,
-                                                              "to_author": False}, village_id=notice.village_id)
+                                                              "to_author": False}, village_id=notice.village_id,
+                        allowed=await passable(session, notice))
     return Outcome(notice, "privacy", False)
 
 
@@ -179,7 +190,7 @@ async def _tell_author(session: AsyncSession, notice: Notice, reviewer: Person, 
                     {"title": notice.title, "reviewer": reviewer.name, "decision": decision, "reason": reason,
                      "published": published, "notice_id": notice.id, "stage": notice.stage,
                      "stages": len(notice.review_chain)},
-                    keyboard=keyboard, village_id=notice.village_id)
+                    keyboard=keyboard, village_id=notice.village_id, allowed=await passable(session, notice))
 
 
 async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
@@ -198,6 +209,8 @@ async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
         .order_by(col(Notice.id)))
     waiting = []
     for notice, township_id in rows:
+        if notice.author_id == reviewer.id:
+            continue  # nobody reviews their own notice (services.notices.duties)
         role = Role(notice.review_chain[notice.stage])
         if (notice.village_id, role) in in_village or (role is Role.INSPECTOR and township_id in townships):
             waiting.append(notice)

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoundChat, Person, RoleGrant, Township, Village
 from models.types import utcnow
+from services import privacy
 from services.errors import DomainError, NotAllowed
 from services.people.roles import Role
 
@@ -27,7 +28,9 @@ class Membership:
 async def get_or_create_person(
     session: AsyncSession, tg_user_id: int, name: str, username: str | None
 ) -> Person:
-    """Writes only for a newcomer or a changed name, not on every update."""
+    """Writes only for a newcomer or a changed name, not on every update. A name is shown to other people
+    (reviewers, staff), so a personal number in it is masked (services.privacy)."""
+    name = privacy.mask_all(name[:200])
     person = (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
     if person is None:
         person = Person(tg_user_id=tg_user_id, name=name[:200], username=username)

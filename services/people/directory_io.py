@@ -25,7 +25,10 @@ from catalogs import Registry, load_registry
 from models import BoundChat, Person, RoleGrant, Township, Village
 from models.types import utcnow
 from services.board.visibility import board_of, set_visibility
+from services.errors import DomainError
+from services.people import official_numbers
 from services.people.directory import grant_role
+from services.people.official_numbers import Kind as NumberKind
 from services.people.roles import REVIEW_ROLES, Role
 
 APPOINTED = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
@@ -34,6 +37,24 @@ Loc = tuple[str | int, ...]
 
 class DirectoryFileError(Exception):
     """One line naming the file, the line and the field."""
+
+
+def _phones(numbers: Any) -> Any:
+    """Each a phone number, as text (YAML reads an unquoted 13812345678 as a number)."""
+    if not isinstance(numbers, dict):
+        return numbers
+    numbers = {kind: str(number) if isinstance(number, int) else number for kind, number in numbers.items()}
+    for number in numbers.values():
+        if isinstance(number, str) and privacy_key(number) is None:
+            raise ValueError(f"{number!r} is not one phone number (a mobile, or a landline with its area code)")
+    return numbers
+
+
+def privacy_key(number: str) -> str | None:
+    try:
+        return official_numbers.checked_key(str(number))
+    except DomainError:
+        return None
 
 
 def _zone(name: str | None) -> str | None:
@@ -61,8 +82,11 @@ class VillageEntry(BaseModel):
     monthly_finance: bool = False
     review_chain: list[Role] = Field(default_factory=lambda: [Role.SECRETARY, Role.SUPERVISOR], min_length=1)
     board: str = Field(default="public", pattern="^(public|noindex|links)$")  # services.board.visibility
+    official_numbers: dict[NumberKind, str] = Field(default_factory=dict)  # services.people.official_numbers
     groups: list[int] = Field(default_factory=list)
     roles: dict[Role, list[int]] = Field(default_factory=dict)
+
+    _official = field_validator("official_numbers", mode="before")(_phones)
 
     @field_validator("roles")
     @classmethod
@@ -96,6 +120,9 @@ class TownshipEntry(BaseModel):
     timezone: str | None = None
     filing_chat_id: int | None = None
     inspectors: list[int] = Field(default_factory=list)
+    official_numbers: dict[NumberKind, str] = Field(default_factory=dict)  # the township's own, for its villages
+
+    _official = field_validator("official_numbers", mode="before")(_phones)
 
     @field_validator("timezone")
     @classmethod
@@ -236,6 +263,8 @@ async def _upsert_township(session: AsyncSession, directory: DirectoryFile) -> T
     township.name, township.timezone = entry.name, entry.timezone
     session.add(township)
     await session.flush()
+    for kind, number in entry.official_numbers.items():
+        await official_numbers.store(session, kind, number, township=township)
     if entry.filing_chat_id is not None:
         chat = await _chat_of(session, directory, ("township", "filing_chat_id"), entry.filing_chat_id, township)
         chat.purpose, chat.township_id, chat.village_id, chat.active = "filing", township.id, None, True
@@ -252,7 +281,8 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
         raise directory.error(("villages", index, "code"), f"village {entry.code!r} belongs to township "
                               f"{other.code if other else village.township_id!r}; a file cannot move it")
     village = village or Village(code=entry.code, name=entry.name, township_id=township.id or 0)
-    fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain", "board"})
+    fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain", "board",
+                                       "official_numbers"})
     for name, value in fields.items():
         setattr(village, name, value)
     village.township_id = township.id or 0
@@ -262,6 +292,8 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
     await session.flush()
     if (await board_of(session, village)).visibility != entry.board:
         await set_visibility(session, village, entry.board, utcnow())
+    for kind, number in entry.official_numbers.items():  # numbers set in the bot and not named here stay
+        await official_numbers.store(session, kind, number, village=village)
     return village
 
 
@@ -351,15 +383,18 @@ async def _township_dict(session: AsyncSession, township: Township) -> dict[str,
     filing = (await session.exec(select(BoundChat.chat_id).where(
         BoundChat.township_id == township.id, BoundChat.purpose == "filing"))).first()
     inspectors = await _holders(session, Role.INSPECTOR, township_id=township.id)
+    numbers = await official_numbers.of_township(session, township.id or 0)
     return {"code": township.code, "name": township.name, "timezone": township.timezone,
-            "filing_chat_id": filing, "inspectors": inspectors}
+            "filing_chat_id": filing, "inspectors": inspectors, **({"official_numbers": numbers} if numbers else {})}
 
 
 async def _village_dict(session: AsyncSession, village: Village) -> dict[str, Any]:
-    fields = set(VillageEntry.model_fields) - {"roles", "groups", "board"}
+    fields = set(VillageEntry.model_fields) - {"roles", "groups", "board", "official_numbers"}
     board = (await board_of(session, village)).visibility
-    entry = VillageEntry.model_validate({**village.model_dump(include=fields), "board": board})
-    data = entry.model_dump(mode="json", exclude={"roles", "groups"})
+    numbers = await official_numbers.of_village(session, village.id or 0)
+    entry = VillageEntry.model_validate({**village.model_dump(include=fields), "board": board,
+                                         "official_numbers": numbers})
+    data = entry.model_dump(mode="json", exclude={"roles", "groups"} | (set() if numbers else {"official_numbers"}))
     data["committee_name"] = village.committee_name or None  # None: the usual name for its kind
     groups = await session.exec(select(BoundChat.chat_id).where(
         BoundChat.village_id == village.id, BoundChat.purpose == "residents").order_by(col(BoundChat.id)))

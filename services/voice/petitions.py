@@ -21,10 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import event_due_date
 from models import Obligation, OutboxMessage, Person, Petition, PetitionPost, Signature, Village
+from services import privacy
 from services.errors import DomainError, NotAllowed
 from services.events import Event, ObligationMet
-from services.notices import drafts
-from services.outbox import queue, queue_to_person
+from services.notices import drafts, duties
+from services.outbox import queue, queue_to_person, require_clean
 from services.people import directory
 from services.people.roles import Role
 from services.policy import Policy
@@ -48,6 +49,24 @@ def check_title(text: str | None) -> str:
 
 def check_request(text: str | None) -> str:
     return drafts.clean_text(text, REQUEST_MAX, too_long="voice.too_long")
+
+
+# --- the privacy screen: a petition is posted to every resident group ------------------------------------
+
+def findings(*texts: str) -> list[privacy.Finding]:
+    """The personal numbers in a petition's title and request (at submission the petitioner masks them with
+    one tap; a petition that still has any never opens by itself and opens masked when staff confirm it)."""
+    return [finding for text in texts for finding in privacy.screen(text)]
+
+
+def masked(text: str) -> str:
+    return privacy.mask_all(text)
+
+
+def _require_screened(title: str, request: str) -> None:
+    found = findings(title, request)
+    if found:
+        raise DomainError("privacy_gate.blocked", masked=", ".join(f.masked for f in found))
 
 
 async def village_of_resident(session: AsyncSession, person: Person) -> Village:
@@ -92,6 +111,7 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
         if item_code not in known:
             raise DomainError("err.stale_button")
         item_id = known[item_code]
+    _require_screened(title, request)
     petition = Petition(village_id=village_id, person_id=person.id or 0, title=check_title(title),
                         request=check_request(request), item_id=item_id, created_at=now,
                         opens_at=now + timedelta(days=REVIEW_DAYS))
@@ -100,6 +120,8 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
     view = petition_view(petition, policy.item(item_id))
     for role in REVIEWERS:
         for reviewer in await directory.people_with_role(session, village_id, role):
+            if reviewer.id == person.id:
+                continue  # the petitioner does not confirm their own petition
             queue_to_person(session, reviewer, "petition_review", {**view, "by": person.name},
                             keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id)
     return petition
@@ -136,6 +158,7 @@ async def confirm(session: AsyncSession, policy: Policy, person: Person, petitio
                   days: int) -> Petition:
     petition = await get(session, petition_id)
     await _require_reviewer(session, person, petition.village_id)
+    duties.check_not_author(person, petition.person_id, "duties.own_petition")
     return await open_petition(session, policy, petition, now, days, reviewer=person)
 
 
@@ -150,7 +173,7 @@ async def check_refusal(session: AsyncSession, person: Person, petition_id: int)
 
 async def refuse(session: AsyncSession, person: Person, petition_id: int, reason: str, now: datetime) -> Petition:
     petition = await check_refusal(session, person, petition_id)
-    reason = drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
+    reason = require_clean(drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long"))
     claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
         .values(state="refused", refuse_reason=reason, reviewed_by=person.id, closed_at=now))
@@ -172,12 +195,14 @@ def thresholds(village: Village) -> tuple[int, int]:
 
 async def open_petition(session: AsyncSession, policy: Policy, petition: Petition, now: datetime, days: int,
                         reviewer: Person | None = None) -> Petition:
-    """Freeze the thresholds and post the petition to every resident group of the village."""
+    """Freeze the thresholds and post the petition to every resident group of the village. Whatever personal
+    number the screen finds now (one it learned since the submission) is masked for good before it goes out."""
     village = await directory.village_by_id(session, petition.village_id)
     residents, representatives = thresholds(village)
     claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
-        .values(state="open", opened_at=now, expires_at=now + timedelta(days=days), residents_needed=residents,
+        .values(state="open", title=masked(petition.title), request=masked(petition.request), opened_at=now,
+                expires_at=now + timedelta(days=days), residents_needed=residents,
                 representatives_needed=representatives, reviewed_by=reviewer.id if reviewer else None))
     if claimed.rowcount != 1:
         raise DomainError("err.already_decided")
@@ -200,10 +225,13 @@ def _sign_keyboard(petition: Petition) -> dict[str, Any] | None:
 
 
 async def open_due(session: AsyncSession, policy: Policy, now: datetime, days: int) -> int:
-    """Petitions nobody decided within REVIEW_DAYS open by themselves."""
+    """Petitions nobody decided within REVIEW_DAYS open by themselves; one in which the screen finds a personal
+    number does not: it waits for staff to confirm it (and is then posted masked)."""
     rows = await session.exec(select(Petition).where(Petition.state == "pending", col(Petition.opens_at) <= now))
     opened = 0
     for petition in list(rows):
+        if findings(petition.title, petition.request):
+            continue
         try:
             await open_petition(session, policy, petition, now, days)
             opened += 1

@@ -25,8 +25,9 @@ from catalogs.due import QUESTION_REPLY, event_due_date
 from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, Village
 from services.errors import DomainError, NotAllowed
 from services.notices import drafts
+from services.notices.screening import passable
 from services.notices.workflow import State
-from services.outbox import queue_to_person
+from services.outbox import queue_to_person, require_clean
 from services.people import directory
 from services.people.roles import Role
 from services.policy import Policy
@@ -71,7 +72,9 @@ async def start(session: AsyncSession, policy: Policy, person: Person, notice_id
 
 def check_text(text: str | None, photo_file_id: str | None) -> str:
     """A question needs words, or at least a photo (its text is then a camera sign)."""
-    return drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX, too_long="voice.too_long")
+    # Staff (and for complaints, the committee) read it: a personal number is refused as it is typed.
+    return require_clean(drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX,
+                                           too_long="voice.too_long"))
 
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
@@ -87,7 +90,8 @@ async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: 
     await session.flush()
     view = question_view(question, notice, person.name, [])
     for staff in await directory.people_with_role(session, notice.village_id, Role.STAFF):
-        queue_to_person(session, staff, "question_to_staff", view, village_id=notice.village_id,
+        queue_to_person(session, staff, "question_to_staff", view,
+                        allowed=await passable(session, notice), village_id=notice.village_id,
                         keyboard=_staff_keyboard(question))
     if complaint:
         await _tell_committee(session, question, notice, "question_to_committee")
@@ -128,7 +132,8 @@ async def _tell_committee(session: AsyncSession, question: Question, notice: Not
     # no name: the committee sees the question, not who asked
     view = question_view(question, notice, None, await history(session, question.id or 0))
     for supervisor in await directory.people_with_role(session, question.village_id, Role.SUPERVISOR):
-        queue_to_person(session, supervisor, template, view, village_id=question.village_id,
+        queue_to_person(session, supervisor, template, view,
+                        allowed=await passable(session, notice), village_id=question.village_id,
                         keyboard={"name": "question_committee", "question_id": question.id,
                                   "photo": bool(question.photo_file_id)})
 
@@ -190,7 +195,7 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     """The staff's answer; after the committee required an explanation, it is that explanation. Both are
     added to the question's history; the question shows the latest."""
     loaded = await for_role(session, staff, question_id, Role.STAFF)
-    answer = drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long")
+    answer = require_clean(drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long"))
     before = loaded.question.state
     claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state) == before,
@@ -206,7 +211,8 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     asker = await session.get(Person, question.person_id)
     if asker is not None:
         view = {**question_view(question, loaded.notice), "explanation": kind == "explanation"}
-        queue_to_person(session, asker, "question_reply", view, village_id=question.village_id)
+        queue_to_person(session, asker, "question_reply", view,
+                        allowed=await passable(session, loaded.notice), village_id=question.village_id)
     if question.complaint or question.passed_to_committee:
         await _tell_committee(session, question, loaded.notice, "question_replied")
     return question
@@ -240,7 +246,8 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
     view = {**question_view(question, loaded.notice, None, await history(session, question_id)),
             "by": supervisor.name}
     for staff in await directory.people_with_role(session, question.village_id, Role.STAFF):
-        queue_to_person(session, staff, "question_explain", view, village_id=question.village_id,
+        queue_to_person(session, staff, "question_explain", view,
+                        allowed=await passable(session, loaded.notice), village_id=question.village_id,
                         keyboard=_staff_keyboard(question))
     return question
 
@@ -257,7 +264,7 @@ async def close(session: AsyncSession, supervisor: Person, question_id: int, now
     asker = await session.get(Person, question.person_id)
     if asker is not None:
         queue_to_person(session, asker, "question_closed", question_view(question, loaded.notice),
-                        village_id=question.village_id)
+                        village_id=question.village_id, allowed=await passable(session, loaded.notice))
     return question
 
 
@@ -336,7 +343,8 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
     keyboard = _staff_keyboard(question) if role is Role.STAFF else {
         "name": "question_committee", "question_id": question.id, "photo": bool(question.photo_file_id)}
     for person in people:
-        queue_to_person(session, person, template, question_view(question, notice), topic=topic,
+        queue_to_person(session, person, template, question_view(question, notice),
+                        allowed=await passable(session, notice), topic=topic,
                         village_id=question.village_id, keyboard=keyboard)
     return len(people)
 

@@ -24,6 +24,10 @@ class PetitionItem(CallbackData, prefix="pi1"):
     item: str  # the item's code in the village's catalog ("sw.20"; ':' is aiogram's separator), or "_skip"
 
 
+class PetitionMask(CallbackData, prefix="pm1"):
+    village_id: int  # the petition being written (its title and request are in the conversation's state)
+
+
 class PetitionDecide(CallbackData, prefix="pd1"):
     petition_id: int
     approve: bool
@@ -67,6 +71,11 @@ def petition_items(ui: UI, village_id: int, choices: list[tuple[str, str]]) -> I
     rows = [[_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))]]
     rows += [[_button(label[:60], PetitionItem(village_id=village_id, item=item_id))] for item_id, label in choices]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def petition_mask(ui: UI, village_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(ui.t("privacy_gate.mask_petition"),
+                                                          PetitionMask(village_id=village_id))]])
 
 
 def petition_review(ui: UI, petition_id: int) -> InlineKeyboardMarkup:

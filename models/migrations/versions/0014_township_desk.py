@@ -1,7 +1,7 @@
 """township desk: the desk's log, rectification orders, inspections and their findings, console sign-in tokens
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
