@@ -4,7 +4,9 @@ from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
+from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
@@ -12,8 +14,14 @@ __all__ = [
     "AuditEntry",
     "BoardSetting",
     "BoundChat",
+    "ConsoleToken",
+    "DeskAction",
     "FsmRecord",
+    "Inspection",
+    "InspectionFinding",
     "Invite",
+    "Matter",
+    "MatterStep",
     "NagLog",
     "NagScan",
     "Notice",
@@ -28,6 +36,7 @@ __all__ = [
     "ProcessedUpdate",
     "Question",
     "QuestionEntry",
+    "Rectification",
     "ReviewDecision",
     "RoleGrant",
     "Signature",

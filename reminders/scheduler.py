@@ -29,6 +29,7 @@ from models.db import sync_url
 from reminders import voice
 from services import update_log
 from services.deadlines import housekeeping, nags
+from services.township import actions as desk
 
 log = logging.getLogger("cunwu.reminders")
 RUNTIMES: dict[str, Runtime] = {}
@@ -103,7 +104,7 @@ def stop(scheduler: AsyncIOScheduler | None) -> None:
 
 async def hourly(name: str) -> None:
     runtime = runtime_named(name)
-    for step in (scan, voice.hourly, unpin_sweep, keep_posted):
+    for step in (scan, voice.hourly, unpin_sweep, keep_posted, rectification_orders):
         try:
             await step(runtime)
         except Exception:  # one failing step must not stop the others
@@ -127,6 +128,14 @@ async def keep_posted(runtime: Runtime) -> None:
     """Notices deleted or unpinned before their posting period ended go back up (bot/delivery/keeper.py)."""
     if runtime.bot is not None:
         await keep_postings(runtime, runtime.bot)
+
+
+async def rectification_orders(runtime: Runtime) -> int:
+    """Open rectification orders: reminders before the deadline, one escalation after it."""
+    async with runtime.sessions() as session:
+        count = await desk.scan(session, runtime.policy, runtime.clock.now())
+        await session.commit()
+    return count
 
 
 async def unpin_sweep(runtime: Runtime) -> int:

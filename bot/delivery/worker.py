@@ -450,16 +450,18 @@ class DeliveryWorker:
         from aiogram.types import BufferedInputFile
 
         from services.deadlines.compliance import legend, township_chart
+        from services.township.views import chart_title
 
         row, ui = job.row, job.ui
         assert ui is not None
+        now = self.runtime.clock.now()
         async with self.runtime.sessions() as session:
             _, png = await township_chart(session, self.runtime.policy, int(row.context["township_id"]),
-                                          str(row.context["quarter"]), self.runtime.clock.now(),
-                                          legend(ui.texts.plain, ui.lang))
+                                          str(row.context["quarter"]), now, legend(ui.texts.plain, ui.lang),
+                                          lambda report: chart_title(ui.texts.plain, ui.lang, report, now))
         caption = self._render(job)
         sent = await self.bot.send_photo(row.chat_id, BufferedInputFile(png, "report.png"),
-                                         caption=caption if len(caption) <= 1024 else None)
+                                         caption=caption if len(caption) <= 1024 else None, reply_markup=job.markup)
         return sent.message_id
 
     async def _edit(self, job: _Job) -> int | None:

@@ -50,7 +50,8 @@ class Runtime:
                 sessions=self.sessions, policy=self.policy, now=self.clock.now,
                 texts=WebTexts(settings.default_language), public_base_url=settings.public_base_url,
                 bot_token=settings.bot_token.get_secret_value(), rate_limits=RateLimits(settings.web_rate_limit),
-                trusted_proxies=frozenset(settings.web_trusted_proxies), app_max_age=settings.web_app_max_age)
+                trusted_proxies=frozenset(settings.web_trusted_proxies), app_max_age=settings.web_app_max_age,
+                wake=self.wake_delivery)
         return self._pages
 
     def wake_delivery(self) -> None:
