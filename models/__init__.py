@@ -3,7 +3,7 @@
 from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
-from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.obligations import NagLog, NagScan, NagTally, Obligation, Snooze
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
@@ -16,6 +16,7 @@ __all__ = [
     "Invite",
     "NagLog",
     "NagScan",
+    "NagTally",
     "Notice",
     "Obligation",
     "OutboxMessage",
