@@ -42,6 +42,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/board.py
+	$(BIN)/python bench/obligations.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -14,17 +14,18 @@ still known (bot/base/metrics.py). Without this the log grew by ~180,000 rows on
 villages and the scan slowed with the bot's age; with it the log holds a few days of nags plus the open
 escalations, whatever the age.
 
-Two statements, set-based (INSERT .. SELECT .. GROUP BY .. ON CONFLICT DO UPDATE, then DELETE), in the
+Two statements, set-based (DELETE .. RETURNING, then an upsert of the day's few tally rows), in the
 caller's transaction: the scheduler's daily job (reminders/scheduler.py), the bench and tests call it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, delete, exists, func, literal, not_, or_, select
+from sqlalchemy import String, and_, cast, delete, func, literal, not_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,43 +49,39 @@ def cutoff(now: datetime, keep_days: int = KEEP_DAYS) -> date:
 
 
 def _prunable(before: date) -> Any:
+    """Rows of a day past any claim, unless an escalation of an obligation still open. The met obligations
+    are two set-based subqueries (each read once, as a hashed set), not a lookup per row."""
     log = NagLog.__table__  # type: ignore[attr-defined]
     notice = Notice.__table__  # type: ignore[attr-defined]
     obligation = Obligation.__table__  # type: ignore[attr-defined]
-    published = exists().where(
-        notice.c.village_id == log.c.village_id, notice.c.state.in_(COUNTED_STATES),
-        notice.c.item_id.is_not(None), notice.c.corrects_id.is_(None),
-        notice.c.item_id + "@" + func.coalesce(notice.c.period, LONG) == log.c.obligation_key)
-    met = exists().where(
-        obligation.c.village_id == log.c.village_id, obligation.c.met_notice_id.is_not(None),
-        literal("ob:") + cast(obligation.c.id, String) == log.c.obligation_key)
+    published = (select(notice.c.village_id, notice.c.item_id + "@" + func.coalesce(notice.c.period, LONG))
+                 .where(notice.c.state.in_(COUNTED_STATES), notice.c.item_id.is_not(None),
+                        notice.c.corrects_id.is_(None)))
+    met = (select(obligation.c.village_id, literal("ob:") + cast(obligation.c.id, String))
+           .where(obligation.c.met_notice_id.is_not(None)))
+    row = tuple_(log.c.village_id, log.c.obligation_key)
     return and_(log.c.day < before,
-                or_(not_(log.c.kind.in_(ESCALATION_KINDS)), published, met))
-
-
-def _met_escalations(before: date) -> Any:
-    log = NagLog.__table__  # type: ignore[attr-defined]
-    return and_(_prunable(before), log.c.kind.in_(ESCALATION_KINDS))
+                or_(not_(log.c.kind.in_(ESCALATION_KINDS)), row.in_(published), row.in_(met)))
 
 
 async def prune(session: AsyncSession, now: datetime, keep_days: int = KEEP_DAYS) -> Pruned:
-    """Summarise into NagTally, then delete, the nag log rows no scan can need any more (see module doc)."""
+    """Delete the nag log rows no scan can need any more (see the module's docstring) and add them to the
+    tally, in one pass: DELETE .. RETURNING their day and kind, counted here (a day's few kinds)."""
     before = cutoff(now, keep_days)
     log = NagLog.__table__  # type: ignore[attr-defined]
     tally = NagTally.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    gone = await connection.execute(delete(log).where(_prunable(before)).returning(log.c.day, log.c.kind))
+    counts = Counter((day, kind) for day, kind in gone)
+    if not counts:
+        return Pruned()
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    counts = (select(log.c.day, log.c.kind, func.count().label("count"))
-              .where(_prunable(before)).group_by(log.c.day, log.c.kind))
-    statement = insert(tally).from_select(["day", "kind", "count"], counts)
-    statement = statement.on_conflict_do_update(index_elements=["day", "kind"],
-                                                set_={"count": tally.c.count + statement.excluded.count})
-    connection = await session.connection()
-    escalations = (await connection.execute(
-        select(func.count()).select_from(log).where(_met_escalations(before)))).scalar_one()
-    await connection.execute(statement)
-    deleted = (await connection.execute(delete(log).where(_prunable(before)))).rowcount
-    return Pruned(rows=deleted or 0, escalations=escalations)
+    statement = insert(tally).values([{"day": day, "kind": kind, "count": n} for (day, kind), n in counts.items()])
+    await connection.execute(statement.on_conflict_do_update(
+        index_elements=["day", "kind"], set_={"count": tally.c.count + statement.excluded.count}))
+    return Pruned(rows=sum(counts.values()),
+                  escalations=sum(n for (_, kind), n in counts.items() if kind in ESCALATION_KINDS))
 
 
 async def nags_sent(session: AsyncSession) -> int:
