@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from bot.base.settings import Settings
-from bot.process.app import prepare
+from bot.process.prepare import prepare
 from bot.ui.texts import Texts
 from services.deadlines import compliance, obligations
 from services.errors import DomainError
