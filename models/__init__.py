@@ -3,7 +3,7 @@
 from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
-from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.obligations import NagLog, NagScan, NagTally, Obligation, Snooze
 from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
 from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
@@ -24,6 +24,7 @@ __all__ = [
     "MatterStep",
     "NagLog",
     "NagScan",
+    "NagTally",
     "Notice",
     "Obligation",
     "OfficialNumber",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.base.settings import Settings
-from bot.process.app import prepare
+from bot.process.prepare import prepare
 from bot.ui.texts import Texts
 from services.deadlines import compliance, obligations
 from services.errors import DomainError

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +22,9 @@ from services.policy import Policy
 from web.deps import WebDeps
 from web.http import RateLimits
 from web.texts import WebTexts
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger("cunwu")
 
