@@ -41,6 +41,8 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Message, Update
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.base.settings import Settings
 from bot.process.runtime import Runtime, build_runtime
@@ -221,9 +223,11 @@ class Rate:
     updates: int = 0
     wall: float = 0.0
     cpu: float = 0.0
+    statements: int = 0  # SQL statements, COMMIT included (production only)
 
-    def add(self, wall: float, cpu: float) -> None:
+    def add(self, wall: float, cpu: float, statements: int) -> None:
         self.updates, self.wall, self.cpu = self.updates + 1, self.wall + wall, self.cpu + cpu
+        self.statements += statements
 
     @property
     def per_second(self) -> float:
@@ -237,20 +241,35 @@ class Rate:
 Rates = dict[str, Rate]
 
 
+class Statements:
+    """Counts what the engine sends to the database (statements and COMMITs): each is a hop to its thread."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self.seen)
+        event.listen(engine.sync_engine, "commit", self.seen)
+
+    def seen(self, *_: Any) -> None:
+        self.count += 1
+
+
 async def feed(dispatcher: Dispatcher, bot: Bot, updates: list[tuple[str, dict[str, Any]]],
-               rates: Rates | None = None) -> None:
+               rates: Rates | None = None, statements: Statements | None = None) -> None:
     for kind, raw in updates:
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, sql = time.perf_counter(), time.process_time(), statements.count if statements else 0
         await dispatcher.feed_update(bot, Update.model_validate(raw, context={"bot": bot}))
         if rates is not None:
-            rates[kind].add(time.perf_counter() - wall, time.process_time() - cpu)
-            rates["mix"].add(time.perf_counter() - wall, time.process_time() - cpu)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            sql = statements.count - sql if statements else 0
+            rates[kind].add(wall, cpu, sql)
+            rates["mix"].add(wall, cpu, sql)
 
 
 @dataclass
 class Side:
     dispatcher: Dispatcher
     mix: Mix
+    statements: Statements | None = None
     rates: Rates = field(default_factory=lambda: defaultdict(Rate))
 
 
@@ -261,7 +280,7 @@ async def one_run(count: int, profile: str | None) -> tuple[Rates, Rates]:
         runtime = build_runtime(Settings(_env_file=None, bot_token=TOKEN, database_url=url, redis_url=None))
         prod_world, echo_world = (FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0])) for _ in range(2))
         prod_cast, echo_cast = await seed(runtime, prod_world), await seed(runtime, echo_world)
-        production = Side(build_dispatcher(runtime), Mix(prod_cast))
+        production = Side(build_dispatcher(runtime), Mix(prod_cast), Statements(runtime.engine))
         echo = Side(echo_dispatcher(), Mix(echo_cast))
         prod_bot = build_bot(runtime, session=FakeSession(prod_world))
         echo_bot = build_bot(runtime, session=FakeSession(echo_world))
@@ -289,7 +308,7 @@ async def _measure_both(production: Side, prod_bot: Bot, echo: Side, echo_bot: B
             updates = side.mix.batch(per_slice)
             if profiler is not None and number == 0:
                 profiler.enable()
-            await feed(side.dispatcher, bot, updates, side.rates)
+            await feed(side.dispatcher, bot, updates, side.rates, side.statements)
             if profiler is not None and number == 0:
                 profiler.disable()
 
@@ -303,10 +322,10 @@ def _check_answers(world: FakeTelegram, cast: Cast) -> None:
         raise SystemExit("bench: no staff member was answered")
 
 
-def _row(name: str, prod: Rate, echo: Rate) -> tuple[str, str, str, str, str]:
+def _row(name: str, prod: Rate, echo: Rate) -> tuple[str, ...]:
     ratio = prod.per_second / echo.per_second if echo.per_second else 0.0
     return (name, f"{prod.per_second:,.0f}/s", f"{echo.per_second:,.0f}/s", f"{ratio:.2f}",
-            f"{prod.cpu_ms:.2f} / {echo.cpu_ms:.2f} ms")
+            f"{prod.cpu_ms:.2f} / {echo.cpu_ms:.2f} ms", f"{prod.statements / prod.updates:.1f}")
 
 
 def report(runs: list[tuple[Rates, Rates]]) -> dict[str, list[float]]:
@@ -316,10 +335,11 @@ def report(runs: list[tuple[Rates, Rates]]) -> dict[str, list[float]]:
         for name in names:
             ratios[name].append(prod[name].per_second / echo[name].per_second)
     prod, echo = runs[-1]
-    rows = [("kind", "production", "echo", "ratio", "CPU per update (prod / echo)")]
+    rows: list[tuple[str, ...]] = [("kind", "production", "echo", "ratio", "CPU per update (prod / echo)",
+                                    "SQL per update")]
     rows += [_row(name, prod[name], echo[name]) for name in names]
     print(f"{prod['mix'].updates} updates in the mix per side (last run)")
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  " + "  ".join(cell.rjust(width) if i else cell.ljust(width)
                                for i, (cell, width) in enumerate(zip(row, widths, strict=True))))

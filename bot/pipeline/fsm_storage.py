@@ -20,11 +20,22 @@ from models import FsmRecord
 from models.types import utcnow
 
 ABSENT = "cunwu.fsm_absent"  # session.info key: FSM keys this session found absent
+HELD = "cunwu.fsm_held"  # session.info key: records read by another statement, held so the identity map keeps them
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 
-def _key(key: StorageKey) -> str:
+def record_key(key: StorageKey) -> str:
     return f"{key.bot_id}:{key.chat_id}:{key.thread_id or 0}:{key.user_id}:{key.destiny}"
+
+
+def already_read(session: AsyncSession, key: str, record: FsmRecord | None) -> None:
+    """The record was read in this session by another statement (bot/pipeline/acting.py): a record sits in the
+    identity map already (held here: the map keeps only objects someone references), an absent one is
+    remembered here, so aiogram's read of the state costs nothing."""
+    if record is None:
+        session.info.setdefault(ABSENT, set()).add(key)
+    else:
+        session.info.setdefault(HELD, {})[key] = record
 
 
 class DatabaseStorage(BaseStorage):
@@ -45,10 +56,10 @@ class DatabaseStorage(BaseStorage):
     async def _change(self, key: StorageKey, **values: Any) -> None:
         session = current_session.get()
         if session is not None:
-            await self._apply(session, _key(key), values)
+            await self._apply(session, record_key(key), values)
             return
         async with self.sessions() as own:
-            await self._apply(own, _key(key), values)
+            await self._apply(own, record_key(key), values)
             await own.commit()
 
     async def _apply(self, session: AsyncSession, key: str, values: dict[str, Any]) -> None:
@@ -73,9 +84,9 @@ class DatabaseStorage(BaseStorage):
     async def _read(self, key: StorageKey) -> FsmRecord | None:
         session = current_session.get()
         if session is not None:
-            return await self._get(session, _key(key))
+            return await self._get(session, record_key(key))
         async with self.sessions() as own:
-            return await own.get(FsmRecord, _key(key))
+            return await own.get(FsmRecord, record_key(key))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
