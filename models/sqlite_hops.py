@@ -5,8 +5,10 @@ handed over twice). SQLAlchemy's adapter makes four crossings for every statemen
 fetch, close), and on a busy machine those crossings, not SQLite (an indexed read is ~4 µs), were most of an
 update's time. `OneHopCursor` does the four steps in one function run in that thread. The results are
 those of SQLAlchemy's own adapter (rows, description, lastrowid, rowcount); server-side cursors are left
-to it. It uses aiosqlite's `Connection._execute` (queue a function on the thread): if a release drops it,
-the plain adapter is used, slower and never wrong (tests/runtime/test_storage.py counts the hops).
+to it. And a COMMIT or ROLLBACK with no transaction open in SQLite (Python's sqlite3 opens one before the
+first write only) has nothing to do, so it does not cross at all: an update that only read costs one hop.
+It uses aiosqlite's `Connection._execute` (queue a function on the thread): if a release drops it, the
+plain adapter is used, slower and never wrong (tests/runtime/test_storage.py counts the hops).
 """
 
 from __future__ import annotations
@@ -55,6 +57,19 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         return AsyncAdapt_aiosqlite_ss_cursor(self) if server_side else OneHopCursor(self)
+
+    def _written(self) -> bool:
+        """True when SQLite holds a transaction. Read from the event loop's thread while aiosqlite's thread
+        is idle (SQLAlchemy never overlaps calls on one connection); sqlite3 checks no thread for it."""
+        return bool(self._connection._conn.in_transaction)
+
+    def commit(self) -> None:
+        if self._written():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._written():
+            super().rollback()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, and_, bindparam, literal_column, select
+from sqlalchemy import BigInteger, Select, String, and_, bindparam, literal_column, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,7 +36,9 @@ class Acting:
 
 def _statement() -> Select[Any]:
     """Built once: only the parameters change, so SQLAlchemy compiles it once too."""
-    grants = and_(col(RoleGrant.person_id) == Person.id, col(RoleGrant.status).in_(("active", "pending")))
+    # OR rather than IN: an IN list is expanded into the SQL on every execution, OR is compiled once.
+    status = or_(col(RoleGrant.status) == "active", col(RoleGrant.status) == "pending")
+    grants = and_(col(RoleGrant.person_id) == Person.id, status)
     return (
         select(Person, FsmRecord, RoleGrant, col(_GrantVillage.name), col(_GrantTownship.name))
         .select_from(_ANCHOR)
