@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoundChat, Person, RoleGrant, Township, Village
 from models.types import utcnow
+from services import privacy
 from services.errors import DomainError, NotAllowed
 from services.people.roles import Role
 
@@ -53,16 +54,22 @@ def _forget_on_write(state: ORMExecuteState) -> None:
         state.session.info.pop(KNOWN, None)
 
 
+def _shown(name: str) -> str:
+    """A name is shown to other people (reviewers, staff), so a personal number in it is masked."""
+    return privacy.mask_all(name[:200])
+
+
 def new_person(session: AsyncSession, tg_user_id: int, name: str, username: str | None) -> Person:
-    person = Person(tg_user_id=tg_user_id, name=name[:200], username=username)
+    person = Person(tg_user_id=tg_user_id, name=_shown(name), username=username)
     session.add(person)
     return person
 
 
 def renamed(session: AsyncSession, person: Person, name: str, username: str | None) -> None:
     """Telegram tells the current name with every update; it is written only when it changed."""
-    if (person.name, person.username) != (name[:200], username):
-        person.name, person.username = name[:200], username
+    name = _shown(name)
+    if (person.name, person.username) != (name, username):
+        person.name, person.username = name, username
         session.add(person)
 
 
