@@ -76,7 +76,8 @@ async def allow_finding(session: AsyncSession, supervisor: Person, notice_id: in
                 f"{finding.kind} {finding.masked}: {reason}")
     queue_to_person(session, await person_by_id(session, notice.author_id), "privacy_allowed",
                     {"title": notice.title, "reason": reason, "kind": finding.kind, "masked": finding.masked,
-                     "by": supervisor.name, "remaining": len(open_findings(notice))}, village_id=notice.village_id)
+                     "by": supervisor.name, "remaining": len(open_findings(notice))}, village_id=notice.village_id,
+                    keyboard={"name": "resume", "notice_id": notice.id})  # back into the draft in one tap
     return finding
 
 
