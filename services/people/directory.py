@@ -33,8 +33,10 @@ async def get_or_create_person(
         person = Person(tg_user_id=tg_user_id, name=name[:200], username=username)
         session.add(person)
         await session.flush()
-    elif (person.name, person.username) != (name[:200], username):
-        person.name, person.username = name[:200], username
+    elif person.username != username or (not person.name_chosen and person.name != name[:200]):
+        if not person.name_chosen:  # a chosen name (/name, the directory file) outlives nickname changes
+            person.name = name[:200]
+        person.username = username
         session.add(person)
     return person
 

@@ -69,6 +69,26 @@ async def start(session: AsyncSession, policy: Policy, person: Person, notice_id
     return notice
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What a confirmed resident who typed text in private may make of it: a question about the village's
+    latest published notice (None when nothing is published yet)."""
+
+    village: Village
+    latest: Notice | None
+
+
+async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
+    """None for someone who is not a confirmed resident anywhere (they get the usual answer)."""
+    villages = await directory.villages_where(session, person.id or 0, Role.RESIDENT)
+    if not villages:
+        return None
+    latest = (await session.exec(select(Notice).where(Notice.village_id == villages[0].id,
+                                                      Notice.state == State.PUBLISHED)
+                                 .order_by(col(Notice.published_at).desc(), col(Notice.id).desc()).limit(1))).first()
+    return Offer(villages[0], latest)
+
+
 def check_text(text: str | None, photo_file_id: str | None) -> str:
     """A question needs words, or at least a photo (its text is then a camera sign)."""
     return drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX, too_long="voice.too_long")
