@@ -16,7 +16,7 @@ from bot.ui.keyboards import common as keyboards
 from bot.ui.keyboards.common import JoinDecision, LangPick
 from bot.ui.links import LinkHandler, Opened, parse_id
 from bot.ui.texts import UI
-from handlers import petitions, questions
+from handlers import people, petitions, questions
 from models import Person
 from services import Session
 from services.errors import DomainError
@@ -49,6 +49,8 @@ async def _invite(opened: Opened) -> bool:
     outcome = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
     await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{outcome.role.value}"),
                                                  village=outcome.place))
+    if not opened.person.name_chosen:  # once: the name notices print (the home screen follows)
+        await people.ask(opened.message, opened.person, opened.ui, opened.state)
     return True
 
 

@@ -43,6 +43,9 @@ async def petition(message: Message, session: Session, person: Person, ui: UI, r
     await state.clear()
     village = await petitions.begin(session, runtime.policy, person, runtime.clock.now(),
                                     runtime.settings.petition_daily_limit)
+    if not await petitions.population_gate(session, village):
+        await message.answer(ui.t("village.population_unknown_resident", village=village.name))
+        return
     await state.set_state(Petitioning.title)
     await state.update_data(village_id=village.id)
     await message.answer(ui.t("voice.p_ask_title", village=village.name))

@@ -9,7 +9,8 @@ import html
 from collections.abc import Awaitable, Callable
 
 from aiogram import F
-from aiogram.filters import Command
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -32,6 +33,7 @@ router.message.filter(F.chat.type == "private")
 
 class Asking(StatesGroup):
     text = State()
+    offered = State()  # text typed outside any conversation: about the latest notice, or a general question?
 
 
 class Replying(StatesGroup):
@@ -63,6 +65,38 @@ async def attachments_link(opened: Opened) -> bool:
         else:
             await message.answer_document(file.file_id)
     return False
+
+
+@router.message(StateFilter(None, Asking.offered), F.text, ~F.text.startswith("/"))
+async def text_typed(message: Message, session: Session, person: Person, ui: UI, state: FSMContext) -> None:
+    """A confirmed resident's text outside any conversation is offered as a question; anyone else's goes on to the
+    fallback's answer."""
+    offer = await questions.offer_for_text(session, person)
+    if offer is None:
+        raise SkipHandler()
+    text = questions.check_text(message.text, None)
+    await state.set_state(Asking.offered)
+    await state.update_data(text=text)
+    latest = offer.latest
+    await message.answer(ui.render("question_offer", text=text, latest=latest.title if latest else None),
+                         reply_markup=kb.question_offer(ui, latest.id if latest else None,
+                                                        latest.title if latest else None))
+
+
+@router.callback_query(kb.QuestionTopic.filter())
+async def topic_picked(query: CallbackQuery, callback_data: kb.QuestionTopic, session: Session, person: Person,
+                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    data = await state.get_data()
+    if await state.get_state() != Asking.offered.state or "text" not in data:
+        raise DomainError("err.stale_button")
+    await questions.start(session, runtime.policy, person, callback_data.notice_id, runtime.clock.now(),
+                          runtime.settings.question_daily_limit)
+    await state.set_state(Asking.text)
+    await state.update_data(notice_id=callback_data.notice_id, photo=None)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(ui.render("question_preview", text=data["text"], has_photo=False),
+                                   reply_markup=kb.question_send(ui, callback_data.notice_id))
 
 
 @router.message(Asking.text, F.photo | (F.text & ~F.text.startswith("/")))

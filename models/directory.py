@@ -43,7 +43,8 @@ class Village(SQLModel, table=True):
 class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tg_user_id: int = Field(sa_type=BigInteger, unique=True, index=True)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200)  # as printed on notices: the Telegram name until one is chosen
+    name_chosen: bool = False  # the person (or the directory file) gave the name: Telegram no longer overwrites it
     username: str | None = Field(default=None, max_length=64)
     language: str | None = Field(default=None, max_length=8)  # None until the person picks one
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -48,6 +48,7 @@ BUILDERS: dict[str, Builder] = {
                                                           int(spec["stage"])),
     "privacy_allow": lambda ui, spec, rt: notice_keyboards.privacy_allow(ui, int(spec["notice_id"]),
                                                                          list(spec.get("findings") or [])),
+    "resume": lambda ui, spec, rt: notice_keyboards.single(ui, int(spec["notice_id"]), "resume", "btn.resume"),
     "retract": lambda ui, spec, rt: notice_keyboards.retract(ui, int(spec["notice_id"])),
     "notice": _notice,
     "published": lambda ui, spec, rt: board_keyboards.published(ui, int(spec["notice_id"]), _page(rt, spec)),

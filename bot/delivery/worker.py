@@ -472,8 +472,9 @@ class DeliveryWorker:
         row = job.row
         text = self._render(job)
         if row.posting_id is None and row.target_message_id:
-            # Not a notice (e.g. a petition's live count): edit that one message, nothing else.
-            await self._edit_one(job, int(row.target_message_id), text, job.markup)
+            # Not a notice (a petition's live count, a review request's decision): edit that one message. A text
+            # once sent in parts carries its buttons on the last part, which gets the end of the new text.
+            await self._edit_one(job, int(row.target_message_id), (split_html(text) or [text])[-1], job.markup)
             return int(row.target_message_id)
         posting = await self._posting(row)
         parts = split_html(text)

@@ -130,3 +130,22 @@ def csv_row(view: dict[str, Any], lang: str = "zh") -> dict[str, str]:
 def safe_cell(value: str) -> str:
     """Text that a spreadsheet shows as text: a leading apostrophe defuses a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def neighbour_quarters(policy: Policy, village: Village, quarter: str, now: datetime) -> tuple[str, str | None]:
+    """(the quarter before, the quarter after or None when `quarter` is the current one: nothing is archived in
+    the future)."""
+    period = parse_quarter(quarter)
+    later = period.next()
+    return str(period.prev()), str(later) if later.start <= policy.today(village, now) else None
+
+
+async def notice_to_open(session: AsyncSession, person_id: int, notice_id: int) -> Notice:
+    """A published notice of a village the person belongs to (a tapped archive line, checked again here)."""
+    notice = await session.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
+    if notice is None:
+        raise DomainError("err.stale_button")
+    await village_to_show(session, person_id, notice.village_id)
+    if notice.state != State.PUBLISHED:
+        raise DomainError("archive_nav.not_current")
+    return notice

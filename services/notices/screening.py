@@ -99,7 +99,8 @@ async def allow_finding(session: AsyncSession, supervisor: Person, notice_id: in
     queue_to_person(session, await person_by_id(session, notice.author_id), "privacy_allowed",
                     {"title": notice.title, "reason": reason, "kind": finding.kind, "masked": finding.masked,
                      "by": supervisor.name, "remaining": remaining}, village_id=notice.village_id,
-                    allowed=await passable(session, notice))
+                    allowed=await passable(session, notice),
+                    keyboard={"name": "resume", "notice_id": notice.id})  # back into the draft in one tap
     return finding
 
 

@@ -67,8 +67,8 @@ def new_person(session: AsyncSession, tg_user_id: int, name: str, username: str 
 
 def renamed(session: AsyncSession, person: Person, name: str, username: str | None) -> None:
     """Telegram tells the current name with every update; it is written only when it changed."""
-    name = _shown(name)
-    if (person.name, person.username) != (name, username):
+    name = person.name if person.name_chosen else _shown(name)  # a chosen name (/name, the directory file)
+    if (person.name, person.username) != (name, username):           # outlives nickname changes
         person.name, person.username = name, username
         session.add(person)
 

@@ -28,6 +28,7 @@ from services.board.visibility import board_of, set_visibility
 from services.errors import DomainError
 from services.people import official_numbers
 from services.people.directory import grant_role
+from services.people.names import NAME_MAX, clean_name, set_from_directory
 from services.people.official_numbers import Kind as NumberKind
 from services.people.roles import REVIEW_ROLES, Role
 
@@ -135,6 +136,7 @@ class DirectoryFile(BaseModel):
 
     township: TownshipEntry
     villages: list[VillageEntry] = Field(default_factory=list)
+    names: dict[int, str] = Field(default_factory=dict)  # Telegram user id -> the name printed on notices
     _source: str = PrivateAttr(default="directory.yaml")
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
 
@@ -151,6 +153,14 @@ class DirectoryFile(BaseModel):
         for v, village in enumerate(self.villages):
             found += [(("villages", v, "groups", g), chat_id) for g, chat_id in enumerate(village.groups)]
         return found
+
+    @field_validator("names")
+    @classmethod
+    def _real_names(cls, given: dict[int, str]) -> dict[int, str]:
+        try:
+            return {user_id: clean_name(name) for user_id, name in given.items()}
+        except DomainError as error:
+            raise ValueError(f"a name needs letters and at most {NAME_MAX} characters ({error.key})") from None
 
     @field_validator("villages")
     @classmethod
@@ -237,6 +247,10 @@ async def import_file(session: AsyncSession, directory: DirectoryFile,
         counts["villages"] += 1
         counts["roles"] += await _sync_roles(session, village, entry.roles)
         counts["groups"] += await _add_groups(session, village, directory, index)
+    for tg_user_id, name in directory.names.items():
+        person = await _person(session, tg_user_id)
+        set_from_directory(person, name)
+        session.add(person)
     return counts
 
 
@@ -376,6 +390,9 @@ async def export_township(session: AsyncSession, code: str) -> str:
     villages = await session.exec(select(Village).where(Village.township_id == township.id).order_by(col(Village.id)))
     for village in villages:
         data["villages"].append(await _village_dict(session, village))
+    data["names"] = await _chosen_names(session, data)
+    if not data["names"]:
+        del data["names"]
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
@@ -406,6 +423,18 @@ async def _village_dict(session: AsyncSession, village: Village) -> dict[str, An
             roles[role.value] = holders
     data["roles"] = roles
     return data
+
+
+async def _chosen_names(session: AsyncSession, data: dict[str, Any]) -> dict[int, str]:
+    """The chosen names of everyone the file names (inspectors and every village's roles)."""
+    ids = set(data["township"]["inspectors"])
+    for village in data["villages"]:
+        ids.update(*village["roles"].values())
+    if not ids:
+        return {}
+    rows = await session.exec(select(Person).where(col(Person.tg_user_id).in_(ids), col(Person.name_chosen))
+                              .order_by(col(Person.tg_user_id)))
+    return {person.tg_user_id: person.name for person in rows}
 
 
 async def _holders(session: AsyncSession, role: Role, *, village_id: int | None = None,

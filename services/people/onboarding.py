@@ -189,6 +189,18 @@ async def village_of_chat(session: AsyncSession, chat_id: int) -> Village | None
     return await session.get(Village, chat.village_id)
 
 
+async def place_of_chat(session: AsyncSession, chat_id: int) -> str | None:
+    """The name of what a group serves (its village, or for a filing group its township), or None when unbound."""
+    chat = (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
+    if chat is None or not chat.active:
+        return None
+    if chat.village_id is not None:
+        village = await session.get(Village, chat.village_id)
+        return village.name if village else None
+    township = await session.get(Township, chat.township_id) if chat.township_id else None
+    return township.name if township else None
+
+
 async def request_join(session: AsyncSession, person: Person, village_id: int) -> RoleGrant:
     """A resident asks to join; staff of the village hear of it with approve/decline buttons."""
     village = await directory.village_by_id(session, village_id)

@@ -27,7 +27,7 @@ from services.errors import DomainError, NotAllowed
 from services.events import Event, ObligationMet
 from services.notices import drafts, duties
 from services.outbox import queue, queue_to_person, require_clean
-from services.people import directory, official_numbers
+from services.people import directory, official_numbers, village_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.voice import limits as voice_limits
@@ -104,6 +104,16 @@ async def item_choices(session: AsyncSession, policy: Policy, village_id: int, l
     village = await directory.village_by_id(session, village_id)
     """(item code in the village's catalog, label): the code, e.g. "sw.20", fits in callback data."""
     return [(item.code, item.en if lang == "en" else item.zh) for item in policy.catalog_for(village).items()]
+
+
+async def population_gate(session: AsyncSession, village: Village) -> bool:
+    """No petition starts while the village's population is unknown (its threshold would be computed from zero):
+    False then, and the village's staff are told to set it (/village)."""
+    if village_numbers.population_known(village):
+        return True
+    staff = await directory.people_with_role(session, village.id or 0, Role.STAFF)
+    village_numbers.tell_staff_population_missing(session, staff, village)
+    return False
 
 
 async def create(session: AsyncSession, policy: Policy, person: Person, village_id: int, title: str, request: str,
@@ -206,6 +216,8 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
     """Freeze the thresholds and post the petition to every resident group of the village. Whatever personal
     number the screen finds now (one it learned since the submission) is masked for good before it goes out."""
     village = await directory.village_by_id(session, petition.village_id)
+    if not village_numbers.population_known(village):  # set since? /village; until then it waits
+        raise DomainError("village.population_unknown_staff", village=village.name)
     residents, representatives = thresholds(village)
     official = await official_keys(session, petition.village_id)
     claimed = await session.exec(

@@ -70,6 +70,26 @@ async def start(session: AsyncSession, policy: Policy, person: Person, notice_id
     return notice
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What a confirmed resident who typed text in private may make of it: a question about the village's
+    latest published notice (None when nothing is published yet)."""
+
+    village: Village
+    latest: Notice | None
+
+
+async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
+    """None for someone who is not a confirmed resident anywhere (they get the usual answer)."""
+    villages = await directory.villages_where(session, person.id or 0, Role.RESIDENT)
+    if not villages:
+        return None
+    latest = (await session.exec(select(Notice).where(Notice.village_id == villages[0].id,
+                                                      Notice.state == State.PUBLISHED)
+                                 .order_by(col(Notice.published_at).desc(), col(Notice.id).desc()).limit(1))).first()
+    return Offer(villages[0], latest)
+
+
 async def written(session: AsyncSession, notice_id: int, text: str | None, photo_file_id: str | None) -> str:
     """The question as the resident wrote it, checked before the preview (the village's official numbers pass)."""
     notice = await published_notice(session, notice_id)

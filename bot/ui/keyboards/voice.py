@@ -14,6 +14,12 @@ class QuestionSend(CallbackData, prefix="qs1"):
     complaint: bool
 
 
+class QuestionTopic(CallbackData, prefix="qt1"):
+    """What typed text is about: a published notice of the person's village."""
+
+    notice_id: int
+
+
 class QuestionAct(CallbackData, prefix="qa1"):
     question_id: int
     action: str  # reply | pass | photo | explain | close
@@ -47,6 +53,14 @@ def question_send(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
         [_button(ui.t("vbtn.send_question"), QuestionSend(notice_id=notice_id, complaint=False))],
         [_button(ui.t("vbtn.send_complaint"), QuestionSend(notice_id=notice_id, complaint=True))],
     ])
+
+
+def question_offer(ui: UI, latest_id: int | None, latest_title: str | None) -> InlineKeyboardMarkup | None:
+    if latest_id is None or not latest_title:
+        return None
+    short = latest_title if len(latest_title) <= 16 else latest_title[:15] + "…"
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_button(ui.plain("qoffer.about_latest", title=short), QuestionTopic(notice_id=latest_id))]])
 
 
 def _act(ui: UI, question_id: int, action: str) -> InlineKeyboardButton:
