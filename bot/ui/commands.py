@@ -57,6 +57,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("pending", (Role.STAFF,)),
     Command("event", (Role.STAFF,)),
     Command("matter", (Role.STAFF,)),
+    Command("consult", (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF)),
     Command("digest", (Role.STAFF,)),
     Command("questions", (Role.STAFF, Role.SUPERVISOR)),
     Command("review", (Role.FINANCE_GROUP, Role.SECRETARY, Role.SUPERVISOR)),
