@@ -55,7 +55,7 @@ async def test_a_topic_proposed_recorded_owed_and_fed_back(harness: Harness) -> 
                                                                        date(2026, 4, 12))
     assert owed.title == "村委会门前停车位划分" and owed.met_notice_id is None
     await h.say(staff, "/due")
-    assert "村委会门前停车位划分" in h.last(staff)
+    assert "协商成果：村委会门前停车位划分" in h.last(staff)
     # not adopted: explained to the proposer and posted in the resident groups
     await h.tap(staff, "❌ 未采纳")
     assert "为什么不采纳" in h.last(staff)
