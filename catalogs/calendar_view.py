@@ -46,13 +46,14 @@ def rule_of(profile: Profile, cadence: str) -> RuleRef:
 
 
 def marked(rule: RuleRef) -> str:
-    """The rule id, with an asterisk when it is borrowed."""
-    return f"{rule.rule} *" if rule.borrowed else rule.rule
+    """The rule id, with an asterisk when it is a local reading (for code and tests; people read words)."""
+    return f"{rule.rule} *" if rule.local else rule.rule
 
 
 def borrowed(profile: Profile) -> list[Borrowed]:
+    """The periodic cadences whose dates no seed states (borrowed or read locally), for a footnote."""
     return [Borrowed(cadence.value, rule.rule, rule.borrowed_from or "")
-            for cadence in PERIODIC if (rule := profile.rule_for(cadence)).borrowed]
+            for cadence in PERIODIC if (rule := profile.rule_for(cadence)).local]
 
 
 def width(text: str) -> int:

@@ -988,6 +988,7 @@ class FakeTelegram:
         old = {key: message.data[key] for key in keys if key in message.data}
         if old == content and message.data.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
+        self._spend(self.chats[message.chat_id], 1)
         for key in (*keys, "reply_markup"):
             message.data.pop(key, None)
         message.data.update(content, **({"reply_markup": markup} if markup else {}))
@@ -1026,6 +1027,7 @@ class FakeTelegram:
         message = chat.messages.get(params.need_integer("message_id"))
         if message is None or message.deleted or message.service:
             raise ApiError(400, "Bad Request: message to pin not found")
+        self._spend(chat, 1)  # pins, unpins and edits count against the limits as messages do
         if chat.pinned[-1:] == [message.message_id]:
             return True
         if message.message_id in chat.pinned:
@@ -1038,6 +1040,7 @@ class FakeTelegram:
     def _api_unpinchatmessage(self, params: Params) -> bool:
         chat = self._pin_chat(params)
         message_id = params.integer("message_id")
+        self._spend(chat, 1)
         if message_id is None and chat.pinned:
             message_id = chat.pinned[-1]
         if message_id in chat.pinned:

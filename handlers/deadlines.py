@@ -1,12 +1,12 @@
-"""/event, /due, /report and the nag buttons ("draft it now", "remind me tomorrow")."""
+"""/event, /due and the nag buttons ("draft it now", "remind me tomorrow")."""
 
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
@@ -26,7 +26,7 @@ from bot.ui.texts import UI
 from handlers.drafting import ask_title, show_preview
 from models import Person
 from services import Session
-from services.deadlines import compliance, nags, obligations
+from services.deadlines import nags, obligations
 from services.errors import DomainError
 from services.people import directory
 from services.people.roles import Role
@@ -45,17 +45,6 @@ async def due(message: Message, session: Session, person: Person, ui: UI, runtim
     villages = [{"name": d.village.name, "today": d.today.isoformat(), "broken": d.problem is not None,
                  "owed": [o.as_dict() for o in d.owed]} for d in found]
     await send_long(message, ui.render("due_list", villages=villages))
-
-
-@router.message(Command("report"))
-async def report(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
-                 runtime: Runtime) -> None:
-    reports = await compliance.for_inspector(session, runtime.policy, person.id or 0, runtime.clock.now(),
-                                             (command.args or "").strip() or None)
-    for found in reports:
-        await send_long(message, ui.render("report", **compliance.as_view(found)))
-        png = compliance.chart_png(found, compliance.legend(ui.texts.plain, ui.lang))
-        await message.answer_photo(BufferedInputFile(png, f"report-{found.code}-{found.quarter}.png"))
 
 
 @router.message(Command("event"))
@@ -138,7 +127,7 @@ async def event_date(message: Message, session: Session, person: Person, ui: UI,
     await state.clear()
     await message.answer(ui.render("event_registered", label=kb.kind_label(ui, done.kind), day=done.day.isoformat(),
                                    item=kb.item_label(ui, done.item) if done.item else "",
-                                   obligations=[{"rule": r.rule, "due": r.due.isoformat()} for r in done.rows]))
+                                   obligations=done.shown()))
 
 
 @router.message(Registering.date)

@@ -3,8 +3,10 @@
 from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
-from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.obligations import NagLog, NagScan, NagTally, Obligation, Snooze
+from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
+from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
@@ -12,10 +14,17 @@ __all__ = [
     "AuditEntry",
     "BoardSetting",
     "BoundChat",
+    "ConsoleToken",
+    "DeskAction",
     "FsmRecord",
+    "Inspection",
+    "InspectionFinding",
     "Invite",
+    "Matter",
+    "MatterStep",
     "NagLog",
     "NagScan",
+    "NagTally",
     "Notice",
     "Obligation",
     "OfficialNumber",
@@ -28,6 +37,7 @@ __all__ = [
     "ProcessedUpdate",
     "Question",
     "QuestionEntry",
+    "Rectification",
     "ReviewDecision",
     "RoleGrant",
     "Signature",

@@ -28,15 +28,25 @@ from services.errors import DomainError
 # screen reads in its source form (services.notices.screening.screened_text) before submission and publication.
 # "supervision_phone" is the village's official public number (services.people.official_numbers), set by staff or
 # the admin for publication; the screen never flags official numbers.
+# session.info[OFFICIAL_KEYS]: {village id: the keys of its official numbers}, filled by
+# services.people.official_numbers.keys (which every path to a group loads first): the gate lets them pass, in any
+# format. A path that did not load them fails closed (the official number is refused like any other).
+OFFICIAL_KEYS = "cunwu.official_keys"
+
 MACHINE_KEYS = frozenset({"file_id", "board", "chat_id", "township_id", "notice_id", "petition_id", "question_id",
                           "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at", "table",
                           "supervision_phone"})
 
 
 @lru_cache(maxsize=256)
-def _findings(text: str) -> tuple[privacy.Finding, ...]:
+def _findings(text: str, official: frozenset[str] = frozenset()) -> tuple[privacy.Finding, ...]:
     """Cached: a notice's context is queued once per group, with the same texts."""
-    return tuple(privacy.screen(text))
+    return tuple(privacy.screen(text, official))
+
+
+def _official(session: AsyncSession, village_id: int | None) -> frozenset[str]:
+    loaded: dict[int, frozenset[str]] = session.info.get(OFFICIAL_KEYS, {})
+    return loaded.get(village_id, frozenset()) if village_id is not None else frozenset()
 
 
 def _texts(value: Any) -> Iterator[str]:
@@ -57,14 +67,16 @@ def _passes(finding: privacy.Finding, allowed: Collection[str]) -> bool:
     return finding.text in allowed or (privacy.number_key(finding.text) or finding.text) in allowed
 
 
-def open_findings(context: dict[str, Any] | None, allowed: Collection[str] = ()) -> list[privacy.Finding]:
-    """The personal numbers in a context's texts that nobody allowed."""
-    return [f for text in _texts(context or {}) for f in _findings(text) if not _passes(f, allowed)]
+def open_findings(context: dict[str, Any] | None, allowed: Collection[str] = (),
+                  official: frozenset[str] = frozenset()) -> list[privacy.Finding]:
+    """The personal numbers in a context's texts that nobody allowed (a village's official numbers aside)."""
+    return [f for text in _texts(context or {}) for f in _findings(text, official) if not _passes(f, allowed)]
 
 
-def check(context: dict[str, Any] | None, allowed: Collection[str] = ()) -> None:
+def check(context: dict[str, Any] | None, allowed: Collection[str] = (),
+          official: frozenset[str] = frozenset()) -> None:
     """The gate: refuses (DomainError, so the update's transaction is rolled back) a context with an open finding."""
-    found = open_findings(context, allowed)
+    found = open_findings(context, allowed, official)
     if found:
         raise DomainError("privacy_gate.blocked", masked=", ".join(sorted({f.masked for f in found})))
 
@@ -96,7 +108,7 @@ def queue(
 ) -> OutboxMessage:
     """`lang` "" means the deployment's default language; `keyboard` names a builder in bot.ui.keyboards.common;
     `allowed` names the personal numbers this row may carry (see the module's docstring)."""
-    check(context, allowed)
+    check(context, allowed, _official(session, village_id))
     row = OutboxMessage(
         chat_id=chat_id, template=template, context=context or {}, lang=lang, keyboard=keyboard,
         topic=topic, village_id=village_id, action=action, target_message_id=target_message_id,

@@ -157,18 +157,27 @@ def _runs(norm: str) -> Iterator[list[_Group]]:
 
 @dataclass(frozen=True, slots=True)
 class _Stretch:
-    """Whole groups `first..last` of a run: their characters and where each one stands."""
+    """Whole groups `first..last` of a run: their characters (a final X dropped when `drop_x`)."""
 
     chars: str
-    positions: tuple[int, ...]  # normalised index of every character of `chars`
+    groups: tuple[_Group, ...]
+    drop_x: bool = False
 
     @property
     def start(self) -> int:
-        return self.positions[0]
+        return self.groups[0].start
 
     @property
     def end(self) -> int:
-        return self.positions[-1] + 1
+        return self.groups[-1].end - self.drop_x
+
+    def position(self, index: int) -> int:
+        """Where the `index`-th character of `chars` stands in the normalised text."""
+        for group in self.groups:
+            if index < len(group.chars):
+                return group.start + index
+            index -= len(group.chars)
+        raise IndexError(index)
 
 
 def _stretches(run: list[_Group], norm: str) -> Iterator[_Stretch]:
@@ -177,16 +186,16 @@ def _stretches(run: list[_Group], norm: str) -> Iterator[_Stretch]:
     for first in range(len(run)):
         if first and " " not in norm[run[first - 1].end : run[first].start]:
             continue
-        chars, positions = "", tuple[int, ...]()
-        for group in run[first:]:
-            chars += group.chars
-            positions += tuple(range(group.start, group.end))
+        chars = ""
+        for last in range(first, len(run)):
+            chars += run[last].chars
             if len(chars) > _LONGEST:
                 break
             if len(chars) >= 10:  # a landline with a 3-digit area code is the shortest reading
-                yield _Stretch(chars, positions)
+                groups = tuple(run[first : last + 1])
+                yield _Stretch(chars, groups)
                 if chars[-1] in "xX":
-                    yield _Stretch(chars[:-1], positions[:-1])
+                    yield _Stretch(chars[:-1], groups, drop_x=True)
 
 
 # --------------------------------------------------------------------------- what the digits alone say
@@ -292,10 +301,19 @@ def _landline(digits: str) -> _Reading | None:
 
 
 def _card(digits: str) -> _Reading | None:
+    """Luhn and an issuer prefix: a card. Otherwise a card only with a word before it (`_personal`), and then
+    of high confidence when Luhn holds (`_with_word`): Luhn runs only where it can decide something."""
     if not 16 <= len(digits) <= 19 or len(set(digits)) == 1:  # all-same-digit runs are placeholders
         return None
-    evident = luhn_valid(digits) and _ISSUER.match(digits) is not None
+    evident = _ISSUER.match(digits) is not None and luhn_valid(digits)
     return _Reading("bank_card", "high" if evident else "low", card_needs_word=not evident)
+
+
+def _with_word(reading: _Reading, digits: str) -> _Reading:
+    """A card that a word such as 卡号 vouches for: high confidence when its Luhn check holds."""
+    if reading.card_needs_word and luhn_valid(digits):
+        return _Reading("bank_card", "high", card_needs_word=True)
+    return reading
 
 
 def _read(chars: str) -> _Reading | None:
@@ -355,9 +373,9 @@ def _mask(reading: _Reading, stretch: _Stretch, norm: str, start: int) -> str:
         return "****" + digits[-4:]
     if reading.kind == "landline":
         area = _area_length("0" + reading.national) - 1  # the area code without its trunk 0
-        written = norm[start : stretch.positions[reading.prefix]] if reading.prefix else "0"
+        written = norm[start : stretch.position(reading.prefix)] if reading.prefix else "0"
         return written + reading.national[:area] + "-****" + digits[-2:]
-    written_prefix = norm[start : stretch.positions[reading.prefix]] if reading.prefix else ""
+    written_prefix = norm[start : stretch.position(reading.prefix)] if reading.prefix else ""
     if not reading.prefix and start < stretch.start:  # a "+" before the number, without a country code
         written_prefix = ""
     return written_prefix + reading.national[:3] + "****" + reading.national[-4:]
@@ -394,6 +412,7 @@ def _candidates(norm: str) -> Iterator[_Candidate]:
                 continue
             start = _span(norm, stretch, reading)
             if _personal(norm, start, stretch.end, reading):
+                reading = _with_word(reading, stretch.chars)
                 masked = _mask(reading, stretch, norm, start)
                 yield _Candidate(reading.kind, start, stretch.end, masked, reading.confidence, reading.national)
 

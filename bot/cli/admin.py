@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from bot.base.settings import ConfigError, Settings
-from bot.process.app import prepare
+from bot.process.prepare import prepare
 from services.notices import duties
 from services.people.directory_io import DirectoryFileError, export_township, import_file, parse
 

@@ -137,7 +137,7 @@ async def _webhook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.process.app import prepare
+    from bot.process.prepare import prepare
 
     runtime = await prepare(settings)
     await runtime.close()

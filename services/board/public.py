@@ -29,6 +29,7 @@ from services.notices.archive import parse_quarter, quarter_bounds
 from services.notices.workflow import Action, State
 from services.people import official_numbers
 from services.policy import Policy
+from services.procedures.matters import published_path
 
 LISTED = (State.PUBLISHED, State.RETRACTED)  # the versions a board lists: the newest of each chain
 SHOWN = (State.PUBLISHED, State.CORRECTED, State.RETRACTED)  # every version that was ever published
@@ -169,6 +170,7 @@ class NoticePage:
     reviewers: list[Reviewer] = field(default_factory=list)
     author: str = ""
     proofs: list[Proof] = field(default_factory=list)
+    path: list[dict[str, Any]] | None = None  # the matter's 四议两公开 when the notice discloses one
 
 
 # --- catalog words ---------------------------------------------------------------------------------------
@@ -408,6 +410,7 @@ async def _content(session: AsyncSession, policy: Policy, page: NoticePage, noti
     author = await session.get(Person, notice.author_id)
     page.author = await official.display_name(session, author) if author else ""
     page.proofs = await proofs_of(session, policy, village, notice.id or 0)
+    page.path = await published_path(session, policy, notice)
 
 
 def _table(text: str | None, overrides: list[dict[str, Any]], total_label: str,

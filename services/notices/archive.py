@@ -20,6 +20,7 @@ from services.notices.notice_view import notice_view
 from services.notices.workflow import Action, State
 from services.people import directory
 from services.policy import Policy
+from services.procedures.matters import published_path
 
 SHOWN = (State.PUBLISHED, State.RETRACTED)
 STAMP = "%Y-%m-%d %H:%M"
@@ -66,6 +67,7 @@ async def entries(session: AsyncSession, policy: Policy, village: Village, quart
             entry = await _retracted(session, policy, village, notice)
         else:
             entry = await notice_view(session, policy, notice)
+            entry["path"] = await published_path(session, policy, notice)  # a matter's 四议两公开, if any
         entry.update(id=notice.id, published_at=published.strftime(STAMP), published_on=published.strftime("%m-%d"))
         found.append(entry)
     return found

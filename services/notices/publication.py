@@ -24,7 +24,7 @@ from services.notices.notice_view import notice_view
 from services.notices.screening import passable
 from services.notices.workflow import Action, State
 from services.outbox import queue, queue_to_person
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.reactions import announce
@@ -49,6 +49,7 @@ async def _chats(session: AsyncSession, village: Village) -> tuple[list[BoundCha
 
 async def publish(session: AsyncSession, notice: Notice, reviewer: Person, now: datetime, policy: Policy) -> None:
     """Called by the last stage's approval, inside its transaction."""
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     notice.published_at = now
     village = await drafts.village_of(session, notice)
     today = policy.today(village, now)
@@ -181,6 +182,7 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
     """Staff ask, a secretary or committee member decides. Returns True when it was retracted at once
     (the person asking may retract: a leak should not wait for a second tap)."""
     notice = await drafts.get(session, notice_id)
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     reason = drafts.clean_text(reason, drafts.REASON_MAX, too_long="notice.reason_too_long")
     if await _is_retractor(session, person, notice.village_id):
         await retract(session, person, notice_id, reason, now)
@@ -203,6 +205,7 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
 
 async def retract(session: AsyncSession, person: Person, notice_id: int, reason: str | None, now: datetime) -> Notice:
     notice = await drafts.get(session, notice_id)
+    await official_numbers.keys(session, notice.village_id)
     if not await _is_retractor(session, person, notice.village_id):
         raise DomainError("err.not_role", role=Role.SECRETARY.value)
     if reason is None:  # a tap on a request: whoever asked does not decide it
@@ -333,6 +336,8 @@ async def post_again(session: AsyncSession, posting: Posting, original: OutboxMe
     (later parts, attachments) go first, so the group does not show them twice."""
     _queue_deletes(session, posting, [*posting.message_ids[1:], *posting.attachment_ids])
     posting.reposts += 1
+    if original.village_id is not None:
+        await official_numbers.keys(session, original.village_id)
     posting.state, posting.message_ids, posting.attachment_ids, posting.pinned = "queued", [], [], False
     session.add(posting)
     queue(session, posting.chat_id, original.template, original.context, action="post", topic=original.topic,

@@ -23,7 +23,7 @@ from services.notices.publication import publish
 from services.notices.screening import findings_of, passable
 from services.notices.workflow import Action, State
 from services.outbox import queue_to_person
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 
@@ -45,6 +45,7 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
 
 
 async def _ask_reviewers(session: AsyncSession, policy: Policy, notice: Notice) -> None:
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     role = Role(notice.review_chain[notice.stage])
     # Neither the author nor whoever decided an earlier stage of this version is asked (services.notices.duties).
     deciders = {p.id for _, p in await _decisions_of_version(session, notice)} | {notice.author_id}

@@ -14,6 +14,7 @@ from models import OfficialNumber, Person, Township, Village
 from models.types import utcnow
 from services import privacy
 from services.errors import DomainError
+from services.outbox import OFFICIAL_KEYS
 from services.people import directory
 from services.people.roles import Role
 
@@ -49,9 +50,13 @@ async def numbers(session: AsyncSession, village: Village) -> list[OfficialNumbe
 
 
 async def keys(session: AsyncSession, village_id: int) -> frozenset[str]:
-    """What the privacy screen must never flag in this village's texts."""
-    village = await session.get(Village, village_id)
-    return frozenset(n.key for n in await numbers(session, village)) if village else frozenset()
+    """What the privacy screen must never flag in this village's texts; kept for the session, where the
+    outbox's gate reads them (services.outbox.OFFICIAL_KEYS)."""
+    loaded: dict[int, frozenset[str]] = session.info.setdefault(OFFICIAL_KEYS, {})
+    if village_id not in loaded:
+        village = await session.get(Village, village_id)
+        loaded[village_id] = frozenset(n.key for n in await numbers(session, village)) if village else frozenset()
+    return loaded[village_id]
 
 
 async def supervision_phone(session: AsyncSession, village: Village) -> str | None:
@@ -73,6 +78,7 @@ async def _row(session: AsyncSession, kind: Kind, *, village_id: int | None = No
 async def store(session: AsyncSession, kind: Kind, number: str | None, *, village: Village | None = None,
                 township: Township | None = None, by: int | None = None) -> OfficialNumber | None:
     """Set (or with None, remove) one official number of a village or a township; no role check here."""
+    session.info.pop(OFFICIAL_KEYS, None)  # read again by the next screening
     village_id, township_id = (village.id, None) if village else (None, township.id if township else None)
     row = await _row(session, kind, village_id=village_id, township_id=township_id)
     if number is None:

@@ -74,6 +74,7 @@ POSITIVES: list[tuple[str, str, str, str]] = [
     (f"尾号 {'.'.join(CARD_16[i:i + 4] for i in range(0, 16, 4))}", "bank_card", "high",
      ".".join(CARD_16[i : i + 4] for i in range(0, 16, 4))),
     (f"账号：{luhn_breaks(CARD_19)}", "bank_card", "low", luhn_breaks(CARD_19)),
+    (f"卡号 {make_card('1234', 16)}", "bank_card", "high", make_card("1234", 16)),  # a word, and Luhn holds
     (f"开户银行 农商行 {luhn_breaks('1234567890123456')}", "bank_card", "low", luhn_breaks("1234567890123456")),
 ]
 
