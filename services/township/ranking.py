@@ -169,8 +169,16 @@ class Shape:
     """Villages of one profile, catalog, kind, finance cadence, zone and local day: one plan, one query."""
 
     today: date
-    plan: list[Planned]  # in order of due date
+    plan: list[Planned]  # in order of due date: those that fell due first, then those not yet due
     villages: list[int] = field(default_factory=list)
+    names: list[str] = field(init=False)  # each place as the query names it
+    fell_due: int = field(init=False)  # places before it fell due
+    late: list[int] = field(init=False)  # days late on the village's day, per place
+
+    def __post_init__(self) -> None:
+        self.names = [str(place) for place in range(len(self.plan))]
+        self.fell_due = sum(1 for p in self.plan if p.past)
+        self.late = [(self.today - p.due).days for p in self.plan]
 
     def owed_from(self, joined: date) -> int:
         """The place in the plan of the first obligation owed by a village that joined on that day."""
@@ -204,7 +212,7 @@ class Counts:
 
     year: tuple[int, int]
     quarter: tuple[int, int]
-    met: frozenset[int]
+    met: frozenset[str]  # places in the plan, as Shape.names
 
 
 async def _tallies(session: AsyncSession, shape: Shape, townships: list[int], everyone: int) -> dict[int, Counts]:
@@ -237,7 +245,7 @@ async def _tallies(session: AsyncSession, shape: Shape, townships: list[int], ev
     ).select_from(first.join(plan, and_(plan.c.item == first.c.item_id, plan.c.period == first.c.period))).where(
         or_(first.c.joined.is_(None), first.c.joined < plan.c.cutoff)).group_by(first.c.village_id)
     connection = await session.connection()  # Core: one plain tuple per village
-    return {vid: Counts((y_on, y_late), (q_on, q_late), frozenset(int(p) for p in met.split(",")))
+    return {vid: Counts((y_on, y_late), (q_on, q_late), frozenset(met.split(",")))
             for vid, y_on, y_late, q_on, q_late, met in await connection.execute(query)}
 
 
@@ -245,27 +253,24 @@ def _evaluate(policy: Policy, village: Village, row: VillageRank, shape: Shape, 
               events: list[Obligation]) -> None:
     """The village's periodic obligations: met ones as counted in SQL; the rest of those owed since it joined
     are overdue (fell due) or pending. Then its event obligations."""
-    today, vid, joined = row.today, village.id or 0, joined_on(policy, village)
+    today, vid, plan, names = row.today, village.id or 0, shape.plan, shape.names
     met = counts.met if counts is not None else frozenset()
-    year = [0, 0, 0, 0]  # on time, late, overdue, pending: pending (not yet due, unmet) is counted apart
-    quarter = [0, 0, 0, 0]
+    start = shape.owed_from(joined_on(policy, village))
+    overdue = [place for place in range(start, shape.fell_due) if names[place] not in met]
+    pending = [place for place in range(max(start, shape.fell_due), len(plan)) if names[place] not in met]
+    for place in overdue:
+        p = plan[place]
+        row.overdue.append(Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en))
+    if overdue:
+        row.days_late = sum(shape.late[place] for place in overdue)
+        row.longest = shape.late[overdue[0]]  # the earliest due
+    # pending (not yet due, unmet) is counted apart, as in the report
+    year, quarter = [0, 0, 0, 0], [0, 0, 0, 0]  # on time, late, overdue, pending
     if counts is not None:
         year[0:2], quarter[0:2] = counts.year, counts.quarter
-    plan = shape.plan
-    for place in range(shape.owed_from(joined), len(plan)):
-        if place in met:
-            continue
-        p = plan[place]
-        if p.past:
-            late = (today - p.due).days
-            row.overdue.append(Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en))
-            row.days_late += late
-            row.longest = max(row.longest, late)
-        index = 2 if p.past else 3
-        if p.in_year:
-            year[index] += 1
-            if p.in_quarter:
-                quarter[index] += 1
+    for index, places in ((2, overdue), (3, pending)):
+        year[index] = sum(1 for place in places if plan[place].in_year)
+        quarter[index] = sum(1 for place in places if plan[place].in_quarter)
     for tally, found in ((row.year, year), (row.quarter, quarter)):
         tally.on_time, tally.late, tally.overdue, tally.pending = found
     this_quarter = Period.containing(Cadence.QUARTERLY, today)
