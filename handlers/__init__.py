@@ -22,10 +22,9 @@ from handlers import (
     matters,
     onboarding,
     people,
-    petitions,
-    questions,
     review,
 )
+from handlers.voice import petitions, questions
 
 
 def get_routers() -> list[Router]:

@@ -16,7 +16,8 @@ from bot.ui.keyboards import common as keyboards
 from bot.ui.keyboards.common import JoinDecision, LangPick
 from bot.ui.links import LinkHandler, Opened, parse_id
 from bot.ui.texts import UI
-from handlers import people, petitions, questions
+from handlers import people
+from handlers.voice import petitions, questions
 from models import Person
 from services import Session
 from services.errors import DomainError

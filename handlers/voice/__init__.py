@@ -1,0 +1,1 @@
+"""What residents say: questions and complaints about notices, and petitions for a disclosure."""
