@@ -224,8 +224,9 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
         raise DomainError("err.already_decided")
     await session.refresh(petition)
     petitioner = await session.get(Person, petition.person_id)
-    if petitioner is not None and await _starter_signs(session, policy, petition, petitioner, now):
-        return petition  # the starter's own signature reached the threshold (a very small village)
+    # The starter's own signature may reach the threshold (a village of ten or fewer): the petition is then
+    # granted at once, and the groups see it already granted, without a sign button.
+    granted = petitioner is not None and await _starter_signs(session, policy, petition, petitioner, now)
     view = petition_view(petition, policy.item(petition.item_id))
     for chat in await directory.bound_chats(session, petition.village_id):
         post = PetitionPost(petition_id=petition.id or 0, chat_id=chat.chat_id)
@@ -234,7 +235,7 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
         queue(session, chat.chat_id, "petition_post", view, lang=village.language, village_id=petition.village_id,
               allowed=await official_keys(session, petition.village_id),
               topic=POST_TOPIC.format(id=post.id), keyboard=_sign_keyboard(petition))
-    if petitioner is not None:
+    if petitioner is not None and not granted:  # when granted, they heard so as its first signer
         queue_to_person(session, petitioner, "petition_opened", {**view, "signed": True},
                         village_id=petition.village_id, allowed=await official_keys(session, petition.village_id),
                         keyboard=_sign_keyboard(petition))

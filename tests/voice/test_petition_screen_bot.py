@@ -70,3 +70,24 @@ async def test_english_counts_are_sentences(harness: Harness) -> None:
                         representatives_needed=2)
     assert line == ("1 resident has signed; 3 are needed; 0 representatives have signed; "
                     "2 are needed (either is enough).")
+
+
+async def test_in_a_village_of_ten_the_starters_signature_is_enough(harness: Harness) -> None:
+    """1/10 of 8 villagers rounds up to one signature: the starter's, made by starting the petition, grants it
+    as it opens; the group sees it granted (no sign button) and staff are told once."""
+    h = harness
+    cast = await seed(h, population=8, representatives=0)
+    await h.say(cast.resident, "/petition")
+    await h.say(cast.resident, "公开土地流转合同")
+    await h.say(cast.resident, "请公开全部土地流转合同。")
+    await h.tap(cast.resident, "跳过")
+    await h.tap(cast.staff, "确认受理")
+    petition = await _petition(h)
+    assert (petition.state, petition.residents_needed, petition.resident_count) == ("granted", 1, 1)
+    assert petition.obligation_id is not None
+    [post] = [m for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text]
+    assert "已有1位村民联署，需要1位" in post.text and "已达到联署人数" in post.text
+    assert not post.data.get("reply_markup")
+    assert sum("联名申请达到人数" in text for text in h.texts(cast.staff)) == 1
+    assert not any("发起即已联署" in text for text in h.texts(cast.resident))
+    assert "已达到人数，村里须在" in h.last(cast.resident)
