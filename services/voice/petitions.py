@@ -238,7 +238,7 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
     if petitioner is not None and not granted:  # when granted, they heard so as its first signer
         queue_to_person(session, petitioner, "petition_opened", {**view, "signed": True},
                         village_id=petition.village_id, allowed=await official_keys(session, petition.village_id),
-                        keyboard=_sign_keyboard(petition))
+                        keyboard={"name": "petition_state", "petition_id": petition.id})
     return petition
 
 

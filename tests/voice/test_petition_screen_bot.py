@@ -49,8 +49,10 @@ async def test_the_starter_signs_by_starting_and_counts_are_sentences(harness: H
     async with h.runtime.sessions() as session:
         [signature] = list(await session.exec(select(Signature)))
     assert signature.person_id == petition.person_id
-    opened = h.last(cast.resident)
-    assert "发起即已联署" in opened and "已有1位村民联署，需要3位" in opened
+    opened = h.world.bot_messages(h.world.private_chat(cast.resident))[-1]
+    assert "发起即已联署" in opened.text and "已有1位村民联署，需要3位" in opened.text
+    [[button]] = opened.data["reply_markup"]["inline_keyboard"]  # where it stands, not "sign"
+    assert "查看联署状态" in button["text"] and button["url"].endswith(f"start=s_{petition.id}")
     post = next(m for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text)
     assert "已有1位村民联署，需要3位；已有0位村民代表联署，需要2位（达到任一即可）。" in post.text
     assert "1/3" not in post.text

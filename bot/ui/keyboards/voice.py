@@ -127,6 +127,11 @@ def petition_sign_link(ui: UI, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=ui.t("vbtn.p_sign_link"), url=url)]])
 
 
+def petition_state_link(ui: UI, url: str) -> InlineKeyboardMarkup:
+    """The starter's button: they signed by starting the petition, so it shows where it stands (and withdraws)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=ui.t("vbtn.p_state_link"), url=url)]])
+
+
 def petition_confirm(ui: UI, petition_id: int, signed: bool) -> InlineKeyboardMarkup:
     action = "withdraw" if signed else "sign"
     return InlineKeyboardMarkup(inline_keyboard=[[
