@@ -351,6 +351,10 @@ VOICE_SCRIPT: dict[str, dict[str, str]] = {
         "p_title": "公开村道硬化工程承包合同",
         "p_request": "请公开村道硬化工程的招标结果、承包合同和工程款支付情况。",
         "item_words": "建设承包方案",
+        "p_starter": "发起即已联署",
+        "p_count_start": "已有1位村民联署，需要3位",
+        "p_count_sun": "已有1位村民代表联署，需要2位",
+        "p_count_wu": "已有2位村民联署，需要3位",
         "d_title": "村道硬化工程承包合同及工程款支付情况",
         "d_body": "经村民代表会议决定，村道硬化工程（1.2公里）由红旗建筑公司承建，合同价36万元；"
                   "已支付工程款20万元，余款在验收合格后支付。",
@@ -368,6 +372,10 @@ VOICE_SCRIPT: dict[str, dict[str, str]] = {
         "p_title": "Disclose the village road paving contract",
         "p_request": "Please disclose the tender result, the contract and the payments for the village road paving.",
         "item_words": "construction contracts",
+        "p_starter": "You started it, so you have signed it",
+        "p_count_start": "1 resident has signed; 3 are needed",
+        "p_count_sun": "1 representative has signed; 2 are needed",
+        "p_count_wu": "2 residents have signed; 3 are needed",
         "d_title": "Village road paving: the contract and payments so far",
         "d_body": "As decided by the villagers' representatives meeting, Hongqi Construction paves the 1.2 km "
                   "village road for 360,000 yuan; 200,000 yuan has been paid, the rest is paid after acceptance.",
@@ -379,8 +387,9 @@ for _lang, _lines in VOICE_SCRIPT.items():
 
 async def chapter_voice(stage: Stage) -> None:
     """A question from the notice's button and its reply; a complaint the committee makes the staff explain,
-    then closes; a petition confirmed, posted with its sign button, signed by residents and representatives
-    (live count) up to the threshold, due at once in /due, then met by a published disclosure."""
+    then closes; a petition (its catalog item picked class first) confirmed, posted with its sign button, signed
+    by its starter by starting it, then by representatives (live count) up to the threshold, due at once in
+    /due, then met by a published disclosure."""
     await _voice_question(stage)
     await _voice_complaint(stage)
     signers = await _voice_petition(stage)
@@ -464,16 +473,23 @@ async def _voice_petition(stage: Stage) -> list[FakeUser]:
     await stage.send(resident, "/petition")
     await stage.send(resident, stage.say_("p_title"))
     await stage.send(resident, stage.say_("p_request"))
-    await stage.tap(resident, data="pi1:*:sw.11")  # the catalog item: public works and their contracts
+    await stage.tap(resident, data="pc1:*:sw:0")  # the catalog item, its class first: affairs (事务类)
+    await stage.tap(resident, data="pc1:*:sw:1")  # its second page
+    await stage.tap(resident, data="pi1:*:sw.11")  # public works and their contracts
     stage.expect(stage.say_("p_title") in stage.last(staff), "the staff were not asked to confirm the petition")
     await stage.tap(staff, stage.ui("vbtn.p_confirm"))
     post = next((m for m in reversed(stage.world.bot_messages(group)) if stage.say_("p_title") in m.text), None)
     if post is None:
         raise StoryError("the petition was not posted in the residents' group")
-    for signer, count in ((resident, "1/3"), (sun, "1/2"), (wu, "2/3")):
+    opened = "\n".join(stage.texts_in(resident)[-2:])
+    stage.expect(stage.say_("p_starter") in opened and stage.say_("p_count_start") in opened,
+                 "the starter was not told that starting the petition signed it")
+    stage.expect(stage.say_("p_count_start") in post.text, "the group post does not count the starter")
+    for signer, count in ((sun, "p_count_sun"), (wu, "p_count_wu")):
         await stage.open_link(signer, _voice_link(stage, group, "s_"))
         await stage.tap(signer, stage.ui("vbtn.p_sign"))
-        stage.expect(count in post.text, f"the group post does not show {count} after {signer.first_name} signed")
+        stage.expect(stage.say_(count) in post.text,
+                     f"the group post does not show {stage.say_(count)} after {signer.first_name} signed")
     for person in ("staff", "secretary", "supervisor", "inspector"):
         stage.expect(stage.say_("p_title") in stage.last(stage.people[person]), f"the {person} was not told")
     seen = len(stage.texts_in(staff))

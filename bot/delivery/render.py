@@ -61,6 +61,8 @@ BUILDERS: dict[str, Builder] = {
     "petition_review": lambda ui, spec, rt: voice_keyboards.petition_review(ui, int(spec["petition_id"])),
     "petition_sign": lambda ui, spec, rt: voice_keyboards.petition_sign_link(
         ui, rt.deep_link(f"s_{int(spec['petition_id'])}")),
+    "petition_state": lambda ui, spec, rt: voice_keyboards.petition_state_link(
+        ui, rt.deep_link(f"s_{int(spec['petition_id'])}")),
 }
 
 

@@ -19,6 +19,7 @@ from bot.ui.texts import UI
 from models import Person
 from services import Session
 from services.errors import DomainError
+from services.notices import drafting
 from services.voice import petitions
 
 router = Routes("petitions")
@@ -75,9 +76,9 @@ async def request_given(message: Message, session: Session, ui: UI, runtime: Run
 
 async def _ask_item(message: Message, session: Session, ui: UI, runtime: Runtime, state: FSMContext) -> None:
     village_id = int((await state.get_data())["village_id"])
-    choices = await petitions.item_choices(session, runtime.policy, village_id, ui.lang)
+    classes = await drafting.classes(session, runtime.policy, village_id, ui.lang)
     await state.set_state(Petitioning.item)
-    await message.answer(ui.t("voice.p_ask_item"), reply_markup=kb.petition_items(ui, village_id, choices))
+    await message.answer(ui.t("voice.p_ask_class"), reply_markup=kb.petition_classes(ui, village_id, classes))
 
 
 @router.callback_query(kb.PetitionMask.filter())
@@ -93,6 +94,28 @@ async def mask_tapped(query: CallbackQuery, callback_data: kb.PetitionMask, sess
     await query.answer(ui.plain("privacy_gate.petition_masked", masked=", ".join(
         f.masked for f in petitions.findings(str(data["title"]), str(data["request"]), official=official))))
     await _ask_item(tapped.chat_message(query), session, ui, runtime, state)
+
+
+@router.callback_query(kb.PetitionClass.filter())
+async def class_picked(query: CallbackQuery, callback_data: kb.PetitionClass, session: Session, ui: UI,
+                       runtime: Runtime, state: FSMContext) -> None:
+    """A class's items, a page at a time (or the classes again): the screen is edited in place."""
+    data = await state.get_data()
+    if await state.get_state() != Petitioning.item.state or data.get("village_id") != callback_data.village_id:
+        raise DomainError("err.stale_button")
+    village_id = callback_data.village_id
+    if callback_data.klass == "_all":
+        text = ui.t("voice.p_ask_class")
+        markup = kb.petition_classes(ui, village_id, await drafting.classes(session, runtime.policy, village_id,
+                                                                            ui.lang))
+    else:
+        choices = await drafting.items(session, runtime.policy, village_id, callback_data.klass, ui.lang)
+        page = max(0, min(callback_data.page, (len(choices) - 1) // kb.PAGE))
+        text = ui.t("voice.p_ask_item_of", count=len(choices))
+        markup = kb.petition_items(ui, village_id, callback_data.klass, choices, page)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
 
 
 @router.callback_query(kb.PetitionItem.filter())

@@ -100,12 +100,6 @@ async def begin(session: AsyncSession, policy: Policy, person: Person, now: date
     return village
 
 
-async def item_choices(session: AsyncSession, policy: Policy, village_id: int, lang: str) -> list[tuple[str, str]]:
-    village = await directory.village_by_id(session, village_id)
-    """(item code in the village's catalog, label): the code, e.g. "sw.20", fits in callback data."""
-    return [(item.code, item.en if lang == "en" else item.zh) for item in policy.catalog_for(village).items()]
-
-
 async def population_gate(session: AsyncSession, village: Village) -> bool:
     """No petition starts while the village's population is unknown (its threshold would be computed from zero):
     False then, and the village's staff are told to set it (/village)."""
@@ -229,6 +223,10 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
     if claimed.rowcount != 1:
         raise DomainError("err.already_decided")
     await session.refresh(petition)
+    petitioner = await session.get(Person, petition.person_id)
+    # The starter's own signature may reach the threshold (a village of ten or fewer): the petition is then
+    # granted at once, and the groups see it already granted, without a sign button.
+    granted = petitioner is not None and await _starter_signs(session, policy, petition, petitioner, now)
     view = petition_view(petition, policy.item(petition.item_id))
     for chat in await directory.bound_chats(session, petition.village_id):
         post = PetitionPost(petition_id=petition.id or 0, chat_id=chat.chat_id)
@@ -237,11 +235,30 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
         queue(session, chat.chat_id, "petition_post", view, lang=village.language, village_id=petition.village_id,
               allowed=await official_keys(session, petition.village_id),
               topic=POST_TOPIC.format(id=post.id), keyboard=_sign_keyboard(petition))
-    petitioner = await session.get(Person, petition.person_id)
-    if petitioner is not None:
-        queue_to_person(session, petitioner, "petition_opened", view, village_id=petition.village_id,
-                        allowed=await official_keys(session, petition.village_id))
+    if petitioner is not None and not granted:  # when granted, they heard so as its first signer
+        queue_to_person(session, petitioner, "petition_opened", {**view, "signed": True},
+                        village_id=petition.village_id, allowed=await official_keys(session, petition.village_id),
+                        keyboard={"name": "petition_state", "petition_id": petition.id})
     return petition
+
+
+async def _starter_signs(session: AsyncSession, policy: Policy, petition: Petition, starter: Person,
+                         now: datetime) -> bool:
+    """Whoever starts a petition signs it by starting it: their signature is the first once it opens (no rate
+    limit: they asked for it). True when that alone reached the threshold (the petition is then granted)."""
+    try:
+        resident, representative = await _signer_roles(session, starter, petition)
+    except NotAllowed:
+        return False  # moved away meanwhile: the petition opens without them
+    await session.exec(update(Petition).where(col(Petition.id) == petition.id)
+                       .values(resident_count=Petition.resident_count + int(resident),
+                               representative_count=Petition.representative_count + int(representative)))
+    await _record_signature(session, petition, starter, resident, representative, now)
+    await session.refresh(petition)
+    if await _claim_threshold(session, petition, now):
+        await _granted(session, policy, petition, now)
+        return True
+    return False
 
 
 def _sign_keyboard(petition: Petition) -> dict[str, Any] | None:

@@ -48,10 +48,10 @@ async def test_a_petition_with_an_id_number_and_a_phone_is_masked_with_one_tap(h
     await h.say(cast.resident, REQUEST)
     shown = h.last(cast.resident)
     assert "个人信息检查" in shown and ID_MASKED in shown and PHONE_MASKED in shown
-    assert "请选择" not in shown  # no item choice before the numbers are masked
+    assert "选类别" not in shown  # no class or item choice before the numbers are masked
     assert "低保" not in _everything_others_see(h, cast)  # nothing reached anybody else yet
     await h.tap(cast.resident, "一键遮盖")
-    assert PHONE_MASKED in h.last_alert()
+    assert PHONE_MASKED in h.last_alert() and "请先选类别" in h.last(cast.resident)
     await h.tap(cast.resident, "跳过")
     petition = await _petition(h)
     assert ID not in petition.request and ID_MASKED in petition.request and PHONE_MASKED in petition.title
@@ -70,7 +70,7 @@ async def test_a_request_written_again_without_numbers_needs_no_masking(harness:
     await h.say(cast.resident, "公开低保名单")
     await h.say(cast.resident, REQUEST)
     await h.say(cast.resident, "请公开2026年低保审批名单。")  # written again instead of masking
-    assert "请选择" in h.last(cast.resident)
+    assert "请先选类别" in h.last(cast.resident)
     await h.tap(cast.resident, "一键遮盖")  # the old mask button: the request it was for is gone
     assert "失效" in h.last_alert()
     await h.tap(cast.resident, "跳过")

@@ -31,10 +31,21 @@ async def _start(h: Harness, cast: Cast, title: str = "公开村集体土地流�
     await h.tap(cast.resident, "跳过")
 
 
-async def _open(h: Harness, cast: Cast) -> int:
+async def _open(h: Harness, cast: Cast, take_back: bool = True) -> int:
+    """Opened by staff. The starter (cast.resident) signs it by starting it; unless told otherwise that signature
+    is taken back here, so that the tests below count the signatures they make themselves."""
     await _start(h, cast)
     await h.tap(cast.staff, "确认受理")
-    return (await _petition(h)).id or 0
+    petition = await _petition(h)
+    assert petition.resident_count == 1  # the starter's signature
+    if take_back:
+        await _take_back(h, cast.resident, petition.id or 0)
+    return petition.id or 0
+
+
+async def _take_back(h: Harness, user, petition_id: int) -> None:
+    await h.open_link(user, f"s_{petition_id}")
+    await h.tap(user, "撤回联署")
 
 
 async def _sign(h: Harness, user, petition_id: int) -> None:
@@ -54,29 +65,35 @@ async def test_petition_story(harness: Harness, clock: FakeClock) -> None:
     assert "公开村集体土地流转合同" in h.last(cast.staff) and "李大爷" in h.last(cast.staff)
     assert "确认受理" in str(h.world.last_message(h.world.private_chat(cast.supervisor)).data)  # type: ignore[union-attr]
     await h.tap(cast.staff, "确认受理")
-    assert "已开放联署" in h.last(cast.resident)
+    assert "已开放联署" in h.last(cast.resident) and "发起即已联署" in h.last(cast.resident)
     post = h.world.bot_messages(cast.group)[-1]
-    assert "村民联署：0/2" in post.text and "村民代表联署：0/2" in post.text
+    assert "已有1位村民联署，需要2位；已有0位村民代表联署，需要2位" in post.text
     [[button]] = post.data["reply_markup"]["inline_keyboard"]
     petition_id = (await _petition(h)).id or 0
     assert button["url"].endswith(f"start=s_{petition_id}")
     async with h.runtime.sessions() as session:
         [pp] = list(await session.exec(select(PetitionPost)))
     assert pp.chat_id == cast.group.id
-    # The confirm screen signs nothing.
+    # The starter sees that they have signed; the confirm screen signs nothing.
     await h.open_link(cast.resident, f"s_{petition_id}")
-    assert "确认联署吗" in h.last(cast.resident) and (await _petition(h)).resident_count == 0
-    await h.tap(cast.resident, "确认联署")
-    assert "您已联署" in h.last(cast.resident) and "1/2" in h.last(cast.resident)
-    assert "村民联署：1/2" in post.text  # the first change is shown at once
+    assert "您已联署" in h.last(cast.resident)
+    await h.open_link(cast.neighbour, f"s_{petition_id}")
+    assert "确认联署吗" in h.last(cast.neighbour) and (await _petition(h)).resident_count == 1
     # Withdraw, then sign again: still one signature row; the post is edited at most every 3 seconds.
     await h.open_link(cast.resident, f"s_{petition_id}")
     await h.tap(cast.resident, "撤回联署")
     assert "已撤回" in h.last(cast.resident) and (await _petition(h)).resident_count == 0
-    assert "村民联署：1/2" in post.text
+    assert "已有0位村民联署，需要2位" in post.text  # the first change is shown at once
+    await h.open_link(cast.resident, f"s_{petition_id}")
+    await h.tap(cast.resident, "确认联署")
+    assert "您已联署" in h.last(cast.resident) and "已有1位村民联署，需要2位" in h.last(cast.resident)
+    assert "已有0位村民联署" in post.text
     clock.advance(timedelta(seconds=3))
     await h.flush()
-    assert "村民联署：0/2" in post.text
+    assert "已有1位村民联署，需要2位" in post.text
+    await _take_back(h, cast.resident, petition_id)
+    clock.advance(timedelta(seconds=3))
+    await h.flush()
     await _sign(h, cast.resident, petition_id)
     await _sign(h, cast.neighbour, petition_id)
     petition = await _petition(h)
@@ -142,21 +159,22 @@ async def test_opens_by_itself_then_expires(harness: Harness, clock: FakeClock) 
     await voice.hourly(h.runtime)
     await h.flush()
     petition = await _petition(h)
-    assert petition.state == "open" and petition.residents_needed == 2
+    # 20 villagers: 1/10 of them is 2 signatures; the starter's own, made by starting it, is the first.
+    assert petition.state == "open" and petition.residents_needed == 2 and petition.resident_count == 1
+    assert "发起即已联署" in h.last(cast.resident)
     assert len([m for m in h.world.bot_messages(cast.group) if "联名申请公开" in m.text]) == 1
-    await _sign(h, cast.neighbour, petition_id or 0)
-    await h.open_link(cast.resident, f"s_{petition_id}")  # the confirm screen, left open past the end
+    await h.open_link(cast.neighbour, f"s_{petition_id}")  # the confirm screen, left open past the end
     clock.advance(timedelta(days=60))
-    await h.tap(cast.resident, "确认联署")
+    await h.tap(cast.neighbour, "确认联署")
     assert "已到期" in h.last_alert() and (await _petition(h)).resident_count == 1
-    await h.open_link(cast.resident, f"s_{petition_id}")
-    assert "已到期" in h.last(cast.resident)  # past its time even before the hourly job ran
+    await h.open_link(cast.neighbour, f"s_{petition_id}")
+    assert "已到期" in h.last(cast.neighbour)  # past its time even before the hourly job ran
     await voice.hourly(h.runtime)
     await voice.hourly(h.runtime)
     await h.flush()
     assert (await _petition(h)).state == "expired"
     outcome = [m.text for m in h.world.bot_messages(cast.group) if m.text.startswith("⌛")]
-    assert len(outcome) == 1 and "1/2" in outcome[0]
+    assert len(outcome) == 1 and "已有1位村民联署，需要2位" in outcome[0]
     assert "已到期" in h.last(cast.resident)  # the petitioner hears too
     await h.open_link(cast.resident, f"s_{petition_id}")
     assert "已到期" in h.last(cast.resident)
@@ -178,7 +196,8 @@ async def test_bad_petitions(harness: Harness) -> None:
     await h.say(cast.resident, "公" * 10_000)
     assert "内容太长（10000 字，最多 2000 字）" in h.last(cast.resident)
     await h.say(cast.resident, "请公开2026年低保对象名单及发放金额。")
-    await h.tap(cast.resident, "救灾救助")  # a catalog item this time
+    await h.tap(cast.resident, "财务类")  # a catalog item this time: its class first, then the item
+    await h.tap(cast.resident, "救灾救助")
     petition = await _petition(h)
     assert (petition.item_id or "").startswith("jyv:") and petition.request.startswith("请公开2026年")
 
@@ -223,12 +242,14 @@ async def test_bad_signatures(harness: Harness) -> None:
 
 async def test_hundred_signers_at_once(harness: Harness, clock: FakeClock) -> None:
     """100 residents each open the sign link, then all tap "confirm" in the same instant: the 100 callback
-    updates go through the real Dispatcher concurrently. The threshold is 50: exactly 50 signatures count,
-    the petition is granted once (one obligation, one message to each person told), the other 50 are told
-    it is already reached, and the group post ends showing 50/50 without its sign button."""
+    updates go through the real Dispatcher concurrently. The threshold is 50 (1/10 of 500 villagers) and the
+    starter's signature, made by starting the petition, is the first: exactly 49 of the 100 count, the petition
+    is granted once (one obligation, one message to each person told), the other 51 are told it is already
+    reached, and the group post ends showing 50 of 50 without its sign button."""
     h = harness
     cast = await seed(h, population=500, representatives=0, extra_residents=100)
-    petition_id = await _open(h, cast)
+    petition_id = await _open(h, cast, take_back=False)
+    assert (await _petition(h)).residents_needed == 50
     for user in cast.extra:
         h.world.user_opens_deep_link(user, f"s_{petition_id}")
     await h.flush()
@@ -250,7 +271,7 @@ async def test_hundred_signers_at_once(harness: Harness, clock: FakeClock) -> No
         assert sum("联名申请达到人数" in text for text in h.texts(user)) == 1, user.first_name
     signed = [u for u in cast.extra if any("您已联署" in text for text in h.texts(u))]
     refused = [u for u in cast.extra if "已经达到人数" in str(h.world.callback_answers[taps[u.id]].get("text"))]
-    assert len(signed) == 50 and len(refused) == 50 and not {u.id for u in signed} & {u.id for u in refused}
+    assert len(signed) == 49 and len(refused) == 51 and not {u.id for u in signed} & {u.id for u in refused}
     for user in signed:
         assert sum("已达到人数，村里须在" in text for text in h.texts(user)) == 1, user.first_name
     for user in refused:
@@ -258,7 +279,7 @@ async def test_hundred_signers_at_once(harness: Harness, clock: FakeClock) -> No
     clock.advance(timedelta(seconds=3))  # the throttled last edit of the group post
     await h.flush()
     post = h.world.bot_messages(cast.group)[0]
-    assert "村民联署：50/50" in post.text and "已达到联署人数" in post.text
+    assert "已有50位村民联署，需要50位" in post.text and "已达到联署人数" in post.text
     assert not post.data.get("reply_markup")
 
 
@@ -288,7 +309,7 @@ async def test_withdrawal_takes_back_what_was_counted(harness: Harness) -> None:
     async with h.runtime.sessions() as session:
         rows = list(await session.exec(select(Signature).order_by(Signature.id)))  # type: ignore[arg-type]
     assert [(s.resident, s.representative, s.withdrawn_at is not None) for s in rows] == [
-        (False, True, True), (True, False, True)]
+        (True, False, True), (False, True, True)]  # the starter's (signed by starting), then the representative's
 
 
 async def test_petition_rate_limits(harness: Harness, clock: FakeClock) -> None:

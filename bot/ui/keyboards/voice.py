@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.ui.keyboards.common import PAGE, page_buttons
 from bot.ui.texts import UI
 
 
@@ -32,6 +33,14 @@ class PetitionItem(CallbackData, prefix="pi1"):
 
 class PetitionMask(CallbackData, prefix="pm1"):
     village_id: int  # the petition being written (its title and request are in the conversation's state)
+
+
+class PetitionClass(CallbackData, prefix="pc1"):
+    """A page of one catalog class's items on the petition screen; klass "_all" goes back to the classes."""
+
+    village_id: int
+    klass: str
+    page: int = 0
 
 
 class PetitionDecide(CallbackData, prefix="pd1"):
@@ -81,9 +90,24 @@ def question_committee(ui: UI, question_id: int, photo: bool) -> InlineKeyboardM
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def petition_items(ui: UI, village_id: int, choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    rows = [[_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))]]
-    rows += [[_button(label[:60], PetitionItem(village_id=village_id, item=item_id))] for item_id, label in choices]
+def petition_classes(ui: UI, village_id: int, classes: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """First a class, then its items (petition_items): a phone screen, not the whole catalog at once."""
+    rows = [[_button(label[:40], PetitionClass(village_id=village_id, klass=code))] for code, label in classes]
+    rows.append([_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def petition_items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]],
+                   page: int) -> InlineKeyboardMarkup:
+    shown = choices[page * PAGE:(page + 1) * PAGE]
+    rows = [[_button(label if len(label) <= 40 else label[:39] + "…", PetitionItem(village_id=village_id,
+                                                                                    item=item_id))]
+            for item_id, label in shown]
+    nav = page_buttons(ui, page, len(choices), lambda p: PetitionClass(village_id=village_id, klass=klass, page=p))
+    if nav:
+        rows.append(nav)
+    rows.append([_button(ui.t("vbtn.p_classes"), PetitionClass(village_id=village_id, klass="_all")),
+                 _button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -101,6 +125,11 @@ def petition_review(ui: UI, petition_id: int) -> InlineKeyboardMarkup:
 
 def petition_sign_link(ui: UI, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=ui.t("vbtn.p_sign_link"), url=url)]])
+
+
+def petition_state_link(ui: UI, url: str) -> InlineKeyboardMarkup:
+    """The starter's button: they signed by starting the petition, so it shows where it stands (and withdraws)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=ui.t("vbtn.p_state_link"), url=url)]])
 
 
 def petition_confirm(ui: UI, petition_id: int, signed: bool) -> InlineKeyboardMarkup:
