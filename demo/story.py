@@ -271,7 +271,7 @@ async def chapter_onboarding(stage: Stage) -> None:
     supervisor, resident = stage.person("supervisor"), stage.person("resident")
     inspector = stage.person("inspector", INSPECTOR_ID)
     village = stage.say_("village")
-    await stage.send(admin, f"/newvillage hongqi xinglong {village}")
+    await stage.send(admin, f'/newvillage hongqi xinglong "{village}" "{stage.say_("township")}"')
     stage.expect(village in stage.last(admin), "/newvillage did not confirm the village")
     for role, person in (("staff", staff), ("secretary", secretary), ("supervisor", supervisor)):
         await stage.send(admin, "/invite")

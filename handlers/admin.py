@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from aiogram import F
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, StateFilter
@@ -45,7 +47,10 @@ async def leave_township_naming(message: Message, state: FSMContext) -> None:
 async def new_village(message: Message, command: CommandObject, session: Session, ui: UI,
                       runtime: Runtime, state: FSMContext) -> None:
     """`/newvillage township village name [township name]`: a new township without its name is asked for it."""
-    parts = (command.args or "").split()
+    try:  # a name with spaces ("Xinglong Village") is written in quotes
+        parts = shlex.split(command.args or "")
+    except ValueError:  # an unclosed quote
+        parts = []
     if len(parts) < 3:
         await message.answer(ui.t("admin.newvillage_usage"))
         return
