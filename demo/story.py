@@ -237,8 +237,10 @@ class Stage:
             if idle and loop.time() - since >= self.settle:
                 return
             await asyncio.sleep(0.02)
+        handling = "" if self.all_handled is None or self.all_handled() else ", updates still being handled"
+        outbox = "" if await self.outbox_idle() else ", messages waiting in the outbox"
         raise StoryError(f"the bot was still busy after {self.timeout:.0f} s "
-                         f"({len(self.world.pending_updates())} updates waiting)")
+                         f"({len(self.world.pending_updates())} updates waiting{handling}{outbox})")
 
     async def outbox_idle(self) -> bool:
         async with self.sessions() as session:
