@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catalogs.vocabulary import Cadence, Role, UnitKind
@@ -33,6 +35,9 @@ class Item(Strict):
     ambiguous: bool = False
     note: str | None = None
     role: Role | None = None
+    # Who owes the disclosure: the village staff (the clerk), or the supervisory committee for the items the
+    # source gives to it (its reminders go to the committee's members, never nag the clerk).
+    owed_by: Literal["clerk", "committee"] = "clerk"
     # Filled in by the enclosing class and catalog, never written in YAML.
     class_code: str = Field(default="", exclude=True)
     catalog_code: str = Field(default="", exclude=True)
@@ -56,7 +61,8 @@ class Item(Strict):
 
     def effective_cadence(self, many_transactions: bool = False) -> Cadence:
         """T-FIN-Q: finance items of a village flagged as having many transactions are due monthly."""
-        return Cadence.MONTHLY if self.finance and many_transactions else self.cadence
+        periodic = self.cadence is Cadence.QUARTERLY
+        return Cadence.MONTHLY if self.finance and many_transactions and periodic else self.cadence
 
 
 class CatalogClass(Strict):

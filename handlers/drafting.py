@@ -114,8 +114,8 @@ async def item_picked(query: CallbackQuery, callback_data: DraftItem, session: S
                                  runtime.clock.now())
     await query.answer()
     if start.periods:
-        await query.message.answer(ui.t("draft.pick_period", suggested=start.periods[0]),  # type: ignore[union-attr]
-                                   reply_markup=kb.periods(start.notice.id or 0, start.periods))
+        await query.message.answer(ui.t("draft.pick_period", suggested=ui.period(start.periods[0])),  # type: ignore[union-attr]
+                                   reply_markup=kb.periods(ui, start.notice.id or 0, start.periods, start.current))
         return
     await ask_title(query.message, ui, state, start.notice.id or 0)  # type: ignore[arg-type]
 

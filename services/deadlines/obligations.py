@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import PERIODIC, Cadence, Catalog, CatalogError, Item, Period, Procedure, Profile, Step
 from catalogs.due import due_date, event_due_date
+from catalogs.periods import period_words
 from models import Notice, Obligation, Person, Village
 from services.errors import DomainError
 from services.events import Event, NoticePublished, ObligationMet
@@ -59,6 +60,7 @@ class Owed:
     obligation_id: int | None = None
     zh: str = ""
     en: str = ""
+    committee: bool = False  # owed by the supervisory committee (catalog `owed_by`), not by the clerk
 
     @property
     def open(self) -> bool:
@@ -71,7 +73,7 @@ class Owed:
         return {"key": self.key, "item": self.item_id, "period": self.period, "cadence": self.cadence,
                 "due": self.due.isoformat() if self.due else None, "status": self.status,
                 "met_on": self.met_on.isoformat() if self.met_on else None, "obligation_id": self.obligation_id,
-                "zh": self.zh, "en": self.en}
+                "zh": self.zh, "en": self.en, "committee": self.committee}
 
 
 def periodic_key(item_id: str, period: str) -> str:
@@ -248,7 +250,8 @@ def evaluate(policy: Policy, village: Village, today: date, published: Published
         if only_open_past and past and status in MET:
             continue
         found.append(Owed(vid, slot.key, slot.item.full_id, period, slot.cadence.value, slot.due, status, met_on,
-                          zh=slot.item.zh_simplified or slot.item.zh, en=slot.item.en))
+                          zh=slot.item.zh_simplified or slot.item.zh, en=slot.item.en,
+                          committee=slot.item.owed_by == "committee"))
     for row in events:
         found.append(event_owed(policy, village, row, today))
     return found
@@ -260,7 +263,7 @@ def event_owed(policy: Policy, village: Village, row: Obligation, today: date) -
     item = policy.item(row.item_id)
     return Owed(row.village_id, obligation_key(row.id or 0), row.item_id, None, row.rule, row.due, status, met,
                 obligation_id=row.id, zh=((item.zh_simplified or item.zh) if item else row.title),
-                en=(item.en if item else row.title))
+                en=(item.en if item else row.title), committee=item is not None and item.owed_by == "committee")
 
 
 async def for_village(session: AsyncSession, policy: Policy, village: Village, today: date, *,
@@ -314,11 +317,15 @@ class VillageDue:
 
 
 async def due_for(session: AsyncSession, policy: Policy, person: Person, now: datetime) -> list[VillageDue]:
-    """/due: for every village where the person is staff or a reviewer, what is due, overdue, met lately."""
+    """/due: for every village where the person is staff or a reviewer, what is due, overdue, met lately.
+    What the supervisory committee owes is listed to its members (and the secretary), not to the clerk."""
     villages: dict[int, Village] = {}
+    committee: set[int] = set()
     for role in DUE_ROLES:
         for village in await directory.villages_where(session, person.id or 0, role):
             villages.setdefault(village.id or 0, village)
+            if role is not Role.STAFF:
+                committee.add(village.id or 0)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
     result = []
@@ -330,7 +337,8 @@ async def due_for(session: AsyncSession, policy: Policy, person: Person, now: da
             result.append(VillageDue(village, today, [], problem))
             continue
         owed = await for_village(session, policy, village, today)
-        owed = [o for o in owed if o.open or (o.met_on is not None and o.due is not None)]
+        owed = [o for o in owed if (o.open or (o.met_on is not None and o.due is not None))
+                and (not o.committee or village.id in committee)]
         result.append(VillageDue(village, today, sorted(owed, key=_order)))
     return result
 
@@ -498,8 +506,8 @@ async def declare_nothing(session: AsyncSession, policy: Policy, person: Person,
     if item is None or not notice.period or item.effective_cadence(village.monthly_finance) not in PERIODIC:
         raise DomainError("dl.nothing_not_periodic")
     if not notice.title:
-        notice = await drafts.set_title(session, person, notice_id, f"{item.zh_simplified or item.zh} {notice.period}",
-                                         now)
+        title = f"{period_words(notice.period, 'zh')}{item.zh_simplified or item.zh}"  # 2026年第一季度村级…
+        notice = await drafts.set_title(session, person, notice_id, title, now)
     notice.nothing_to_disclose = True
     session.add(notice)
     await session.flush()

@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.ui.keyboards.common import PAGE, page_buttons
+from bot.ui.keyboards.common import PAGE, page_buttons, shorten
 from bot.ui.texts import UI
 
 
@@ -90,7 +90,7 @@ def items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]], p
     builder = InlineKeyboardBuilder()
     shown = choices[page * PAGE:(page + 1) * PAGE]
     for item_id, label in shown:
-        builder.row(InlineKeyboardButton(text=label[:60], callback_data=DraftItem(village_id=village_id,
+        builder.row(InlineKeyboardButton(text=shorten(label), callback_data=DraftItem(village_id=village_id,
                                                                                   item=item_id).pack()))
     nav = page_buttons(ui, page, len(choices), lambda p: DraftPage(village_id=village_id, klass=klass, page=p))
     if nav:
@@ -98,11 +98,14 @@ def items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]], p
     return builder.as_markup()
 
 
-def periods(notice_id: int, choices: list[str]) -> InlineKeyboardMarkup:
+def periods(ui: UI, notice_id: int, choices: list[str], current: str = "") -> InlineKeyboardMarkup:
+    """Finished periods in words, most recent first, then the current one marked as not yet ended."""
     builder = InlineKeyboardBuilder()
     for period in choices:
-        builder.button(text=period, callback_data=DraftPeriod(notice_id=notice_id, period=period))
-    builder.adjust(3)
+        words = ui.period(period)
+        text = ui.plain("clerk.period_open", period=words) if period == current else words
+        builder.button(text=text, callback_data=DraftPeriod(notice_id=notice_id, period=period))
+    builder.adjust(2)
     return builder.as_markup()
 
 
