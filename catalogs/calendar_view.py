@@ -8,6 +8,7 @@ so it stays free of any text and of any import from the bot.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,13 @@ class Borrowed:
     cadence: str
     rule: str
     borrowed_from: str
+
+
+def source_ref(borrowed_from: str) -> str:
+    """The rule and seed a borrowed rule comes from, without the English note after it: "T-YEAR (003); 31
+    January is this project's reading" -> "T-YEAR (003)", for readers of the Chinese calendar."""
+    found = re.match(r"(T-[\w-]+)\s*\(([\d, ]+)", borrowed_from)
+    return f"{found[1]}（{found[2].strip()}）" if found else ""
 
 
 def rule_of(profile: Profile, cadence: str) -> RuleRef:

@@ -23,6 +23,14 @@ class Names(Strict):
     en: str = Field(min_length=1)
     zh_simplified: str | None = None  # when `zh` is verbatim traditional (002) and the bot shows simplified
 
+    @property
+    def zh_shown(self) -> str:
+        """What every zh view shows: the simplified form when the source is traditional."""
+        return self.zh_simplified or self.zh
+
+    def words(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh_shown
+
 
 class Item(Strict):
     number: int = Field(ge=1)  # the source's own numbering (it may skip, e.g. jyc 财务类 has no 4)
@@ -47,6 +55,14 @@ class Item(Strict):
         if self.ambiguous and not self.note:
             raise ValueError("note: required when ambiguous is true (say which reading was taken)")
         return self
+
+    @property
+    def zh_shown(self) -> str:
+        """What every zh view shows: the simplified form when the source is traditional (Dawukou, 002)."""
+        return self.zh_simplified or self.zh
+
+    def words(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh_shown
 
     def code_in(self, class_code: str) -> str:
         return f"{class_code}.{self.number}"

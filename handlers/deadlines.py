@@ -80,7 +80,7 @@ async def report(message: Message, command: CommandObject, session: Session, per
                                              (command.args or "").strip() or None)
     for found in reports:
         await send_long(message, ui.render("report", **compliance.as_view(found)))
-        png = compliance.chart_png(found, compliance.legend(ui.texts.plain, ui.lang))
+        png = compliance.chart_png(found, compliance.legend(ui.texts.plain, ui.lang), ui.lang)
         await message.answer_photo(BufferedInputFile(png, f"report-{found.code}-{found.quarter}.png"))
 
 

@@ -456,7 +456,7 @@ class DeliveryWorker:
         async with self.runtime.sessions() as session:
             _, png = await township_chart(session, self.runtime.policy, int(row.context["township_id"]),
                                           str(row.context["quarter"]), self.runtime.clock.now(),
-                                          legend(ui.texts.plain, ui.lang))
+                                          legend(ui.texts.plain, ui.lang), ui.lang)
         caption = self._render(job)
         sent = await self.bot.send_photo(row.chat_id, BufferedInputFile(png, "report.png"),
                                          caption=caption if len(caption) <= 1024 else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import PERIODIC, Cadence, Period
 from catalogs.due import due_date
+from catalogs.periods import period_words
 from models import Notice, Obligation, Township, Village
 from services.deadlines.obligations import (
     COUNTED_STATES,
@@ -205,16 +206,19 @@ CSV_FIELDS = ("village", "name", "quarter", "on_time", "late", "overdue", "pendi
               "disclosures", "overdue_now", "settings_problem")
 
 
-def as_csv(report: TownshipReport) -> str:
+def as_csv(report: TownshipReport, headings: Sequence[str] = CSV_FIELDS, lang: str = "") -> str:
+    """`headings`: the column names in the reader's language (the caller's texts); `lang`: quarters in its
+    words ("2026年第一季度"), or as codes ("2026Q1") when empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow(headings)
     for village in report.villages:
         for quarter in report.quarters:
             tally = village.quarters[quarter]
             rate = "" if tally.rate is None else f"{tally.rate:.3f}"
-            writer.writerow([village.code, village.name, quarter, tally.on_time, tally.late, tally.overdue,
-                             tally.pending, rate, village.disclosures if quarter == report.quarter else "",
+            shown = period_words(quarter, lang) if lang else quarter
+            writer.writerow([village.code, village.name, shown, tally.on_time, tally.late, tally.overdue, tally.pending,
+                             rate, village.disclosures if quarter == report.quarter else "",
                              len(village.overdue) if quarter == report.quarter else "", village.problem or ""])
     return out.getvalue()
 
@@ -261,7 +265,7 @@ def cell_segments(tally: Tally) -> list[tuple[str, float]]:
     return [(status, counts[status] / total) for status in STATUSES if counts[status]] if total else []
 
 
-def chart_png(report: TownshipReport, labels: Labels) -> bytes:
+def chart_png(report: TownshipReport, labels: Labels, lang: str = "zh") -> bytes:
     """Villages x quarters; each cell a bar of its obligations coloured by status (met on time, met late,
     overdue, not yet due), with the on-time rate printed on it, and a legend underneath. Village names when a
     CJK font is installed, otherwise their codes (a missing glyph would print as boxes)."""
@@ -273,6 +277,7 @@ def chart_png(report: TownshipReport, labels: Labels) -> bytes:
 
     font = _cjk_font()
     family = font or "DejaVu Sans"
+    words = lang if font else "en"  # without a CJK font the chart is English (a missing glyph prints a box)
     rows, cols = max(len(report.villages), 1), len(report.quarters)
     width, height = chart_size(rows, cols)
     fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
@@ -287,7 +292,8 @@ def chart_png(report: TownshipReport, labels: Labels) -> bytes:
                 _cell(ax, Rectangle, c, r, village, village.quarters[quarter])
         names = [v.name if font else v.code for v in report.villages]
         ax.set_yticks([r + 0.5 for r in range(len(names))], names, fontsize=8, fontfamily=family)
-        ax.set_xticks([c + 0.5 for c in range(cols)], report.quarters, fontsize=8)
+        ax.set_xticks([c + 0.5 for c in range(cols)], [period_words(q, words) for q in report.quarters], fontsize=8,
+                      fontfamily=family)
         ax.xaxis.tick_top()
         ax.tick_params(length=0)
         for spine in ax.spines.values():
@@ -296,7 +302,8 @@ def chart_png(report: TownshipReport, labels: Labels) -> bytes:
                          label=labels[key][0 if font else 1]) for key in LEGEND_KEYS]
         fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False,
                    prop={"family": family, "size": 7})
-        fig.suptitle(f"{report.code} {report.quarter}", fontsize=9, y=1 - 0.15 * DPI / height)
+        fig.suptitle(f"{report.name if font else report.code} · {period_words(report.quarter, words)}", fontsize=9,
+                     fontfamily=family, y=1 - 0.15 * DPI / height)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI)
     finally:
@@ -322,12 +329,12 @@ def _cell(ax: Any, rectangle: Any, c: int, r: int, village: VillageReport, tally
 
 
 async def township_chart(session: AsyncSession, policy: Policy, township_id: int, quarter: str,
-                         now: datetime, labels: Labels) -> tuple[TownshipReport, bytes]:
+                         now: datetime, labels: Labels, lang: str = "zh") -> tuple[TownshipReport, bytes]:
     township = await session.get(Township, township_id)
     if township is None:
         raise DomainError("dl.no_township", code=str(township_id))
     report = await township_report(session, policy, township, parse_quarter(quarter), now)
-    return report, chart_png(report, labels)
+    return report, chart_png(report, labels, lang)
 
 
 __all__ = ["DUE", "TownshipReport", "as_csv", "as_view", "chart_png", "chart_size", "township_report"]

@@ -20,7 +20,7 @@ from services.policy import Policy
 
 
 def _label(names: Any, lang: str) -> str:
-    return str(names.en if lang == "en" else names.zh)
+    return str(names.words(lang))
 
 
 async def classes(session: AsyncSession, policy: Policy, village_id: int, lang: str) -> list[tuple[str, str]]:
@@ -33,7 +33,7 @@ async def items(session: AsyncSession, policy: Policy, village_id: int, klass: s
     found = policy.catalog_for(village).klass(klass)
     if found is None:
         raise DomainError("err.stale_button")
-    return [(i.code, f"{i.number}. {i.en if lang == 'en' else i.zh}") for i in found.items]
+    return [(i.code, f"{i.number}. {i.words(lang)}") for i in found.items]
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ async def begin(session: AsyncSession, policy: Policy, person: Person, now: date
 async def item_choices(session: AsyncSession, policy: Policy, village_id: int, lang: str) -> list[tuple[str, str]]:
     village = await directory.village_by_id(session, village_id)
     """(item code in the village's catalog, label): the code, e.g. "sw.20", fits in callback data."""
-    return [(item.code, item.en if lang == "en" else item.zh) for item in policy.catalog_for(village).items()]
+    return [(item.code, item.words(lang)) for item in policy.catalog_for(village).items()]
 
 
 async def create(session: AsyncSession, policy: Policy, person: Person, village_id: int, title: str, request: str,
@@ -108,7 +108,7 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
 def petition_view(petition: Petition, item: Any = None) -> dict[str, Any]:
     return {
         "petition_id": petition.id, "title": petition.title, "request": petition.request, "state": petition.state,
-        "item": {"zh": item.zh, "en": item.en} if item else None,
+        "item": {"zh": item.zh_shown, "en": item.en} if item else None,
         "residents": petition.resident_count, "residents_needed": petition.residents_needed,
         "representatives": petition.representative_count, "representatives_needed": petition.representatives_needed,
         "expires_on": petition.expires_at.date().isoformat() if petition.expires_at else None,

@@ -77,3 +77,26 @@ def test_labels_are_cut_at_word_boundaries_and_end_in_an_ellipsis() -> None:
     assert shorten("村集体资产运营、处置及收益情况", 18) == "村集体资产运营…"  # at the pause, not mid-phrase
     assert shorten("农村最低生活保障特困人员供养残疾人保障", 12) == "农村最低生…"
     assert shorten("Supercalifragilisticexpialidocious", 10) == "Supercali…"  # one word longer than the button
+
+
+def test_the_report_chart_draws_a_chinese_village_name_with_the_cjk_font(runtime: Any) -> None:
+    """fonts-noto-cjk (README, `make system-packages`) is installed: the chart names villages in Chinese,
+    with its quarters and legend in words, and no glyph is missing (matplotlib warns for each one)."""
+    import warnings
+
+    from services.deadlines import compliance
+
+    assert compliance._cjk_font() is not None, "install fonts-noto-cjk (make system-packages)"
+    quarters = ["2025Q2", "2025Q3", "2025Q4", "2026Q1"]
+
+    def chart(name: str) -> bytes:
+        report = compliance.TownshipReport("hongqi", "红旗镇", "2026Q1", quarters)
+        report.villages.append(compliance.VillageReport("xinglong", name, {q: compliance.Tally(on_time=1)
+                                                                          for q in quarters}, [], 0))
+        return compliance.chart_png(report, compliance.legend(runtime.texts.plain, "zh"), "zh")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first, second = chart("兴隆村"), chart("东风村")
+    assert not [w for w in caught if "missing from" in str(w.message)]  # every glyph found in the font
+    assert first != second  # the village's name is drawn, not its code (the same code in both charts)

@@ -1,0 +1,102 @@
+"""Language as people read it (issue 12, point 9): a Dawukou village's catalog (traditional characters in
+the seed) reads in simplified characters in every zh view; the English reader sees no Chinese in the
+catalog's words; the text calendar and the CSV exports speak the deployment's language."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from bot.ui.texts import Texts
+from models import Notice, Person, Village
+from tests.harness import Harness
+from tests.notice_fixtures import seed_village
+
+TRADITIONAL = re.compile("[黨務區開組織機構財資産產債權審計項]")  # characters of the Dawukou seed that differ
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+async def _dawukou(h: Harness) -> None:
+    async with h.runtime.sessions() as session:
+        village = (await session.exec(select(Village).where(Village.code == "xinglong"))).one()
+        village.catalog, village.profile = "dwk", "dawukou"
+        session.add(village)
+        await session.commit()
+
+
+async def test_a_dawukou_village_reads_in_simplified_characters(harness: Harness) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await _dawukou(h)
+    await h.flush()
+    staff = cast.staff
+    await h.say(staff, "/draft")
+    classes = h.world.bot_messages(h.world.private_chat(staff))[-1].buttons
+    assert "党务公开" in classes and not any(TRADITIONAL.search(b) for b in classes)
+    await h.tap(staff, "党务公开")
+    items = h.world.bot_messages(h.world.private_chat(staff))[-1].buttons
+    assert items == ["1. 党务公开"]
+    await h.tap(staff, "1. 党务公开")
+    await h.tap(staff, "2026年3月")  # a monthly item: the month that has ended, in words
+    await h.say(staff, "2026年3月党务公开")
+    await h.say(staff, "本月召开党员大会一次，发展预备党员一名。")
+    await h.tap(staff, "完成")
+    preview = "\n".join(h.texts(staff)[-2:])
+    assert "类别：党务公开 · 党务公开 · 2026年3月" in preview and not TRADITIONAL.search(preview)
+    await h.tap(staff, "提交审核")
+    await h.tap(cast.secretary, "同意")
+    await h.tap(cast.supervisor, "同意")
+    posted = h.world.bot_messages(cast.groups[0])[-1].text
+    assert "2026年3月党务公开" in posted and not TRADITIONAL.search(posted)
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+    assert (notice.state, notice.period, notice.item_id) == ("published", "2026-03", "dwk:dw.1")
+
+
+async def test_the_english_reader_sees_the_catalog_in_english(harness: Harness) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await _dawukou(h)
+    async with h.runtime.sessions() as session:
+        person = (await session.exec(select(Person).where(Person.tg_user_id == cast.staff.id))).one()
+        person.language = "en"
+        session.add(person)
+        await session.commit()
+    await h.flush()
+    await h.say(cast.staff, "/draft")
+    classes = h.world.bot_messages(h.world.private_chat(cast.staff))[-1].buttons
+    assert "Party affairs disclosure" in " ".join(classes) and not any(CJK.search(b) for b in classes)
+    await h.tap(cast.staff, "Party affairs disclosure")
+    await h.tap(cast.staff, "1. Party affairs")
+    picker = h.world.bot_messages(h.world.private_chat(cast.staff))[-1]
+    assert picker.buttons[0] == "March 2026" and picker.buttons[-1] == "April 2026 (not yet ended)"
+    assert not CJK.search(picker.text + " ".join(picker.buttons))
+
+
+def test_the_zh_calendar_has_no_english_and_the_en_calendar_no_chinese(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli.main import main
+
+    for lang in ("zh", "en"):
+        monkeypatch.setenv("DEFAULT_LANGUAGE", lang)
+        assert main(["calendar", "--profile", "dawukou", "--year", "2026"]) == 0
+        text = capsys.readouterr().out
+        assert not re.search(r"\d{4}Q\d|\d{4}-\d{2}\s", text)  # periods in words, not codes
+        if lang == "zh":
+            assert "2026年第一季度" in text and "2026年3月" in text
+            # rule ids (T-YEAR) and seed numbers are codes; no English words
+            assert not [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in {"T", "YEAR", "DAY", "FIN", "KEEP"}]
+        else:
+            assert "Q1 2026" in text and "March 2026" in text and not CJK.search(text)
+
+
+def test_csv_headings_are_in_the_deployments_language() -> None:
+    from services.deadlines import compliance
+    from services.notices.archive import CSV_FIELDS
+
+    texts = Texts()
+    for fields, kind in ((CSV_FIELDS, "archive"), (compliance.CSV_FIELDS, "report")):
+        zh = [texts.plain("zh", f"csv.{kind}.{f}") for f in fields]
+        en = [texts.plain("en", f"csv.{kind}.{f}") for f in fields]
+        assert all(CJK.search(h) for h in zh) and not any(CJK.search(h) for h in en)
+        assert len(set(zh)) == len(fields) and len(set(en)) == len(fields)
