@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from bot.ui.texts import Texts
@@ -74,7 +75,8 @@ async def test_the_english_reader_sees_the_catalog_in_english(harness: Harness) 
     assert not CJK.search(picker.text + " ".join(picker.buttons))
 
 
-def test_the_zh_calendar_has_no_english_and_the_en_calendar_no_chinese(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_zh_calendar_has_no_english_and_the_en_calendar_no_chinese(capsys: pytest.CaptureFixture[str],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.cli.main import main
 
     for lang in ("zh", "en"):
