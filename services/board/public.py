@@ -137,8 +137,9 @@ class Retraction:
 
 @dataclass(frozen=True)
 class Table:
-    rows: list[tuple[str, str]]
-    total: str
+    rows: list[tuple[str, ...]]  # (item, amount), or for a statement (item, opening, income, spending, closing)
+    total: str | tuple[str, ...]
+    statement: bool = False
 
 
 @dataclass
@@ -413,6 +414,9 @@ def _table(text: str | None, overrides: list[dict[str, Any]], total_label: str) 
         parsed = finance_table.parse_table(text)
     except finance_table.TableError:  # a table is checked when it is entered; an older format is shown as text
         return Table([(public_text(line, overrides), "") for line in text.splitlines() if line.strip()], "")
+    if parsed.statement:
+        rows = [(public_text(row.item, overrides), *(f"{a:,.2f}" for a in row.amounts)) for row in parsed.statement]
+        return Table(rows, tuple(f"{a:,.2f}" for a in parsed.totals), statement=True)
     return Table([(public_text(row.item, overrides), f"{row.amount:,.2f}") for row in parsed.rows],
                  f"{parsed.total:,.2f}")
 
