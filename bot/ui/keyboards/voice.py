@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.ui.keyboards.common import shorten
 from bot.ui.texts import UI
 
 
@@ -65,7 +66,7 @@ def question_committee(ui: UI, question_id: int, photo: bool) -> InlineKeyboardM
 
 def petition_items(ui: UI, village_id: int, choices: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     rows = [[_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))]]
-    rows += [[_button(label[:60], PetitionItem(village_id=village_id, item=item_id))] for item_id, label in choices]
+    rows += [[_button(shorten(label), PetitionItem(village_id=village_id, item=item_id))] for item_id, label in choices]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
