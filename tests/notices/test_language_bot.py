@@ -154,3 +154,22 @@ def test_every_keyboard_shortens_labels_through_the_one_helper() -> None:
     folder = Path(keyboards.__file__).parent
     sliced = {p.name: re.findall(r"\w+\)?\[:\d+\]", p.read_text(encoding="utf-8")) for p in folder.glob("*.py")}
     assert {name: found for name, found in sliced.items() if found} == {}
+
+
+async def test_an_emoji_only_or_blank_title_is_refused_with_a_reason(harness: Harness) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    staff = cast.staff
+    await h.say(staff, "/draft")
+    await h.tap(staff, "财务类")
+    await h.tap(staff, "1. 村级财务收支情况")
+    await h.tap(staff, "2026年第一季度")
+    await h.say(staff, "🎉🎉👍")
+    assert h.last(staff).startswith("标题里要有文字（不能只有表情或符号）")
+    await h.say(staff, "\u3000\u200b")  # an ideographic space and a zero-width space
+    refused = h.last(staff)
+    await h.say(staff, "2026年第一季度财务公开")
+    async with h.runtime.sessions() as session:
+        notice = (await session.exec(select(Notice))).one()
+    assert refused == "内容不能为空。" and notice.title == "2026年第一季度财务公开"
