@@ -30,6 +30,7 @@ router.message.filter(F.chat.type == "private")
 
 
 class Drafting(StatesGroup):
+    picking = State()  # the village, class, item or period picker is shown: typed text gets "tap a button"
     title = State()
     body = State()
     attach = State()
@@ -60,6 +61,7 @@ async def draft(message: Message, session: Session, person: Person, ui: UI, stat
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
+    await state.set_state(Drafting.picking)
     village_id = await one_or_ask(message, ui.t("draft.which_village"), [(v.id or 0, v.name) for v in villages],
                                   lambda i: DraftVillage(village_id=i))
     if village_id is not None:

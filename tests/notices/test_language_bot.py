@@ -156,14 +156,18 @@ def test_every_keyboard_shortens_labels_through_the_one_helper() -> None:
     assert {name: found for name, found in sliced.items() if found} == {}
 
 
-async def test_an_emoji_only_or_blank_title_is_refused_with_a_reason(harness: Harness) -> None:
+async def test_typing_at_a_picker_and_an_emoji_or_blank_title_get_a_reason(harness: Harness) -> None:
     h = harness
     cast = await seed_village(h.runtime, h.world)
     await h.flush()
     staff = cast.staff
     await h.say(staff, "/draft")
+    await h.say(staff, "财务")  # typing while the class picker is shown
+    assert h.last(staff) == "请点击上面的按钮进行选择，或发送 /cancel 退出。"
     await h.tap(staff, "财务类")
     await h.tap(staff, "1. 村级财务收支情况")
+    await h.say(staff, "2026年第一季度")  # typing while the period picker is shown
+    assert h.last(staff) == "请点击上面的按钮进行选择，或发送 /cancel 退出。"
     await h.tap(staff, "2026年第一季度")
     await h.say(staff, "🎉🎉👍")
     assert h.last(staff).startswith("标题里要有文字（不能只有表情或符号）")
