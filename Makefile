@@ -42,6 +42,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
 	$(BIN)/python bench/board.py
+	$(BIN)/python bench/obligations.py
+	$(BIN)/python bench/broadcast.py --load 1
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -8,7 +8,6 @@ so it stays free of any text and of any import from the bot.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,25 +41,19 @@ class Borrowed:
     borrowed_from: str
 
 
-def source_ref(borrowed_from: str) -> str:
-    """The rule and seed a borrowed rule comes from, without the English note after it: "T-YEAR (003); 31
-    January is this project's reading" -> "T-YEAR (003)", for readers of the Chinese calendar."""
-    found = re.match(r"(T-[\w-]+)\s*\(([\d, ]+)", borrowed_from)
-    return f"{found[1]}（{found[2].strip()}）" if found else ""
-
-
 def rule_of(profile: Profile, cadence: str) -> RuleRef:
     return profile.rule_for(Cadence(cadence))
 
 
 def marked(rule: RuleRef) -> str:
-    """The rule id, with an asterisk when it is borrowed."""
-    return f"{rule.rule} *" if rule.borrowed else rule.rule
+    """The rule id, with an asterisk when it is a local reading (for code and tests; people read words)."""
+    return f"{rule.rule} *" if rule.local else rule.rule
 
 
 def borrowed(profile: Profile) -> list[Borrowed]:
+    """The periodic cadences whose dates no seed states (borrowed or read locally), for a footnote."""
     return [Borrowed(cadence.value, rule.rule, rule.borrowed_from or "")
-            for cadence in PERIODIC if (rule := profile.rule_for(cadence)).borrowed]
+            for cadence in PERIODIC if (rule := profile.rule_for(cadence)).local]
 
 
 def width(text: str) -> int:

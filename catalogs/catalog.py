@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from catalogs.vocabulary import Cadence, Role, UnitKind
+from catalogs.vocabulary import Cadence, Owner, Record, Role, UnitKind
 
 # Full ids travel inside 64-byte Telegram callback data next to other fields, hence the cap.
 MAX_FULL_ID = 16
@@ -43,9 +41,9 @@ class Item(Strict):
     ambiguous: bool = False
     note: str | None = None
     role: Role | None = None
-    # Who owes the disclosure: the village staff (the clerk), or the supervisory committee for the items the
-    # source gives to it (its reminders go to the committee's members, never nag the clerk).
-    owed_by: Literal["clerk", "committee"] = "clerk"
+    # who owes and is nagged about it: the staff (the clerk), or the supervisory committee for its own
+    # supervision report (reminded to its members, never listed in the clerk's /due)
+    owner: Owner = "staff"
     # Filled in by the enclosing class and catalog, never written in YAML.
     class_code: str = Field(default="", exclude=True)
     catalog_code: str = Field(default="", exclude=True)
@@ -100,10 +98,17 @@ class CatalogClass(Strict):
 
 
 class Step(Strict):
+    """A deliberation (staff record what it met and decided, `records`) or a disclosure it produces (`cadence`)."""
+
     code: str = Field(pattern=_CODE)
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
     cadence: Cadence | None = None  # set only on the steps that are disclosures
+    records: list[Record] = Field(default_factory=list)  # a deliberation: what its record holds (date first)
+    recorder: Owner = "staff"  # who records it in the bot
+    decides: bool = False  # the deciding meeting: once recorded, the resolution disclosure is owed (T-NOW)
+    after_days: int | None = Field(default=None, ge=1)  # the result: owed this long after the decision at the
+    # latest (a configured period), or as soon as staff record the matter complete
 
     @model_validator(mode="after")
     def _disclosed_after_its_event(self) -> Step:
@@ -111,6 +116,10 @@ class Step(Strict):
         if self.cadence not in (None, Cadence.IMMEDIATE, Cadence.ADHOC):
             raise ValueError(f"cadence: a procedure step is due after its event (immediate or adhoc), "
                              f"not {self.cadence.value}")
+        if self.cadence is None and (not self.records or self.records[0] != "date"):
+            raise ValueError("records: a deliberation records its date first")
+        if self.cadence is not None and (self.records or self.decides):
+            raise ValueError("records: a disclosure step records nothing of its own")
         return self
 
 
@@ -122,6 +131,20 @@ class Procedure(Strict):
 
     def disclosures(self) -> list[Step]:
         return [step for step in self.steps if step.cadence is not None]
+
+    def deliberations(self) -> list[Step]:
+        """The steps staff record, in the order they must happen."""
+        return [step for step in self.steps if step.cadence is None]
+
+    def step(self, code: str) -> Step | None:
+        return next((step for step in self.steps if step.code == code), None)
+
+    @model_validator(mode="after")
+    def _one_decision_then_its_disclosures(self) -> Procedure:
+        deciding = [step for step in self.steps if step.decides]
+        if len(deciding) > 1:
+            raise ValueError("steps: at most one step decides")
+        return self
 
 
 class Catalog(Strict):

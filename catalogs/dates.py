@@ -1,9 +1,20 @@
-"""Date arithmetic the rules need: clamped days of a month, working days, the village's today."""
+"""Date arithmetic the rules need: clamped days of a month, working days, the village's today.
+
+Working days follow China's official calendar of public holidays and make-up working days (调休), as the
+State Council publishes it each year, through the `chinese-calendar` package (a well-kept table of those
+notices). A date in a year the table does not cover yet falls back to Monday-Friday, and whoever shows the
+date says so (`holiday_data_covers`).
+"""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import chinese_calendar
+
 from catalogs.periods import month_end
+
+# The years the holiday table covers (2004 to the newest published notice).
+HOLIDAY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
 
 
 def day_of_month_clamped(year: int, month: int, day: int) -> date:
@@ -18,8 +29,16 @@ def day_of_following_month(after: date, day: int) -> date:
     return day_of_month_clamped(year, month, day)
 
 
+def holiday_data_covers(*days: date) -> bool:
+    """Whether every one of these days falls in a year whose holidays and make-up days are known."""
+    return all(day.year in HOLIDAY_YEARS for day in days)
+
+
 def is_working_day(day: date) -> bool:
-    # Monday-Friday only: the seeds give no holiday calendar, and a national one would be a guess.
+    """A working day on China's official calendar (a make-up Saturday counts, a holiday Monday does not);
+    Monday-Friday in a year the holiday table does not cover."""
+    if day.year in HOLIDAY_YEARS:
+        return bool(chinese_calendar.is_workday(day))
     return day.weekday() < 5
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from catalogs.dates import day_of_following_month, working_days_before
+from catalogs.dates import day_of_following_month, holiday_data_covers, working_days_before
 from catalogs.errors import CatalogError
 from catalogs.periods import Period, periodic
 from catalogs.profile import AfterEvent, AfterPeriodEnd, EventRule, PeriodRule, Profile, WorkingDaysBefore
@@ -69,6 +69,39 @@ def event_due_date(profile: Profile, rule_or_cadence: str, event_date: date) -> 
     if isinstance(rule, WorkingDaysBefore):
         return working_days_before(event_date, rule.days)
     return event_date + timedelta(days=rule.days)
+
+
+def weekdays_only(profile: Profile, rule_or_cadence: str, event_date: date) -> bool:
+    """Whether an event rule counted in working days had to fall back to Monday-Friday: the event's year,
+    or its due date's, is beyond the official holiday calendar the package knows (say so to the reader)."""
+    if rule_or_cadence == QUESTION_REPLY:
+        return False
+    rule = resolve_event_rule(profile, rule_or_cadence)
+    if not isinstance(rule, WorkingDaysBefore):
+        return False
+    return not holiday_data_covers(event_date, working_days_before(event_date, rule.days))
+
+
+LOCAL, WEEKDAYS = "local", "weekdays"  # what a reader is told about a due date (bot/ui/locales/*/readings.yaml)
+
+
+def event_notes(profile: Profile, rule_or_cadence: str, event_date: date | None) -> tuple[str, ...]:
+    """What the reader of an event obligation's due date must be told: LOCAL when no seed states it (the
+    question reply deadline always), WEEKDAYS when working days fell back to Monday-Friday."""
+    if rule_or_cadence == QUESTION_REPLY:
+        return (LOCAL,)
+    rule = event_rules(profile).get(rule_or_cadence)
+    if rule is None:
+        return ()
+    notes: tuple[str, ...] = (LOCAL,) if rule.local else ()
+    if event_date is not None and weekdays_only(profile, rule_or_cadence, event_date):
+        notes += (WEEKDAYS,)
+    return notes
+
+
+def period_notes(profile: Profile, cadence: Cadence | str) -> tuple[str, ...]:
+    """LOCAL when the profile's rule for a periodic cadence is borrowed or a reading."""
+    return (LOCAL,) if profile.rule_for(cadence).local else ()
 
 
 def posting_end(profile: Profile, published_on: date) -> date:

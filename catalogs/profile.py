@@ -11,12 +11,19 @@ from catalogs.vocabulary import Cadence, RuleId, Stage
 
 
 class RuleRef(Strict):
-    """A rule id with provenance; `borrowed` marks a local choice where the profile's source is silent."""
+    """A rule id with provenance; `borrowed` marks a local choice where the profile's source is silent,
+    `reading` one where the source speaks but leaves the date open (this project's reading, DOMAIN.md)."""
 
     rule: RuleId
     borrowed: bool = False
     borrowed_from: str | None = None
+    reading: bool = False
     note: str | None = None
+
+    @property
+    def local(self) -> bool:
+        """The seeds do not state this date: whoever is shown it is told it is a local reading."""
+        return self.borrowed or self.reading
 
     @model_validator(mode="after")
     def _borrowing_says_from_where(self) -> RuleRef:
@@ -53,7 +60,7 @@ class AfterEvent(RuleRef):
 
 
 class WorkingDaysBefore(RuleRef):
-    """Due `days` working days (Monday-Friday) before the event (T-AGENDA3)."""
+    """Due `days` working days (China's official calendar, catalogs.dates) before the event (T-AGENDA3)."""
 
     kind: Literal["working_days_before"]
     days: int = Field(ge=1)
@@ -91,7 +98,8 @@ class Events(Strict):
     plan: AfterEvent  # T-PLAN2: the adopted annual disclosure plan
     election_voter_list: AfterEvent  # T-ELECT, event = election day
     election_candidates: AfterEvent
-    election_results: AfterEvent
+    election_results: AfterEvent  # the result, announced on election day (公布)
+    election_certificates: AfterEvent  # 公布3天内颁证: certificates within 3 days of the result
     agenda: WorkingDaysBefore  # T-AGENDA3, event = meeting day
 
 
@@ -101,7 +109,7 @@ class Profile(Strict):
     source: str
     keep_days: int = Field(ge=1)  # T-KEEP: a posting may come down from published_on + keep_days
     keep_rule: RuleRef
-    question_reply_days: int = Field(default=10, ge=0)
+    question_reply_days: int = Field(default=10, ge=0)  # no seed sets it: always shown as a local reading
     finance_rule: RuleRef  # T-FIN-Q: finance items quarterly, monthly where transactions are many
     cadences: Cadences
     events: Events

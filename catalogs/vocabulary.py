@@ -40,6 +40,13 @@ UnitKind = Literal["village", "community"]
 
 Stage = Literal["before", "during", "after"]
 
+# Who answers for an item's disclosure, and so is nagged about it: the staff, or (its own supervision of the
+# village's finances, 000 财务类 17) the supervisory committee.
+Owner = Literal["staff", "supervisor"]
+
+# What the record of a procedure's deliberation holds (四议两公开: date, body that met, attendance, votes, text).
+Record = Literal["date", "body", "attendance", "votes", "text"]
+
 
 class Role(StrEnum):
     """Items that code must find by meaning rather than by number."""

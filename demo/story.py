@@ -21,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -600,13 +601,61 @@ async def _due_pages(stage: Stage, staff: FakeUser) -> list[str]:
     return pages
 
 
+# ---------------------------------------------------------------------- 四议两公开, step by step
+
+MATTER_SCRIPT: dict[str, dict[str, str]] = {
+    "zh": {
+        "ch.matter": "第六章 · 四议两公开：逐步记录一件事项，决议公开立即到期",
+        "m_title": "村文化广场建设", "m_date": "日期", "m_body": "会议", "m_attendance": "到会", "m_for": "赞成",
+        "m_against": "反对", "m_abstaining": "弃权", "m_text": "内容",
+        "m_bodies": "村党支部委员会|村“两委”联席会议|村党员大会|村民代表会议",
+        "m_texts": "提议建设村文化广场|同意提交党员大会审议|同意提交村民代表会议|"
+                   "同意建设，预算25万元，由村委会组织实施",
+    },
+    "en": {
+        "ch.matter": "Chapter 6 · Four deliberations, two disclosures: a matter recorded step by step, its "
+                     "resolution due at once",
+        "m_title": "A village culture square", "m_date": "date", "m_body": "meeting", "m_attendance": "attendance",
+        "m_for": "for", "m_against": "against", "m_abstaining": "abstaining", "m_text": "text",
+        "m_bodies": "Party branch committee|Joint meeting of the two committees|Party members' meeting|"
+                    "Villagers' representatives meeting",
+        "m_texts": "Build a culture square|Refer it to the party members|Refer it to the representatives|"
+                   "Build it for 250,000 yuan, carried out by the villagers' committee",
+    },
+}
+for _lang, _lines in MATTER_SCRIPT.items():
+    SCRIPT[_lang].update(_lines)
+
+
+async def chapter_matter(stage: Stage) -> None:
+    """/matter: the staff record the four deliberations in order (date, body that met, attendance, votes,
+    text); the decision makes the resolution owed the same day, and the path shows what is still owed."""
+    from demo.clock import story_clock
+
+    staff = stage.people["staff"]
+    today = story_clock(stage.facts).now().date()
+    await stage.send(staff, f"/matter {stage.say_('m_title')}")
+    bodies, texts = stage.say_("m_bodies").split("|"), stage.say_("m_texts").split("|")
+    for number, (body, text) in enumerate(zip(bodies, texts, strict=True)):
+        await stage.tap(staff, data="mr1:*")
+        held = today - timedelta(days=3 - number)
+        lines = [f"{stage.say_('m_date')}: {held.isoformat()}", f"{stage.say_('m_body')}: {body}"]
+        if number:  # the three meetings that vote
+            lines += [f"{stage.say_(key)}: {count}" for key, count in
+                      (("m_attendance", 30), ("m_for", 27), ("m_against", 2), ("m_abstaining", 1))]
+        await stage.send(staff, "\n".join([*lines, f"{stage.say_('m_text')}: {text}"]))
+    path = stage.last(staff)
+    stage.expect("⏳" in path and today.isoformat() in path, "the resolution is not owed once the meeting decided")
+
+
 # A later capability appends (script key of its title, its function); the order is the story's order.
 CHAPTERS: list[tuple[str, Chapter]] = [
     ("ch.onboarding", chapter_onboarding),
     ("ch.notices", chapter_notices),
     ("ch.voice", chapter_voice),
     ("ch.board", chapter_board),
-    ("ch.deadlines", chapter_deadlines),  # last: it moves the clock a quarter on
+    ("ch.deadlines", chapter_deadlines),  # it moves the clock a quarter on
+    ("ch.matter", chapter_matter),  # after it: its resolution, due at once, stays out of that chapter's reminder
 ]
 PROLOGUE: list[Chapter] = [import_township]
 

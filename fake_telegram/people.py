@@ -47,6 +47,9 @@ class FakeMessage:
     service: bool = False
     edited: bool = False
     deleted: bool = False
+    # Telegram no longer shows it to the bot (Bot API InaccessibleMessage): a tap on its button carries
+    # only chat, message_id and date 0, and an edit is refused.
+    inaccessible: bool = False
 
     @property
     def buttons(self) -> list[str]:

@@ -492,15 +492,22 @@ class FakeTelegram:
             raise ValueError(f"message {message_id} in chat {chat.id} has no button with data {callback_data!r}")
         query_id = str(4_000_000_000_000_000_000 + self._next_count("callback"))
         self._open_callbacks.add(query_id)
+        shown = ({"chat": chat.to_json(), "message_id": message_id, "date": 0} if message.inaccessible
+                 else message.data)  # Bot API: an inaccessible message is sent with date 0 and nothing else
         query = {
             "id": query_id,
             "from": user.to_json(),
-            "message": message.data,
+            "message": shown,
             "chat_instance": str(abs(chat.id) * 7 + 13),
             "data": callback_data,
         }
         self._push_update("callback_query", query)
         return query_id
+
+    def make_inaccessible(self, chat: FakeChat | int, message_id: int) -> None:
+        """The message still shows its buttons to the person, but Telegram no longer shows it to the bot (it
+        is too old, say): taps carry an InaccessibleMessage and edits are refused."""
+        self._message(self._chat(chat), message_id).inaccessible = True
 
     def user_deletes_message(self, chat: FakeChat | int, message_id: int) -> None:
         """Telegram does not tell bots about deletions, so no update is queued."""
@@ -981,6 +988,7 @@ class FakeTelegram:
         old = {key: message.data[key] for key in keys if key in message.data}
         if old == content and message.data.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
+        self._spend(self.chats[message.chat_id], 1)
         for key in (*keys, "reply_markup"):
             message.data.pop(key, None)
         message.data.update(content, **({"reply_markup": markup} if markup else {}))
@@ -995,7 +1003,7 @@ class FakeTelegram:
         message = chat.messages.get(params.need_integer("message_id"))
         if message is None or message.deleted:
             raise ApiError(400, "Bad Request: message to edit not found")
-        if not message.from_bot or message.service:
+        if not message.from_bot or message.service or message.inaccessible:
             raise ApiError(400, "Bad Request: message can't be edited")
         return message
 
@@ -1019,6 +1027,7 @@ class FakeTelegram:
         message = chat.messages.get(params.need_integer("message_id"))
         if message is None or message.deleted or message.service:
             raise ApiError(400, "Bad Request: message to pin not found")
+        self._spend(chat, 1)  # pins, unpins and edits count against the limits as messages do
         if chat.pinned[-1:] == [message.message_id]:
             return True
         if message.message_id in chat.pinned:
@@ -1031,6 +1040,7 @@ class FakeTelegram:
     def _api_unpinchatmessage(self, params: Params) -> bool:
         chat = self._pin_chat(params)
         message_id = params.integer("message_id")
+        self._spend(chat, 1)
         if message_id is None and chat.pinned:
             message_id = chat.pinned[-1]
         if message_id in chat.pinned:

@@ -14,11 +14,14 @@ from handlers import (
     board,
     conversations,
     deadlines,
+    desk,
     drafting,
     drafting_actions,
     fallback,
     groups,
+    matters,
     onboarding,
+    people,
     petitions,
     questions,
     review,
@@ -31,6 +34,7 @@ def get_routers() -> list[Router]:
         admin.router.build(),
         groups.router.build(),
         onboarding.router.build(),  # before the conversations, so /cancel, /help and /start work inside them
+        people.router.build(),  # a command instead of the asked-for name leaves that question quietly, then runs
         conversations.router.build(),  # then any other command leaves a conversation before it runs
         board.router.build(),  # a photo replied to a "published" message is a posting proof, in any conversation
         drafting.router.build(),
@@ -39,6 +43,8 @@ def get_routers() -> list[Router]:
         archive.router.build(),
         questions.router.build(),
         petitions.router.build(),
+        desk.router.build(),
         deadlines.router.build(),
+        matters.router.build(),
         fallback.router.build(),
     ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters import Command, CommandObject
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -17,11 +18,15 @@ from bot.ui.texts import UI
 from models import Person
 from services import Session
 from services.errors import DomainError
-from services.people import directory, onboarding
+from services.people import directory, onboarding, village_numbers
 
 router = Routes("admin")
 router.message.filter(F.chat.type == "private", IsAdmin())
 router.callback_query.filter(IsAdmin())
+
+
+class TownshipNaming(StatesGroup):
+    name = State()
 
 
 class InviteFlow(StatesGroup):
@@ -29,17 +34,44 @@ class InviteFlow(StatesGroup):
     role = State()
 
 
+@router.message(StateFilter(TownshipNaming), F.text.startswith("/"))
+async def leave_township_naming(message: Message, state: FSMContext) -> None:
+    """A command instead of the township's name: the question is dropped (the code stands in) and the command runs."""
+    await state.clear()
+    raise SkipHandler()
+
+
 @router.message(Command("newvillage"))
 async def new_village(message: Message, command: CommandObject, session: Session, ui: UI,
-                      runtime: Runtime) -> None:
-    parts = (command.args or "").split(maxsplit=2)
+                      runtime: Runtime, state: FSMContext) -> None:
+    """`/newvillage township village name [township name]`: a new township without its name is asked for it."""
+    parts = (command.args or "").split()
     if len(parts) < 3:
         await message.answer(ui.t("admin.newvillage_usage"))
         return
-    township_code, code, name = parts
+    township_code, code, name = parts[:3]
     village = await directory.create_village(session, township_code, code, name,
                                              language=runtime.settings.default_language)
-    await message.answer(ui.render("village_created", village=village))
+    township = await directory.township_of(session, village)
+    if len(parts) > 3:
+        await village_numbers.name_township(session, township.id or 0, " ".join(parts[3:]))
+    ask = village_numbers.unnamed(township)
+    if ask:
+        await state.set_state(TownshipNaming.name)
+        await state.update_data(township_id=township.id)
+    await message.answer(ui.render("village_created", village=village, township=township, ask_township=ask))
+
+
+@router.message(TownshipNaming.name, F.text, ~F.text.startswith("/"))
+async def township_name_typed(message: Message, session: Session, ui: UI, state: FSMContext) -> None:
+    await _township_named(message, session, ui, state, int((await state.get_data())["township_id"]), message.text)
+
+
+async def _township_named(message: Message, session: Session, ui: UI, state: FSMContext, township_id: int,
+                          raw: str | None) -> None:
+    township = await village_numbers.name_township(session, township_id, raw)  # refused: asked again
+    await state.clear()
+    await message.answer(ui.t("township.named", code=township.code, name=township.name))
 
 
 MAX_VILLAGE_BUTTONS = 24  # beyond this a keyboard is unusable on a phone: ask for the code instead

@@ -12,12 +12,14 @@ from aiogram.types import CallbackQuery, Message
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import notices as kb
-from bot.ui.keyboards.notices import ArchiveVillage, Manage
+from bot.ui.keyboards.notices import ArchiveOpen, ArchiveVillage, Manage
+from bot.ui.replies import send_long
 from bot.ui.texts import UI
 from handlers.drafting import show_preview
 from models import Person, Village
 from services import Session
 from services.notices import archive, drafts, publication
+from services.notices.notice_view import notice_view
 from services.people import directory
 from services.people.roles import Role
 
@@ -58,12 +60,24 @@ def _now_quarter(runtime: Runtime, village: Village) -> str:
 async def _show(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                 village: Village, quarter: str) -> None:
     rows = await archive.entries(session, runtime.policy, village, quarter)
-    await message.answer(ui.render("archive", village=village.name, quarter=quarter, notices=rows))
+    before, after = archive.neighbour_quarters(runtime.policy, village, quarter, runtime.clock.now())
+    await message.answer(ui.render("archive", village=village.name, quarter=quarter, notices=rows),
+                         reply_markup=kb.archive(ui, village.id or 0, rows, before, after))
     if await directory.holds(session, person.id or 0, Role.STAFF, village.id or 0):
         for notice in rows:
             if notice["state"] == "published":
                 await message.answer(ui.render("archive_line", notice=notice),
                                      reply_markup=kb.manage(ui, notice["id"]))
+
+
+@router.callback_query(ArchiveOpen.filter())
+async def notice_opened(query: CallbackQuery, callback_data: ArchiveOpen, session: Session, person: Person, ui: UI,
+                        runtime: Runtime) -> None:
+    notice = await archive.notice_to_open(session, person.id or 0, callback_data.notice_id)
+    view = await notice_view(session, runtime.policy, notice)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await send_long(query.message, ui.render("notice", **view))
 
 
 @router.callback_query(Manage.filter(F.action == "correct"))

@@ -1,12 +1,12 @@
-"""/event, /due, /report and the nag buttons ("draft it now", "remind me tomorrow")."""
+"""/event, /due and the nag buttons ("draft it now", "remind me tomorrow")."""
 
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
@@ -28,7 +28,7 @@ from bot.ui.texts import UI
 from handlers.drafting import ask_title, show_preview
 from models import Person
 from services import Session
-from services.deadlines import compliance, due_view, nags, obligations
+from services.deadlines import due_view, nags, obligations
 from services.errors import DomainError
 from services.people import directory
 from services.people.roles import Role
@@ -71,17 +71,6 @@ async def nag_page(query: CallbackQuery, callback_data: NagPage, session: Sessio
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=kb.nag(ui, callback_data.village_id, buttons,
                                                                   callback_data.day, callback_data.page))
-
-
-@router.message(Command("report"))
-async def report(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
-                 runtime: Runtime) -> None:
-    reports = await compliance.for_inspector(session, runtime.policy, person.id or 0, runtime.clock.now(),
-                                             (command.args or "").strip() or None)
-    for found in reports:
-        await send_long(message, ui.render("report", **compliance.as_view(found)))
-        png = compliance.chart_png(found, compliance.legend(ui.texts.plain, ui.lang), ui.lang)
-        await message.answer_photo(BufferedInputFile(png, f"report-{found.code}-{found.quarter}.png"))
 
 
 @router.message(Command("event"))
@@ -164,7 +153,7 @@ async def event_date(message: Message, session: Session, person: Person, ui: UI,
     await state.clear()
     await message.answer(ui.render("event_registered", label=kb.kind_label(ui, done.kind), day=done.day.isoformat(),
                                    item=kb.item_label(ui, done.item) if done.item else "",
-                                   obligations=[{"rule": r.rule, "due": r.due.isoformat()} for r in done.rows]))
+                                   obligations=done.shown()))
 
 
 @router.message(Registering.date)

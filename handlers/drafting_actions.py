@@ -62,7 +62,7 @@ async def _preview(ctx: Ctx) -> None:
 
 async def _submit(ctx: Ctx) -> None:
     notice = await drafts.editable(ctx.session, ctx.person, ctx.notice_id)
-    findings = screening.open_findings(notice)
+    findings = await screening.findings_of(ctx.session, notice)
     if findings:
         await ctx.message.answer(ctx.ui.render("privacy_findings", findings=findings),
                                  reply_markup=kb.privacy(ctx.ui, ctx.notice_id))

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from aiogram import Bot, F
-from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
@@ -22,6 +22,7 @@ from services.people.roles import Role
 
 router = Routes("groups")
 GROUP_TYPES = {"group", "supergroup"}
+GREETING_PAYLOAD = "hello"  # a payload of no conversation (no "_"): /start with it shows the person's home
 
 
 async def _can_pin(bot: Bot, chat_id: int) -> bool:
@@ -127,20 +128,42 @@ async def join_in_group(message: Message, session: Session, ui: UI, runtime: Run
                          reply_markup=keyboards.url_button(ui.t("btn.join"), link))
 
 
+@router.message(CommandStart(), F.chat.type.in_(GROUP_TYPES))
 @router.message(Command("help"), F.chat.type.in_(GROUP_TYPES))
 async def help_in_group(message: Message, session: Session, person: Person | None, ui: UI,
                         runtime: Runtime) -> None:
-    await message.answer(await onboarding_handlers.help_text(session, person, ui, runtime, "group"))
+    """What residents can do in the group, the commands that work here, and a button into the private chat."""
+    village = await onboarding.village_of_chat(session, message.chat.id)
+    commands = await onboarding_handlers.help_text(session, person, ui, runtime, "group")
+    await message.answer(ui.render("group_help", place=village.name if village else "") + "\n\n" + commands,
+                         reply_markup=_to_private(ui, runtime, village.id if village else None))
+
+
+def _to_private(ui: UI, runtime: Runtime, village_id: int | None) -> InlineKeyboardMarkup:
+    """A deep link into the private chat (its payload opens the person's home there), and the join link."""
+    row = [InlineKeyboardButton(text=ui.plain("welcome.private_chat"), url=runtime.deep_link(GREETING_PAYLOAD))]
+    if village_id is not None:
+        row.append(InlineKeyboardButton(text=ui.plain("welcome.join"),
+                                        url=runtime.deep_link(f"{onboarding.JOIN_PREFIX}{village_id}")))
+    return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
 @router.my_chat_member(F.chat.type.in_(GROUP_TYPES))
-async def bot_membership_changed(update: ChatMemberUpdated, session: Session) -> None:
-    status = update.new_chat_member.status
+async def bot_membership_changed(update: ChatMemberUpdated, bot: Bot, session: Session, ui: UI,
+                                 runtime: Runtime) -> None:
+    status, before = update.new_chat_member.status, update.old_chat_member.status
     if status in ("left", "kicked"):
         await onboarding.chat_lost(session, update.chat.id, f"bot {status}")
         return
     can_pin = status == "creator" or bool(getattr(update.new_chat_member, "can_pin_messages", False))
     await onboarding.chat_rights_changed(session, update.chat.id, can_pin, update.chat.title or "")
+    added = before in ("left", "kicked")
+    promoted = before == "member" and status in ("administrator", "creator")
+    place = await onboarding.place_of_chat(session, update.chat.id) if added or promoted else None
+    if (added or promoted) and not (place is not None and can_pin):  # bound and able to pin: nothing to ask
+        village = await onboarding.village_of_chat(session, update.chat.id)
+        await bot.send_message(update.chat.id, ui.render("group_greeting", place=place or "", can_pin=can_pin),
+                               reply_markup=_to_private(ui, runtime, village.id if village else None))
 
 
 @router.message(F.migrate_to_chat_id)

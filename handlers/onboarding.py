@@ -8,6 +8,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.pipeline import tapped
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui import commands
@@ -15,7 +16,7 @@ from bot.ui.keyboards import common as keyboards
 from bot.ui.keyboards.common import JoinDecision, LangPick
 from bot.ui.links import LinkHandler, Opened, parse_id
 from bot.ui.texts import UI
-from handlers import petitions, questions
+from handlers import people, petitions, questions
 from models import Person
 from services import Session
 from services.errors import DomainError
@@ -48,6 +49,8 @@ async def _invite(opened: Opened) -> bool:
     outcome = await onboarding.redeem_invite(opened.session, opened.ref, opened.person, opened.runtime.clock.now())
     await opened.message.answer(opened.ui.render("invite_accepted", role=opened.ui.t(f"role.{outcome.role.value}"),
                                                  village=outcome.place))
+    if not opened.person.name_chosen:  # once: the name notices print (the home screen follows)
+        await people.ask(opened.message, opened.person, opened.ui, opened.state)
     return True
 
 
@@ -110,8 +113,7 @@ async def lang_picked(query: CallbackQuery, callback_data: LangPick, session: Se
     await directory.set_language(session, person, chosen)
     ui = runtime.texts.for_lang(chosen)
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(ui.t("lang.set"))
+    await tapped.chat_message(query).answer(ui.t("lang.set"))
 
 
 @router.message(Command("join"))
@@ -141,6 +143,5 @@ async def join_decided(query: CallbackQuery, callback_data: JoinDecision, sessio
     _, resident = await onboarding.decide_join(session, person, callback_data.grant_id, callback_data.approve,
                                                runtime.clock.now())
     key = "pending.approved" if callback_data.approve else "pending.declined"
-    await query.answer(ui.plain(key, name=resident.name))
-    if query.message is not None and hasattr(query.message, "edit_text"):
-        await query.message.edit_text(ui.t(key, name=resident.name))
+    await tapped.settle(query, ui, ui.plain(key, name=resident.name),
+                        edit=lambda m: m.edit_text(ui.t(key, name=resident.name)))

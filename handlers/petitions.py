@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.pipeline import tapped
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import voice as kb
@@ -42,6 +43,9 @@ async def petition(message: Message, session: Session, person: Person, ui: UI, r
     await state.clear()
     village = await petitions.begin(session, runtime.policy, person, runtime.clock.now(),
                                     runtime.settings.petition_daily_limit)
+    if not await petitions.population_gate(session, village):
+        await message.answer(ui.t("village.population_unknown_resident", village=village.name))
+        return
     await state.set_state(Petitioning.title)
     await state.update_data(village_id=village.id)
     await message.answer(ui.t("voice.p_ask_title", village=village.name))
@@ -59,10 +63,36 @@ async def request_given(message: Message, session: Session, ui: UI, runtime: Run
                         state: FSMContext) -> None:
     request = petitions.check_request(message.text)
     data = await state.get_data()
-    choices = await petitions.item_choices(session, runtime.policy, int(data["village_id"]), ui.lang)
     await state.update_data(request=request)
+    official = await petitions.official_keys(session, int(data["village_id"]))
+    found = petitions.findings(str(data["title"]), request, official=official)
+    if found:  # the petition goes to every resident group: masked first, with one tap (or written again)
+        await message.answer(ui.render("petition_findings", findings=found),
+                             reply_markup=kb.petition_mask(ui, int(data["village_id"])))
+        return
+    await _ask_item(message, session, ui, runtime, state)
+
+
+async def _ask_item(message: Message, session: Session, ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    village_id = int((await state.get_data())["village_id"])
+    choices = await petitions.item_choices(session, runtime.policy, village_id, ui.lang)
     await state.set_state(Petitioning.item)
-    await message.answer(ui.t("voice.p_ask_item"), reply_markup=kb.petition_items(ui, int(data["village_id"]), choices))
+    await message.answer(ui.t("voice.p_ask_item"), reply_markup=kb.petition_items(ui, village_id, choices))
+
+
+@router.callback_query(kb.PetitionMask.filter())
+async def mask_tapped(query: CallbackQuery, callback_data: kb.PetitionMask, session: Session, ui: UI,
+                      runtime: Runtime, state: FSMContext) -> None:
+    data = await state.get_data()
+    if await state.get_state() != Petitioning.request.state or data.get("village_id") != callback_data.village_id \
+            or "request" not in data:
+        raise DomainError("err.stale_button")
+    official = await petitions.official_keys(session, callback_data.village_id)
+    title, request = petitions.masked(str(data["title"]), official), petitions.masked(str(data["request"]), official)
+    await state.update_data(title=title, request=request)
+    await query.answer(ui.plain("privacy_gate.petition_masked", masked=", ".join(
+        f.masked for f in petitions.findings(str(data["title"]), str(data["request"]), official=official))))
+    await _ask_item(tapped.chat_message(query), session, ui, runtime, state)
 
 
 @router.callback_query(kb.PetitionItem.filter())
@@ -76,9 +106,8 @@ async def item_picked(query: CallbackQuery, callback_data: kb.PetitionItem, sess
                                      data["request"], item_id, runtime.clock.now(),
                                      runtime.settings.petition_daily_limit)
     await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(ui.render("petition_created", **petitions.petition_view(created)))
+    await tapped.settle(query, ui, edit=lambda m: m.edit_text(ui.render("petition_created",
+                                                                       **petitions.petition_view(created))))
 
 
 # --- staff or committee: confirm or refuse ------------------------------------------------------------------
@@ -98,8 +127,7 @@ async def refusing(query: CallbackQuery, callback_data: kb.PetitionDecide, sessi
     await state.set_state(Refusing.reason)
     await state.update_data(petition_id=petition_.id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(ui.t("voice.p_ask_reason"))
+    await tapped.chat_message(query).answer(ui.t("voice.p_ask_reason"))
 
 
 @router.message(Refusing.reason, F.text, ~F.text.startswith("/"))
@@ -133,10 +161,8 @@ async def sign_tapped(query: CallbackQuery, callback_data: kb.PetitionSign, sess
     act = petitions.sign if callback_data.action == "sign" else petitions.withdraw
     petition_ = await act(session, runtime.policy, person, callback_data.petition_id, runtime.clock.now(),
                           runtime.settings.signing_hourly_limit)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(ui.render("petition_signed", action=callback_data.action,
-                                                **petitions.petition_view(petition_)))
+    await tapped.settle(query, ui, edit=lambda m: m.edit_text(ui.render(
+        "petition_signed", action=callback_data.action, **petitions.petition_view(petition_))))
 
 
 # Registered last, so the handlers above match first.

@@ -9,11 +9,13 @@ import html
 from collections.abc import Awaitable, Callable
 
 from aiogram import F
-from aiogram.filters import Command
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.pipeline import tapped
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import voice as kb
@@ -31,6 +33,7 @@ router.message.filter(F.chat.type == "private")
 
 class Asking(StatesGroup):
     text = State()
+    offered = State()  # text typed outside any conversation: about the latest notice, or a general question?
 
 
 class Replying(StatesGroup):
@@ -64,14 +67,46 @@ async def attachments_link(opened: Opened) -> bool:
     return False
 
 
+@router.message(StateFilter(None, Asking.offered), F.text, ~F.text.startswith("/"))
+async def text_typed(message: Message, session: Session, person: Person, ui: UI, state: FSMContext) -> None:
+    """A confirmed resident's text outside any conversation is offered as a question; anyone else's goes on to the
+    fallback's answer."""
+    offer = await questions.offer_for_text(session, person)
+    if offer is None:
+        raise SkipHandler()
+    text = questions.check_text(message.text, None)
+    await state.set_state(Asking.offered)
+    await state.update_data(text=text)
+    latest = offer.latest
+    await message.answer(ui.render("question_offer", text=text, latest=latest.title if latest else None),
+                         reply_markup=kb.question_offer(ui, latest.id if latest else None,
+                                                        latest.title if latest else None))
+
+
+@router.callback_query(kb.QuestionTopic.filter())
+async def topic_picked(query: CallbackQuery, callback_data: kb.QuestionTopic, session: Session, person: Person,
+                       ui: UI, runtime: Runtime, state: FSMContext) -> None:
+    data = await state.get_data()
+    if await state.get_state() != Asking.offered.state or "text" not in data:
+        raise DomainError("err.stale_button")
+    await questions.start(session, runtime.policy, person, callback_data.notice_id, runtime.clock.now(),
+                          runtime.settings.question_daily_limit)
+    await state.set_state(Asking.text)
+    await state.update_data(notice_id=callback_data.notice_id, photo=None)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(ui.render("question_preview", text=data["text"], has_photo=False),
+                                   reply_markup=kb.question_send(ui, callback_data.notice_id))
+
+
 @router.message(Asking.text, F.photo | (F.text & ~F.text.startswith("/")))
-async def question_written(message: Message, ui: UI, state: FSMContext) -> None:
+async def question_written(message: Message, session: Session, ui: UI, state: FSMContext) -> None:
     text = message.text or message.caption or ""
     photo = message.photo[-1].file_id if message.photo else None
-    checked = questions.check_text(text, photo)
     notice_id = (await state.get_data()).get("notice_id")
     if not notice_id:
         raise DomainError("err.stale_button")
+    checked = await questions.written(session, int(notice_id), text, photo)
     await state.update_data(text=checked, photo=photo)
     await message.answer(ui.render("question_preview", text=checked, has_photo=bool(photo)),
                          reply_markup=kb.question_send(ui, int(notice_id)))
@@ -92,10 +127,8 @@ async def question_sent(query: CallbackQuery, callback_data: kb.QuestionSend, se
                                    data.get("photo"), callback_data.complaint, runtime.clock.now(),
                                    runtime.settings.question_daily_limit)
     await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(ui.render("question_sent", complaint=question.complaint,
-                                                due=question.due.isoformat()))
+    await tapped.settle(query, ui, edit=lambda m: m.edit_text(ui.render("question_sent", complaint=question.complaint,
+                                                                          due=question.due.isoformat())))
 
 
 # --- staff and committee ------------------------------------------------------------------------------
@@ -109,8 +142,7 @@ async def _reply(query: CallbackQuery, question_id: int, session: Session, perso
     await state.set_state(Replying.text)
     await state.update_data(question_id=question.id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(ui.t("voice.ask_reply"))
+    await tapped.chat_message(query).answer(ui.t("voice.ask_reply"))
 
 
 async def _pass(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,
@@ -123,8 +155,7 @@ async def _photo(query: CallbackQuery, question_id: int, session: Session, perso
                  runtime: Runtime, state: FSMContext) -> None:
     file_id = await questions.photo(session, person, question_id)
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer_photo(file_id)
+    await tapped.chat_message(query).answer_photo(file_id)
 
 
 async def _explain(query: CallbackQuery, question_id: int, session: Session, person: Person, ui: UI,

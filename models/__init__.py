@@ -1,10 +1,12 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from models.board import BoardSetting, PostingProof
-from models.directory import BoundChat, Invite, Person, RoleGrant, Township, Village
+from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
-from models.obligations import NagLog, NagScan, Obligation, Snooze
+from models.obligations import NagLog, NagScan, NagTally, Obligation, Snooze
+from models.procedures import Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
+from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
@@ -12,12 +14,20 @@ __all__ = [
     "AuditEntry",
     "BoardSetting",
     "BoundChat",
+    "ConsoleToken",
+    "DeskAction",
     "FsmRecord",
+    "Inspection",
+    "InspectionFinding",
     "Invite",
+    "Matter",
+    "MatterStep",
     "NagLog",
     "NagScan",
+    "NagTally",
     "Notice",
     "Obligation",
+    "OfficialNumber",
     "OutboxMessage",
     "Person",
     "Petition",
@@ -27,6 +37,7 @@ __all__ = [
     "ProcessedUpdate",
     "Question",
     "QuestionEntry",
+    "Rectification",
     "ReviewDecision",
     "RoleGrant",
     "Signature",

@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.sqlite_hops import OneHopDBAPI
+
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
@@ -40,6 +42,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Sessions and `engine.connect()` blocks end their transaction themselves (commit, or rollback on
         # close), so the pool's extra rollback at check-in is only one more hop to aiosqlite's thread.
         kwargs.setdefault("pool_reset_on_return", None)
+        if make_url(url).get_driver_name() == "aiosqlite":
+            kwargs.setdefault("module", OneHopDBAPI())  # one hop to aiosqlite's thread per statement, not four
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -43,7 +43,8 @@ class Village(SQLModel, table=True):
 class Person(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     tg_user_id: int = Field(sa_type=BigInteger, unique=True, index=True)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200)  # as printed on notices: the Telegram name until one is chosen
+    name_chosen: bool = False  # the person (or the directory file) gave the name: Telegram no longer overwrites it
     username: str | None = Field(default=None, max_length=64)
     language: str | None = Field(default=None, max_length=8)  # None until the person picks one
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -96,3 +97,20 @@ class Invite(SQLModel, table=True):
     used_by: int | None = Field(default=None, foreign_key="person.id")
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OfficialNumber(SQLModel, table=True):
+    """A public number of a village or a township (seed 004: 公开监督联系电话): never flagged by the privacy
+    screen, in whatever format a notice writes it; the supervision line is printed on every notice."""
+
+    __tablename__ = "official_number"
+    __table_args__ = (UniqueConstraint("village_id", "township_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int | None = Field(default=None, foreign_key="village.id", index=True)
+    township_id: int | None = Field(default=None, foreign_key="township.id", index=True)
+    kind: str = Field(max_length=16)  # supervision (监督电话) | office (村委会办公电话)
+    number: str = Field(max_length=40)  # as the village writes it, printed as is
+    key: str = Field(max_length=20)  # services.privacy.number_key: the same number in any format
+    set_by: int | None = Field(default=None, foreign_key="person.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -51,6 +51,18 @@ class NagLog(SQLModel, table=True):
     sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class NagTally(SQLModel, table=True):
+    """What the nag log held before its old rows were pruned (services/deadlines/history.py): nags sent per
+    local day and kind. The log keeps only the rows a scan can still need; this keeps the
+    count (the `cunwu_nags_sent` counter is log rows plus these)."""
+
+    __tablename__ = "nag_tally"
+
+    day: date = Field(primary_key=True)
+    kind: str = Field(max_length=24, primary_key=True)
+    count: int = 0
+
+
 class Snooze(SQLModel, table=True):
     """"Remind me tomorrow": no reminder about this obligation to this person before `until`."""
 

@@ -10,7 +10,8 @@ explicit ids and replace_existing (so a new release's code and triggers apply) b
 the store had, so the missed run is still due when the scheduler resumes; `coalesce=True` folds all the
 missed runs into one. The hourly scan's misfire grace is 6 hours (an older missed run is useless: the next
 hour's scan does the same); the weekly report has none, so a report missed by days is still sent, once.
-The NagLog key makes even a repeated scan send nothing twice.
+The NagLog key makes even a repeated scan send nothing twice. A daily job prunes the nag log to what a scan
+can still need (services/deadlines/history.py), in the quiet hours of China (21:00-08:00 local).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from bot.process.runtime import Runtime
 from models.db import sync_url
 from reminders import voice
 from services import update_log
-from services.deadlines import housekeeping, nags
+from services.deadlines import history, housekeeping, nags
+from services.township import actions as desk
 
 log = logging.getLogger("cunwu.reminders")
 RUNTIMES: dict[str, Runtime] = {}
 HOURLY, WEEKLY, PRUNE = "cunwu.hourly", "cunwu.weekly_report", "cunwu.prune_updates"
+NAG_HISTORY = "cunwu.nag_history"
 MISFIRE_GRACE = 6 * 3600  # a job missed by less than this runs once on start; older ones wait for next time
 
 
@@ -61,6 +64,7 @@ JOBS: tuple[tuple[str, str, CronTrigger, int | None], ...] = (
     (HOURLY, "reminders.scheduler:hourly", CronTrigger(minute=1, timezone=UTC), MISFIRE_GRACE),
     (WEEKLY, "reminders.scheduler:weekly_report", CronTrigger(day_of_week="mon", hour=1, minute=30, timezone=UTC),
      None),  # however late: a missed weekly report is sent once on the next start, not dropped
+    (NAG_HISTORY, "reminders.scheduler:prune_nags", CronTrigger(hour=17, minute=37, timezone=UTC), None),
 )
 
 
@@ -103,7 +107,7 @@ def stop(scheduler: AsyncIOScheduler | None) -> None:
 
 async def hourly(name: str) -> None:
     runtime = runtime_named(name)
-    for step in (scan, voice.hourly, unpin_sweep, keep_posted):
+    for step in (scan, voice.hourly, unpin_sweep, keep_posted, rectification_orders):
         try:
             await step(runtime)
         except Exception:  # one failing step must not stop the others
@@ -129,6 +133,14 @@ async def keep_posted(runtime: Runtime) -> None:
         await keep_postings(runtime, runtime.bot)
 
 
+async def rectification_orders(runtime: Runtime) -> int:
+    """Open rectification orders: reminders before the deadline, one escalation after it."""
+    async with runtime.sessions() as session:
+        count = await desk.scan(session, runtime.policy, runtime.clock.now())
+        await session.commit()
+    return count
+
+
 async def unpin_sweep(runtime: Runtime) -> int:
     async with runtime.sessions() as session:
         count = await housekeeping.unpin_due(session, runtime.policy, runtime.clock.now())
@@ -142,6 +154,18 @@ async def weekly_report(name: str) -> None:
         await housekeeping.queue_weekly(session, runtime.policy, runtime.clock.now())
         await session.commit()
     runtime.wake_delivery()
+
+
+async def prune_nags(name: str) -> history.Pruned:
+    """Daily: the nag log keeps what a scan can still need; the rest is tallied and deleted."""
+    runtime = runtime_named(name)
+    async with runtime.sessions() as session:
+        pruned = await history.prune(session, runtime.clock.now())
+        await session.commit()
+    if pruned.rows:
+        log.info("nag history: %s rows tallied and pruned (%s escalations of met obligations)",
+                 pruned.rows, pruned.escalations)
+    return pruned
 
 
 async def prune_updates(name: str) -> int:

@@ -1,34 +1,57 @@
-"""Privacy screen: find personal numbers in a notice before it is published.
+"""Privacy screen: find personal numbers in a text before other people see it.
 
-A village notice must not broadcast personal information: resident ID numbers,
-mobile and landline phone numbers, bank card numbers. `screen` finds them,
-`mask_all` blanks them out, `cli_main` is the `cunwu screen` command.
+A village notice must not broadcast personal information: resident ID numbers, mobile and landline
+phone numbers, bank card numbers. `screen` finds them, `mask_all` blanks them out, `number_key` names a
+phone number whatever its format (for a village's official numbers, which are never flagged), and
+`cli_main` is the `cunwu screen` command.
 
-How detection works
--------------------
-1. The text is normalised character by character with NFKC (full-width
-   digits ``１３８`` become ``138``, ``Ｘ`` becomes ``X``, ``＋`` becomes ``+``,
-   the ideographic space becomes a space). Invisible format characters
-   (Unicode category Cf: zero-width space/joiner, BOM, bidi marks, soft
-   hyphen) are dropped, so a number cannot hide behind them. For every
-   normalised character we remember the index of the original character it
-   came from, so findings carry offsets into the ORIGINAL text.
-2. A handful of regular expressions (ASCII digits only, each anchored by
-   digit boundaries so nothing matches inside a longer digit run) propose
-   candidates; small functions validate them (ID check digit and birth date,
-   Luhn, province code) and decide kind and confidence.
-3. Obvious non-personal numbers are dropped (decimal amounts, percentages,
-   amounts in 元 or after a currency sign, all-same-digit fillers, lists of years).
-4. Overlaps are resolved high-confidence first, then longest first; findings come back sorted by start.
+How a text is read (docs/security.md keeps the same list for reviewers)
+------------------------------------------------------------------------
+1. Normalise character by character with NFKC (full-width ``１３８`` -> ``138``, ``Ｘ`` -> ``X``,
+   ``＋`` -> ``+``, ``（`` -> ``(``, the ideographic space -> a space; the full-width comma stays, a
+   list's comma is no thousands separator) and drop invisible format characters
+   (Unicode Cf: zero-width space/joiner, BOM, bidi marks, soft hyphen), remembering for every normalised
+   character the original one it came from, so findings carry offsets into the ORIGINAL text.
+2. Cut the text into digit groups and join neighbouring groups into one run when only separators stand
+   between them: spaces or tabs of any count, one dot, dash or closing parenthesis among them, mixed
+   freely (``1 3 8 1 2 3 4 5 6 7 8``, ``138.1234.5678``, ``1381 2345 678``, ``622202 1234567890123``).
+   A newline, a comma or any other character ends a run.
+3. Every stretch of whole groups inside a run is a candidate; its digits alone decide what it can be,
+   first by the number's own evidence:
+   * 18 characters with a real birth date (1900..today) at 7-14: a resident ID, high confidence when the
+     GB 11643 check character agrees, low ("probable ID number") when it does not; a wrong check character
+     never turns it into a bank card. 15 digits with a province code and a birth date: an old ID.
+   * 11 digits ``1[3-9]…`` (after an optional 86 / +86 / 0086): a mobile; high confidence when Google's
+     libphonenumber metadata knows the prefix, low otherwise (a prefix opened after the library's release).
+   * 0 + area code (010, 02X, 0[3-9]XX) + a 7-8 digit local number (or 86 / +86 / 0086 and the area code
+     without its 0): a landline, graded the same way.
+   * 16-19 digits: a bank card only with a Luhn check AND a plausible issuer prefix (UnionPay 62/60/68,
+     Visa 4, Mastercard 51-55 and 2221-2720, Amex/JCB 34/35/37, the domestic 9-series), or with a word
+     such as 卡号/账号/银行 just before it (then low confidence when Luhn fails).
+4. Only then the readings that make it NOT personal, in this order:
+   * letters attached to it (``XM13812345678``, ``…5678-A``) or an identifier's word just before it
+     (订单号, 合同编号, 项目编号, 流水号, 序列号, 批次, 发票, ISBN, SN…): an identifier;
+   * an amount: decimals after it (``….00``), a thousands separator, or a word such as
+     合计/收入/支出/金额 just before it;
+   * a currency sign before it (¥ $ € £ RMB 人民币) or a unit after it (元 but not 元旦/元月/元宵, 万,
+     亿, %, ‰) only when the number's own evidence is weak (low confidence): ``13812345678元旦`` and
+     ``13812345678%`` stay mobiles.
+   A resident ID whose check character agrees is personal whatever surrounds it.
+5. Overlaps are resolved high confidence first, then longest first; a village's official numbers
+   (`official`: keys from `number_key`) are dropped last, so ``138-1234-5678`` matches ``13812345678``.
+
+Checksums come from python-stdnum (Luhn, the ID check character, the unified social credit code that a
+probable ID may really be); phone validity from phonenumbers. Neither library's free-text search is used:
+PhoneNumberMatcher skips ``13812345678%`` and knows no IDs or cards, and stdnum's cn.ric validation loads a
+13 MB birthplace table, so the reader above stays ours.
 
 Masking rules (masks are built from the normalised digits)
 -----------------------------------------------------------
 * ID, 18 digits: first 6 + 8 asterisks + last 4   ``110105********002X``
 * ID, 15 digits: first 6 + 6 asterisks + last 3   ``110105******123``
-* mobile: country prefix as written (normalised, e.g. ``+86 ``) + first 3 +
-  ``****`` + last 4; grouping spaces/dashes are dropped   ``+86 138****5678``
-* landline: area code digits + ``-`` + ``****`` + last 2 digits of the local
-  number; parentheses and grouping are dropped   ``0571-****21``
+* mobile: country prefix as written (normalised, e.g. ``+86 ``) + first 3 + ``****`` + last 4; grouping
+  is dropped   ``+86 138****5678``
+* landline: area code + ``-`` + ``****`` + last 2 digits of the local number   ``0571-****21``
 * bank card: ``****`` + last 4 digits   ``****0123``
 """
 
@@ -42,11 +65,16 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TextIO
+
+import phonenumbers
+from stdnum import luhn
+from stdnum.cn import ric, uscc
 
 Kind = Literal["id_number", "mobile", "landline", "bank_card"]
 Confidence = Literal["high", "low"]
@@ -80,6 +108,9 @@ class _Normalised:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+_KEPT = frozenset("，")  # a Chinese list's comma is not a thousands separator: NFKC would make it ","
+
+
 def _normalise(text: str) -> _Normalised:
     """NFKC per character (NFKC may turn one character into several), dropping invisible Cf characters."""
     chars: list[str] = []
@@ -87,98 +118,107 @@ def _normalise(text: str) -> _Normalised:
     for index, char in enumerate(text):
         if unicodedata.category(char) == "Cf":
             continue
-        for out in unicodedata.normalize("NFKC", char):
+        for out in char if char in _KEPT else unicodedata.normalize("NFKC", char):
             chars.append(out)
             origin.append(index)
     return _Normalised("".join(chars), tuple(origin))
 
 
-# --------------------------------------------------------------------------- patterns
+# --------------------------------------------------------------------------- runs of digit groups
 
-# Separator allowed between digit groups: space, ASCII hyphen, Unicode hyphens and dashes
-# (U+2010..U+2015) and the minus sign. NFKC already turned full-width "－" and U+3000 into these.
-_SEP = r"[ \-\u2010-\u2015\u2212]"
+# A group: ASCII digits, possibly ending in the ID check character X (each stretch ending in it is also
+# read without it: "13812345678X" holds a mobile followed by a letter).
+_GROUP = re.compile(r"[0-9]+[Xx]?", re.ASCII)
+# What may stand between two groups of one number: spaces of any count, at most one dot, dash or ")".
+_DASHES = "\\-\u2010-\u2015\u2212"
+_JOIN = re.compile(rf"[ \t]*(?:[.{_DASHES})][ \t]*)?", re.ASCII)
+_LONGEST = 21  # digits: 0086 + a 15-digit ID is beyond any reading; 19-digit cards and 0086 mobiles are not
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    """Compile a verbose pattern; `<SEP>` stands for one group separator. ASCII mode: \\d would be any script."""
-    return re.compile(pattern.replace("<SEP>", _SEP), re.VERBOSE | re.ASCII)
+@dataclass(frozen=True, slots=True)
+class _Group:
+    start: int
+    end: int
+    chars: str  # the group's digits (and final X)
 
 
-# A contiguous run of 15..19 digits, or 17 digits and an X check character (18-digit ID).
-# Classified later by length: 15 → old ID, 18 → ID or card, 16/17/19 → card.
-_LONG_RUN = _rx(r"""
-    (?<![0-9])                 # not inside a longer digit run
-    (?: [0-9]{17}[Xx] (?![0-9])          # 18-digit ID ending in the check character X
-      | [0-9]{15,19} (?![0-9Xx]) )       # old ID or bank card (a trailing X makes it something else)
-""")
+def _runs(norm: str) -> Iterator[list[_Group]]:
+    """Groups of digits joined by separators only; a run ends at anything else."""
+    run: list[_Group] = []
+    for match in _GROUP.finditer(norm):
+        group = _Group(match.start(), match.end(), match.group())
+        if run and not (run[-1].chars[-1].isdigit() and _JOIN.fullmatch(norm, run[-1].end, group.start)):
+            yield run
+            run = []
+        run.append(group)
+    if run:
+        yield run
 
-# An 18-digit ID written in groups: region(6) birth date(8, or 4+4) sequence+check(4).
-_GROUPED_ID = _rx(r"""
-    (?<![0-9])
-    [0-9]{6} <SEP>                              # administrative region code
-    (?: [0-9]{8} | [0-9]{4} <SEP> [0-9]{4} )    # YYYYMMDD or YYYY MMDD
-    <SEP> [0-9]{3}[0-9Xx]                       # sequence number + check character
-    (?![0-9])
-""")
 
-# A bank card written in groups of four: 4-4-4-4, optionally a short fifth group (17..19 digits).
-_GROUPED_CARD = _rx(r"""
-    (?<![0-9])
-    [0-9]{4} (?: <SEP> [0-9]{4} ){3}     # 16 digits in four groups
-    (?: <SEP> [0-9]{1,3} )?              # up to 19 digits
-    (?![0-9])
-""")
+@dataclass(frozen=True, slots=True)
+class _Stretch:
+    """Whole groups `first..last` of a run: their characters (a final X dropped when `drop_x`)."""
 
-# Mainland mobile: 1[3-9]X XXXX XXXX, groups optionally split by one separator,
-# optionally preceded by +86 / 86 / 0086 and an optional separator.
-_MOBILE = _rx(r"""
-    (?<![0-9])
-    (?P<prefix> (?: \+ | 00 )? 86 <SEP>? )?                   # country code, kept in the mask
-    (?P<number> 1[3-9][0-9] <SEP>? [0-9]{4} <SEP>? [0-9]{4} )  # 3-4-4 digits
-    (?![0-9])
-""")
+    chars: str
+    groups: tuple[_Group, ...]
+    drop_x: bool = False
 
-# Landline: area code 010, 02X or 0[3-9]XX, bare or in parentheses,
-# optional separator, then a 7-8 digit local number not starting with 0, optionally split 3/4 + 4.
-# Extensions ("转123", "-123") are left outside the finding.
-_LANDLINE = _rx(r"""
-    (?<![0-9])
-    (?: \( (?P<area_p> 0 (?: 10 | 2[0-9] | [3-9][0-9]{2} ) ) \) <SEP>?   # (0571)
-      | (?P<area>      0 (?: 10 | 2[0-9] | [3-9][0-9]{2} ) ) <SEP>? )    # 0571 / 0571- / 0571␠
-    (?P<local> [1-9][0-9]{2,3} <SEP>? [0-9]{4} )                        # 8765 4321 / 2345678
-    (?![0-9])
-""")
+    @property
+    def start(self) -> int:
+        return self.groups[0].start
 
-_NON_DIGITS = re.compile(r"[^0-9Xx]")  # everything but the digits (and ID check character)
+    @property
+    def end(self) -> int:
+        return self.groups[-1].end - self.drop_x
 
-# --------------------------------------------------------------------------- validators
+    def position(self, index: int) -> int:
+        """Where the `index`-th character of `chars` stands in the normalised text."""
+        for group in self.groups:
+            if index < len(group.chars):
+                return group.start + index
+            index -= len(group.chars)
+        raise IndexError(index)
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"  # GB 11643-1999: check character indexed by (weighted sum mod 11)
+
+def _stretches(run: list[_Group], norm: str) -> Iterator[_Stretch]:
+    """Every stretch of whole groups; one starts inside a run only after a space ("2026.03.31 2026…" holds
+    no number starting at "03", "HT-2026-0331-138…" none at "138": a dot or dash binds its groups)."""
+    for first in range(len(run)):
+        if first and " " not in norm[run[first - 1].end : run[first].start]:
+            continue
+        chars = ""
+        for last in range(first, len(run)):
+            chars += run[last].chars
+            if len(chars) > _LONGEST:
+                break
+            if len(chars) >= 10:  # a landline with a 3-digit area code is the shortest reading
+                groups = tuple(run[first : last + 1])
+                yield _Stretch(chars, groups)
+                if chars[-1] in "xX":
+                    yield _Stretch(chars[:-1], groups, drop_x=True)
+
+
+# --------------------------------------------------------------------------- what the digits alone say
+
 # First two digits of PRC region codes (provinces, Hong Kong/Macao 81/82, Taiwan residence permits 83).
 _PROVINCES = frozenset(
     {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37"}
     | {"41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
     | {"71", "81", "82", "83"}
 )
+# Card issuers seen on cards held in China: UnionPay 62 (and 60, 68 of some domestic banks), Visa 4,
+# Mastercard 51-55 and 2221-2720, Amex 34/37, JCB 35, the domestic 9-series of older debit cards (9558…).
+_ISSUER = re.compile(r"6[028]|4|5[1-5]|2(?:22[1-9]|2[3-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)|3[457]|9[45]", re.ASCII)
 
 
 def id_check_char(first17: str) -> str:
     """GB 11643-1999 check character for the first 17 digits of a resident ID number."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    return ric.calc_check_digit(first17 + "0")  # stdnum expects (and ignores) a check character
 
 
 def luhn_valid(digits: str) -> bool:
     """Luhn (mod 10) check used by bank card numbers."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+    return digits.isdigit() and luhn.is_valid(digits)
 
 
 def _plausible_birth(year: int, month: int, day: int) -> bool:
@@ -190,105 +230,155 @@ def _plausible_birth(year: int, month: int, day: int) -> bool:
     return date(1900, 1, 1) <= born <= date.today()
 
 
-def _id18_date_ok(digits: str) -> bool:
-    birth = digits[6:14]
-    return birth.isdigit() and _plausible_birth(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    kind: Kind
+    confidence: Confidence
+    national: str = ""  # a phone's number without country code or trunk 0: its key among official numbers
+    prefix: int = 0  # a mobile's country-code digits (86 / 0086) kept in the mask
+    card_needs_word: bool = False  # a card whose digits alone are not enough (no Luhn or no issuer prefix)
+
+    @property
+    def checked(self) -> bool:
+        """A resident ID whose check character agrees: personal whatever surrounds it."""
+        return self.kind == "id_number" and self.confidence == "high"
 
 
-def _id18_checksum_ok(digits: str) -> bool:
-    return digits[:17].isdigit() and id_check_char(digits[:17]) == digits[17].upper()
-
-
-def _id15_date_ok(digits: str) -> bool:
-    return _plausible_birth(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12]))
-
-
-# --------------------------------------------------------------------------- classification
-
-_Verdict = tuple[Kind, Confidence]
-
-
-def _card_verdict(digits: str) -> _Verdict | None:
-    if not digits.isdigit() or not 16 <= len(digits) <= 19 or len(set(digits)) == 1:
-        return None  # all-same-digit runs are placeholders ("0000 0000 0000 0000")
-    return "bank_card", "high" if luhn_valid(digits) else "low"
-
-
-def _id18_verdict(digits: str) -> _Verdict | None:
-    """18 characters: valid ID > Luhn-valid card > typo'd ID (plausible date) > unvalidated card."""
-    date_ok = _id18_date_ok(digits)
-    if date_ok and _id18_checksum_ok(digits):
-        return "id_number", "high"
-    if digits.isdigit() and luhn_valid(digits) and len(set(digits)) > 1:
-        return "bank_card", "high"
-    if date_ok:
-        return "id_number", "low"
-    return _card_verdict(digits)
-
-
-def _id15_verdict(digits: str) -> _Verdict | None:
-    if not _id15_date_ok(digits):
+def _id18(chars: str) -> _Reading | None:
+    digits = chars.upper()
+    if not digits[:17].isdigit() or not _plausible_birth(int(digits[6:10]), int(digits[10:12]), int(digits[12:14])):
         return None
-    return "id_number", "high" if digits[:2] in _PROVINCES else "low"
+    if id_check_char(digits[:17]) == digits[17]:
+        return _Reading("id_number", "high")
+    if digits[:2] in _PROVINCES and not uscc.is_valid(digits):  # a credit code may be all digits too
+        return _Reading("id_number", "low")
+    return None
 
 
-def _long_verdict(digits: str) -> _Verdict | None:
-    if len(digits) == 15:
-        return _id15_verdict(digits)
-    if len(digits) == 18:
-        return _id18_verdict(digits)
-    return _card_verdict(digits)
+def _id15(digits: str) -> _Reading | None:
+    if digits[:2] in _PROVINCES and _plausible_birth(1900 + int(digits[6:8]), int(digits[8:10]), int(digits[10:12])):
+        return _Reading("id_number", "high")
+    return None
 
 
-def _is_year_list(text: str) -> bool:
-    """'2019 2020 2021 2022' is a list of years, not a card."""
-    groups = re.split(_SEP, text)
-    return all(re.fullmatch(r"(?:19|20)[0-9]{2}", group) for group in groups)
+@lru_cache(maxsize=4096)
+def _phone_known(national: str, mobile: bool) -> bool:
+    """Does libphonenumber's metadata know this Chinese number (prefix, area code and length)?"""
+    number = phonenumbers.parse("+86" + national)
+    wanted = phonenumbers.PhoneNumberType.MOBILE if mobile else phonenumbers.PhoneNumberType.FIXED_LINE
+    kind = phonenumbers.number_type(number)
+    return phonenumbers.is_valid_number(number) and kind in (wanted, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
-def _grouped_card_verdict(text: str) -> _Verdict | None:
-    verdict = _long_verdict(_NON_DIGITS.sub("", text))
-    if verdict is None or verdict[0] == "id_number":
-        return verdict  # 16..19 digits: a valid ID grouped in fours is still an ID
-    if verdict[1] == "low" and _is_year_list(text):
+def _mobile(digits: str) -> _Reading | None:
+    for prefix in ("", "86", "0086"):
+        national = digits[len(prefix) :]
+        if digits.startswith(prefix) and len(national) == 11 and national[0] == "1" and national[1] in "3456789":
+            return _Reading("mobile", "high" if _phone_known(national, True) else "low", national, len(prefix))
+    return None
+
+
+def _area_length(digits: str) -> int:
+    """Length of the area code with its trunk 0: 010 and 02X are three digits, 0[3-9]XX four; 0 = none."""
+    if digits[:3] == "010" or digits[:2] == "02":
+        return 3
+    return 4 if digits[:1] == "0" and digits[1:2] in "3456789" and len(digits) > 1 else 0
+
+
+def _landline(digits: str) -> _Reading | None:
+    """0 + area code + local number, or 86 / 0086 + the area code without its 0 (+86 571 8765 4321)."""
+    for prefix in ("86", "0086"):
+        code = digits[len(prefix) : len(prefix) + 2]  # the area code's first two digits, without its 0
+        if digits.startswith(prefix) and code[:1] not in ("", "0") and (code[0] != "1" or code == "10"):
+            reading = _landline("0" + digits[len(prefix) :])
+            return _Reading("landline", reading.confidence, reading.national, len(prefix)) if reading else None
+    area = _area_length(digits)
+    local = digits[area:]
+    if not area or len(local) not in (7, 8) or local[0] == "0":
         return None
-    return verdict
+    national = digits[1:]
+    return _Reading("landline", "high" if _phone_known(national, False) else "low", national)
 
 
-def _grouped_id_verdict(text: str) -> _Verdict | None:
-    verdict = _id18_verdict(_NON_DIGITS.sub("", text))
-    return verdict if verdict and verdict[0] == "id_number" else None  # 6-8-4 grouping is not a card
+def _card(digits: str) -> _Reading | None:
+    """Luhn and an issuer prefix: a card. Otherwise a card only with a word before it (`_personal`), and then
+    of high confidence when Luhn holds (`_with_word`): Luhn runs only where it can decide something."""
+    if not 16 <= len(digits) <= 19 or len(set(digits)) == 1:  # all-same-digit runs are placeholders
+        return None
+    evident = _ISSUER.match(digits) is not None and luhn_valid(digits)
+    return _Reading("bank_card", "high" if evident else "low", card_needs_word=not evident)
 
 
-# --------------------------------------------------------------------------- masks
+def _with_word(reading: _Reading, digits: str) -> _Reading:
+    """A card that a word such as 卡号 vouches for: high confidence when its Luhn check holds."""
+    if reading.card_needs_word and luhn_valid(digits):
+        return _Reading("bank_card", "high", card_needs_word=True)
+    return reading
 
 
-def _mask_id(digits: str) -> str:
-    digits = digits.upper()
-    if len(digits) == 18:
-        return digits[:6] + "*" * 8 + digits[-4:]
-    return digits[:6] + "*" * (len(digits) - 9) + digits[-3:]
+def _read(chars: str) -> _Reading | None:
+    """What the characters alone can be: an ID before a card, a phone by its length and prefix."""
+    if not chars[:-1].isdigit():
+        return None  # an X inside: "123X 4567…" is no number
+    if chars[-1] in "xX":
+        return _id18(chars) if len(chars) == 18 else None
+    reading = _id18(chars) if len(chars) == 18 else _id15(chars) if len(chars) == 15 else None
+    return reading or _mobile(chars) or _landline(chars) or _card(chars)
 
 
-def _mask_card(digits: str) -> str:
-    return "****" + digits[-4:]
+# --------------------------------------------------------------------------- what surrounds the number
+
+_LETTER_BEFORE = re.compile(rf"[A-Za-z][{_DASHES}_/]$", re.ASCII)
+_LETTER_AFTER = re.compile(rf"[{_DASHES}_/][A-Za-z]", re.ASCII)
+_GAP = r"[\s:：#＃号码为是约共计]{0,4}$"  # what may stand between a word and its number ("合计：", "编号为")
+_IDENTIFIER_WORD = re.compile(
+    r"(?:订单|合同|编号|单号|流水|序列|序号|批次|批号|发票|凭证|文号|证书|条码|工单|货号|型号|代码|ISBN|ISSN|SN|S/N)"
+    + _GAP, re.IGNORECASE)
+_AMOUNT_WORD = re.compile(
+    r"(?:合计|总计|小计|共计|金额|总额|余额|收入|支出|费用|价款|单价|总价|预算|资金|款项|工资|报酬)"
+    + r"[\s:：为是约共计¥$€£RMB人民币]{0,6}$")
+_DECIMALS = re.compile(r"\.[0-9]{1,2}(?![0-9])", re.ASCII)
+_THOUSANDS_AFTER = re.compile(r",[0-9]{3}(?![0-9])", re.ASCII)
+_THOUSANDS_BEFORE = re.compile(r"[0-9],$", re.ASCII)
+_CURRENCY_BEFORE = re.compile(r"(?:[¥$€£]|RMB|人民币)\s*$")
+_UNIT_AFTER = re.compile(r"(?:元(?![旦月宵])|万|亿|%|‰)")
+_CARD_WORD = re.compile(r"卡|账号|帐号|账户|帐户|银行|开户")
 
 
-def _mask_number(kind: Kind, digits: str) -> str:
-    return _mask_id(digits) if kind == "id_number" else _mask_card(digits)
+def _personal(norm: str, start: int, end: int, reading: _Reading) -> bool:
+    """Whether what surrounds the number lets it stay personal (see the module's reading order, step 4)."""
+    if reading.checked:
+        return True
+    before, after = norm[max(0, start - 16) : start], norm[end : end + 8]
+    if reading.card_needs_word and not _CARD_WORD.search(before):
+        return False
+    if _LETTER_BEFORE.search(before) or _LETTER_AFTER.match(after) or _IDENTIFIER_WORD.search(before):
+        return False
+    if _DECIMALS.match(after) or _THOUSANDS_AFTER.match(after) or _THOUSANDS_BEFORE.search(before):
+        return False  # an amount: 12345678901.00, 12,345,678
+    if _AMOUNT_WORD.search(before):
+        return False
+    return reading.confidence == "high" or not (_CURRENCY_BEFORE.search(before) or _UNIT_AFTER.match(after))
 
 
-def _mask_mobile(match: re.Match[str]) -> str:
-    number = _NON_DIGITS.sub("", match["number"])
-    return (match["prefix"] or "") + number[:3] + "****" + number[-4:]
+# --------------------------------------------------------------------------- masks and candidates
 
 
-def _mask_landline(match: re.Match[str]) -> str:
-    local = _NON_DIGITS.sub("", match["local"])
-    return (match["area_p"] or match["area"]) + "-****" + local[-2:]
-
-
-# --------------------------------------------------------------------------- candidates
+def _mask(reading: _Reading, stretch: _Stretch, norm: str, start: int) -> str:
+    digits = stretch.chars.upper()
+    if reading.kind == "id_number":
+        return digits[:6] + "*" * (len(digits) - 10) + digits[-4:] if len(digits) == 18 else \
+            digits[:6] + "*" * 6 + digits[-3:]
+    if reading.kind == "bank_card":
+        return "****" + digits[-4:]
+    if reading.kind == "landline":
+        area = _area_length("0" + reading.national) - 1  # the area code without its trunk 0
+        written = norm[start : stretch.position(reading.prefix)] if reading.prefix else "0"
+        return written + reading.national[:area] + "-****" + digits[-2:]
+    written_prefix = norm[start : stretch.position(reading.prefix)] if reading.prefix else ""
+    if not reading.prefix and start < stretch.start:  # a "+" before the number, without a country code
+        written_prefix = ""
+    return written_prefix + reading.national[:3] + "****" + reading.national[-4:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,64 +388,40 @@ class _Candidate:
     end: int
     masked: str
     confidence: Confidence
+    national: str
 
 
 _PRIORITY: dict[Kind, int] = {"id_number": 0, "bank_card": 1, "mobile": 2, "landline": 3}
 
 
-def _matches(pattern: re.Pattern[str], norm: str) -> Iterator[re.Match[str]]:
-    """Every match, overlapping ones included: in '1234 5678 6222 0212 3456 7890' the card starting
-    at '6222' must be proposed even though '1234 5678 6222 0212' matched first. (`search(text, pos)`
-    still lets lookbehinds see the characters before `pos`.)"""
-    match = pattern.search(norm)
-    while match is not None:
-        yield match
-        match = pattern.search(norm, match.start() + 1)
-
-
-def _numbers(norm: str, pattern: re.Pattern[str], judge: Callable[[str], _Verdict | None]) -> Iterator[_Candidate]:
-    """IDs and cards: `judge` gets the matched text and decides kind and confidence (or rejects)."""
-    for match in _matches(pattern, norm):
-        verdict = judge(match.group())
-        if verdict is not None:
-            kind, confidence = verdict
-            masked = _mask_number(kind, _NON_DIGITS.sub("", match.group()))
-            yield _Candidate(kind, match.start(), match.end(), masked, confidence)
-
-
-def _phones(norm: str) -> Iterator[_Candidate]:
-    for match in _matches(_MOBILE, norm):
-        yield _Candidate("mobile", match.start(), match.end(), _mask_mobile(match), "high")
-    for match in _matches(_LANDLINE, norm):
-        yield _Candidate("landline", match.start(), match.end(), _mask_landline(match), "high")
+def _span(norm: str, stretch: _Stretch, reading: _Reading) -> int:
+    """Where the finding starts: a "+" before a country code, a "(" around an area code belong to it."""
+    start = stretch.start
+    if start and reading.prefix and norm[start - 1] == "+":
+        return start - 1
+    if start and reading.kind == "landline" and not reading.prefix and norm[start - 1] == "(":
+        return start - 1
+    return start
 
 
 def _candidates(norm: str) -> Iterator[_Candidate]:
-    yield from _numbers(norm, _LONG_RUN, _long_verdict)
-    yield from _numbers(norm, _GROUPED_ID, _grouped_id_verdict)
-    yield from _numbers(norm, _GROUPED_CARD, _grouped_card_verdict)
-    yield from _phones(norm)
-
-
-_CURRENCY_BEFORE = frozenset("¥$€£")
-_UNIT_AFTER = frozenset("%‰元")
-
-
-def _is_quantity(norm: str, start: int, end: int) -> bool:
-    """An amount or a percentage: '12345678901234567.00', '13812345678元', '¥…', '…%'."""
-    after = norm[end : end + 2]
-    if after[:1] and after[0] in _UNIT_AFTER:
-        return True
-    if len(after) == 2 and after[0] == "." and after[1].isdigit():
-        return True
-    return start > 0 and norm[start - 1] in _CURRENCY_BEFORE
+    for run in _runs(norm):
+        for stretch in _stretches(run, norm):
+            reading = _read(stretch.chars)
+            if reading is None:
+                continue
+            start = _span(norm, stretch, reading)
+            if _personal(norm, start, stretch.end, reading):
+                reading = _with_word(reading, stretch.chars)
+                masked = _mask(reading, stretch, norm, start)
+                yield _Candidate(reading.kind, start, stretch.end, masked, reading.confidence, reading.national)
 
 
 def _resolve(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     """Keep non-overlapping candidates: high confidence first, then longest, earliest, by kind priority.
 
-    Confidence first: in '138 1234 5678 6222 0212 3456 7890' the Luhn-invalid '5678 6222 0212 3456'
-    must not push out the real card that follows it.
+    Confidence first: in '138 1234 5678 6222 0212 3456 7890' a low reading across both numbers
+    must not push out the real card that follows the mobile.
     """
     starts: list[int] = []  # the chosen candidates, kept sorted by start (they never overlap)
     chosen: list[_Candidate] = []
@@ -376,16 +442,26 @@ def _resolve(candidates: Sequence[_Candidate]) -> list[_Candidate]:
 # --------------------------------------------------------------------------- public API
 
 
-def screen(text: str) -> list[Finding]:
-    """Every piece of personal information in `text`, sorted by start, non-overlapping."""
+def screen(text: str, official: Collection[str] = ()) -> list[Finding]:
+    """Every piece of personal information in `text`, sorted by start, non-overlapping.
+
+    `official`: the keys (`number_key`) of public numbers that are never flagged, such as a village's
+    supervision phone, in whatever format the text writes them."""
     normalised = _normalise(text)
-    norm = normalised.text
-    kept = [c for c in _candidates(norm) if not _is_quantity(norm, c.start, c.end)]
     findings: list[Finding] = []
-    for candidate in _resolve(kept):
+    for candidate in _resolve(list(_candidates(normalised.text))):
+        if candidate.national and candidate.national in official:
+            continue
         start, end = normalised.original_span(candidate.start, candidate.end)
         findings.append(Finding(candidate.kind, start, end, text[start:end], candidate.masked, candidate.confidence))
     return findings
+
+
+def number_key(text: str) -> str | None:
+    """The key of the one phone number `text` holds (its digits without country code or trunk 0:
+    '138-1234-5678' and '+86 13812345678' share '13812345678'), or None when it holds no phone or several."""
+    phones = [c for c in _resolve(list(_candidates(_normalise(text).text))) if c.national]
+    return phones[0].national if len(phones) == 1 else None
 
 
 def mask_all(text: str, findings: list[Finding] | None = None) -> str:
@@ -424,6 +500,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     parser.add_argument("file", metavar="FILE", help="UTF-8 text file to screen, or - for standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--official", action="append", default=[], metavar="NUMBER",
+                        help="a public phone number never flagged, in any format (repeatable)")
     return parser
 
 
@@ -479,7 +557,7 @@ def cli_main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """`cunwu screen FILE|- [--format json]` (argv = arguments after `screen`).
+    """`cunwu screen FILE|- [--format json] [--official NUMBER]…` (argv = arguments after `screen`).
 
     Exit 1 when something was found, 0 when the text is clean, 2 when the file cannot be read
     (one line on stderr). Streams default to sys.stdin/stdout/stderr at call time.
@@ -498,6 +576,7 @@ def cli_main(
     except OSError as error:
         print(f"cunwu screen: cannot read {args.file}: {error.strerror or error}", file=stderr)
         return EXIT_UNREADABLE
-    findings = screen(text)
+    official = {key for key in map(number_key, args.official) if key}
+    findings = screen(text, official)
     print(format_json(findings) if args.format == "json" else format_text(text, findings), file=stdout)
     return EXIT_FOUND if findings else EXIT_CLEAN

@@ -15,13 +15,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.deadlines import obligations
 from services.events import Event, NoticeCorrected, NoticePublished, NoticeRetracted, ObligationMet, Reaction
+from services.township import actions as desk
 from services.voice import petitions
 
 REACTIONS: Mapping[type[Event], tuple[Reaction, ...]] = {
-    NoticePublished: (obligations.on_published,),  # the obligation the notice meets is met
+    # the obligation the notice meets is met; a rectification order naming a periodic one records it
+    NoticePublished: (obligations.on_published, desk.on_published),
     NoticeCorrected: (),  # a correction meets nothing new: the original already counted
     NoticeRetracted: (),
-    ObligationMet: (petitions.on_obligation_met,),  # the signers hear, the petition closes
+    # the signers hear, the petition closes; a rectification order naming it records it
+    ObligationMet: (petitions.on_obligation_met, desk.on_obligation_met),
 }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.errors import DomainError
-from web import miniapp, pages, posters, views
+from web import console, miniapp, pages, posters, views
 from web.deps import DEPS, WebDeps
 from web.http import PAGE_COST, PDF_COST, client_address
 
@@ -40,6 +40,7 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("GET", f"/v/{NOTICE}/{{kind:[fp]}}/{{file:\\d{{1,10}}}}", "file", pages.notice_file),
     ("GET", "/app", "app", miniapp.page),
     ("POST", "/app/me", "app-me", miniapp.mine),
+    *console.ROUTES,  # the township console (web/console.py): signed-in inspectors only
 )
 SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; " \

@@ -33,6 +33,7 @@ class WebDeps:
     trusted_proxies: frozenset[str] = frozenset({"127.0.0.1", "::1"})
     app_max_age: int = 86_400
     pdfs: PdfMaker = field(default_factory=PdfMaker)
+    wake: Callable[[], None] = field(default=lambda: None)  # the console queued messages: deliver them now
 
     def public_links(self, request: web.Request | None = None) -> Links | None:
         """Absolute addresses for QR codes: the configured public address, else the one the page was asked

@@ -64,5 +64,9 @@ class Links:
         """Where the Mini App posts its init data (never a file: the demo's export has no Mini App)."""
         return self._file("/app/me")
 
+    def console(self, path: str = "") -> str:
+        """The township console's addresses (web/console.py); never files, never with ?lang."""
+        return self._file("/console" + path)
+
     def static(self, name: str) -> str:
         return self._file(f"/static/{name}")

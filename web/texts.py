@@ -34,7 +34,7 @@ class WebTexts:
 
     def __init__(self, default_lang: str = "zh", folder: Path = HERE) -> None:
         self.default_lang = default_lang
-        self.strings = {lang: _locale(folder / "locales" / f"{lang}.yaml") for lang in LANGUAGES}
+        self.strings = {lang: _locales(folder / "locales", lang) for lang in LANGUAGES}
         self.env = Environment(loader=FileSystemLoader(str(folder / "templates")), autoescape=True,
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.globals["qr"] = qr_svg
@@ -60,6 +60,19 @@ def _fingerprint(folder: Path) -> str:
     for path in sorted([*folder.glob("templates/**/*.j2"), *folder.glob("locales/*.yaml"), *folder.glob("static/*")]):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _locales(folder: Path, lang: str) -> dict[str, str]:
+    """`zh.yaml`, then each feature's own `zh-<feature>.yaml` (the township console's, for one); a key
+    defined twice is an error."""
+    merged: dict[str, str] = {}
+    for path in [folder / f"{lang}.yaml", *sorted(folder.glob(f"{lang}-*.yaml"))]:
+        strings = _locale(path)
+        twice = sorted(set(merged) & set(strings))
+        if twice:
+            raise ValueError(f"{path.name} defines again: {', '.join(twice)}")
+        merged.update(strings)
+    return merged
 
 
 def _locale(path: Path) -> dict[str, str]:

@@ -6,7 +6,13 @@ that forward references (names each module imports only under TYPE_CHECKING) res
 costs ~80 MB of resident memory and seconds of start-up, for types this bot never receives (stickers,
 payments, business accounts, giveaways...).
 
-`import_aiogram()` runs that import with `model_rebuild` replaced, for that loop only, by a function that
+The patch applies while `aiogram/types/__init__.py` runs, and only then: `install()` (called by
+`bot/__init__.py`) puts a finder first on `sys.meta_path` that does nothing until something imports
+`aiogram.types`, then wraps that one module's loader. So importing `bot` imports no aiogram at all (the
+commands that never talk to Telegram, `cunwu screen`, `calendar`, `obligations`, `admin ...`, never load it),
+and whoever imports aiogram first, wherever, gets the lazy build. `import_aiogram()` imports it now.
+
+While `aiogram.types` runs, `model_rebuild` is replaced, for that loop only, by a function that
 puts the names its field annotations mention into each type's own module (where pydantic looks when it
 finally builds the model) and builds nothing. A type is then built the first time it is used, as
 `defer_build` intends; the methods aiogram builds at import build what they reference. If aiogram stops
@@ -17,8 +23,13 @@ tests/runtime/test_lazy_aiogram.py builds every type this way and compares it wi
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import re
 import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
@@ -48,11 +59,55 @@ def _annotation_names(cls: type) -> set[str]:
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
+TYPES = "aiogram.types"
+
+
+class _LazyTypesLoader(importlib.abc.Loader):
+    """aiogram.types' own loader, run with `model_rebuild` replaced."""
+
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        BaseModel.model_rebuild = classmethod(_resolve_later)  # type: ignore[method-assign,assignment]
+        try:
+            self.loader.exec_module(module)
+        finally:
+            BaseModel.model_rebuild = _REBUILD  # type: ignore[method-assign]
+
+
+class _LazyTypesFinder(importlib.abc.MetaPathFinder):
+    """Finds nothing but aiogram.types, once, with the ordinary path finder, and wraps its loader."""
+
+    def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+                  ) -> ModuleSpec | None:
+        if name != TYPES:
+            return None
+        uninstall()
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _LazyTypesLoader(spec.loader)
+        return spec
+
+
+_FINDER = _LazyTypesFinder()
+
+
+def install() -> None:
+    """From now on, the first import of aiogram (by anyone) builds its types lazily. Imports nothing."""
+    if TYPES not in sys.modules and _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def uninstall() -> None:
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+
+
 def import_aiogram() -> None:
-    if "aiogram.types" in sys.modules:
-        return  # imported already (by whoever came first): nothing to save any more
-    BaseModel.model_rebuild = classmethod(_resolve_later)  # type: ignore[method-assign,assignment]
-    try:
-        import aiogram.types  # noqa: F401
-    finally:
-        BaseModel.model_rebuild = _REBUILD  # type: ignore[method-assign]
+    """Import aiogram now, its types lazily if it was not imported yet."""
+    install()
+    import aiogram.types  # noqa: F401

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import NagLog, OutboxMessage
+from models import OutboxMessage
+from services.deadlines.history import nags_sent
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "uncertain")
 
@@ -40,7 +41,7 @@ class Metrics:
         async with sessions() as session:
             rows = await session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
             counts = dict(rows.all())
-            self._nags = int((await session.exec(select(func.count()).select_from(NagLog))).one())
+            self._nags = await nags_sent(session)
         self._outbox = {state: int(counts.get(state, 0)) for state in OUTBOX_STATES}
 
     def outbox(self) -> dict[str, int]:
@@ -63,5 +64,6 @@ class _DatabaseCollector(Collector):
         for state, count in self.metrics.outbox().items():
             family.add_metric([state], count)
         yield family
-        yield CounterMetricFamily("cunwu_nags_sent", "Nags sent (rows of the nag log, whole deployment)",
+        yield CounterMetricFamily("cunwu_nags_sent",
+                                  "Nags sent (the nag log and the tally of its pruned rows, whole deployment)",
                                   value=self.metrics.nags())

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from bot.base.settings import ConfigError, Settings
-from bot.process.app import prepare
+from bot.process.prepare import prepare
+from services.notices import duties
 from services.people.directory_io import DirectoryFileError, export_township, import_file, parse
 
 
@@ -23,6 +24,7 @@ async def import_directory(settings: Settings, path: Path) -> int:
         async with runtime.sessions() as session:  # one transaction: an error half-way leaves nothing
             counts = await import_file(session, directory, runtime.policy.registry)
             await session.commit()
+            warnings = await duties.village_warnings(session)
     except DirectoryFileError as error:
         print(f"cunwu: {error}", file=sys.stderr)
         return 1
@@ -30,7 +32,19 @@ async def import_directory(settings: Settings, path: Path) -> int:
         await runtime.close()
     print(f"imported township {directory.township.code}: {counts['villages']} villages, "
           f"{counts['roles']} roles, {counts['groups']} groups")
+    for village, author, missing in warnings:
+        print(unstaffed_warning(village.code, village.name, author.name if author else None,
+                                [role.value for role in missing]), file=sys.stderr)
     return 0
+
+
+def unstaffed_warning(code: str, name: str, author: str | None, missing: list[str]) -> str:
+    """One line for the operator (English, like the command's other output): which village's review chain
+    cannot be decided by people other than the author, one per stage."""
+    if author is None:
+        return f"cunwu: warning: village {code} ({name}) has no staff: nobody can draft its notices"
+    return (f"cunwu: warning: village {code} ({name}): a notice by {author} cannot be reviewed by distinct "
+            f"people other than its author; missing: {', '.join(missing)} (give these roles to more people)")
 
 
 async def export_directory(settings: Settings, township: str, output: Path | None) -> int:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import html
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.base.settings import Settings
-from bot.process.app import prepare
+from bot.process.prepare import prepare
 from bot.ui.texts import Texts
 from catalogs.periods import period_words
 from services.deadlines import compliance, obligations
 from services.errors import DomainError
+from services.township.views import chart_title
 
 
 def plain(rendered: str) -> str:
@@ -81,8 +83,9 @@ async def report(settings: Settings, township_code: str, quarter: str, fmt: str,
             output.write_text(text, encoding="utf-8")
         return 0
     texts = Texts(settings.default_language)
-    png = compliance.chart_png(found, compliance.legend(texts.plain, settings.default_language),
-                                  settings.default_language)
+    lang = settings.default_language
+    png = compliance.chart_png(found, compliance.legend(texts.plain, lang),
+                               chart_title(texts.plain, lang, found, datetime.now(UTC)), lang)
     if output is None:
         sys.stdout.buffer.write(png)
     else:
@@ -101,11 +104,9 @@ def calendar(settings: Settings, profile_name: str, year: int, fmt: str) -> int:
         return 0
     texts, lang = Texts(settings.default_language), settings.default_language
     head = tuple(texts.plain(lang, f"cal.head.{column}") for column in ("cadence", "period", "due", "rule"))
+    basis = {True: texts.plain(lang, "reading.basis_local") + " *", False: texts.plain(lang, "reading.basis_seed")}
     rows = [(texts.plain(lang, f"cal.cadence.{row['cadence']}"), period_words(row["period"], lang), row["due"],
-             view.marked(view.rule_of(profile, row["cadence"]))) for row in view.calendar(profile, year)]
+             basis[view.rule_of(profile, row["cadence"]).local]) for row in view.calendar(profile, year)]
     print(plain(texts.render(lang, "calendar", profile=profile, year=year, lines=view.align([head, *rows]),
-                       borrowed=[{"cadence": b.cadence, "rule": b.rule,
-                                  "source": b.borrowed_from if lang == "en" else view.source_ref(b.borrowed_from)}
-                                 for b in view.borrowed(profile)], keep=view.marked(profile.keep_rule),
-                       finance=view.marked(profile.finance_rule))))
+                       borrowed=view.borrowed(profile))))
     return 0

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     screen = commands.add_parser("screen", help="screen a text for personal information")
     screen.add_argument("file")
     screen.add_argument("--format", choices=["text", "json"], default="text")
+    screen.add_argument("--official", action="append", default=[])
     calendar = commands.add_parser("calendar", help="every periodic due date of a policy profile in a year")
     calendar.add_argument("--profile", required=True)
     calendar.add_argument("--year", type=int, required=True)
@@ -136,7 +137,7 @@ async def _webhook(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.process.app import prepare
+    from bot.process.prepare import prepare
 
     runtime = await prepare(settings)
     await runtime.close()

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.base.settings import Settings
-from bot.process.app import prepare
+from bot.process.prepare import prepare
 from services.board.public import notice_board
 from services.board.visibility import board_by_code
 from services.errors import DomainError

@@ -1,5 +1,19 @@
-"""Telegram's sending limits as aiolimiter buckets, shared by everything that talks to groups: the delivery
-worker and the keeper's probes (bot/delivery/keeper.py) take their turn from the same buckets."""
+"""Telegram's sending limits as aiolimiter buckets, shared by everything that talks to Telegram: the delivery
+worker, its progress edits and the keeper's probes (bot/delivery/keeper.py) take their turn from the same
+buckets. Messages, pins, unpins and edits all take a turn (Telegram counts them against the same limits).
+
+`AsyncLimiter(max_rate, time_period)` is a leaky bucket of capacity `max_rate` draining at
+`max_rate / time_period` a second: the same meter as a token bucket of that capacity and rate. The bot's
+overall bucket holds `burst` turns at `per_second`: when the sender falls behind (a slow row, a loaded CPU, a
+slow answer) the unused turns pile up, up to `burst`, and are spent at once to make up the lost time, so the
+rate over a broadcast stays at the limit instead of losing every late turn for good (the old limiter,
+capacity 1, spaced every request 1/30 s after the previous turn, never catching up).
+
+Why not Telegram's whole bucket (30): a bucket as full as Telegram's leaves no room for the network. Requests
+leave here conforming to (burst, rate) and reach Telegram with their latencies varying by up to J seconds;
+Telegram then sees them conforming to (burst + rate * J, rate), within its own 30 for J <= (30 - burst) /
+rate: with burst 10, two thirds of a second of jitter, and a third of a second of lost time made up at once.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +24,20 @@ from aiolimiter import AsyncLimiter
 
 @dataclass(frozen=True)
 class Limits:
-    """Telegram's documented limits: ~30 messages/s per bot, 20/min per group, ~1/s per private chat."""
+    """Telegram's documented limits: ~30 messages/s per bot, 20/min per group, ~1/s per private chat;
+    `burst`: the turns the bot's overall bucket holds (see the module's docstring)."""
 
     per_second: float = 30
     group_per_minute: float = 20
     private_per_second: float = 1
+    burst: float = 10
 
 
 class ChatLimiters:
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
-        # Evenly spaced, no burst: a burst of 30 spends Telegram's whole bucket at once, and then any
-        # difference in latency between two requests (the first one opens the connection) is a 429.
-        # At 30/s the 300-group broadcast takes 10 s either way.
-        self.overall = AsyncLimiter(1, 1 / self.limits.per_second)
+        burst = max(1.0, min(self.limits.burst, self.limits.per_second))
+        self.overall = AsyncLimiter(burst, burst / self.limits.per_second)
         self._chats: dict[int, AsyncLimiter] = {}
 
     def for_chat(self, chat_id: int) -> AsyncLimiter:

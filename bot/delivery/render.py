@@ -15,6 +15,7 @@ from bot.process.runtime import Runtime
 from bot.ui.keyboards import board as board_keyboards
 from bot.ui.keyboards import common as keyboards
 from bot.ui.keyboards import deadlines as deadline_keyboards
+from bot.ui.keyboards import desk as desk_keyboards
 from bot.ui.keyboards import notices as notice_keyboards
 from bot.ui.keyboards import voice as voice_keyboards
 from bot.ui.texts import UI
@@ -47,9 +48,11 @@ BUILDERS: dict[str, Builder] = {
                                                           int(spec["stage"])),
     "privacy_allow": lambda ui, spec, rt: notice_keyboards.privacy_allow(ui, int(spec["notice_id"]),
                                                                          list(spec.get("findings") or [])),
+    "resume": lambda ui, spec, rt: notice_keyboards.single(ui, int(spec["notice_id"]), "resume", "btn.resume"),
     "retract": lambda ui, spec, rt: notice_keyboards.retract(ui, int(spec["notice_id"])),
     "notice": _notice,
     "published": lambda ui, spec, rt: board_keyboards.published(ui, int(spec["notice_id"]), _page(rt, spec)),
+    "desk": lambda ui, spec, rt: desk_keyboards.villages(ui, [(int(v), str(n)) for v, n in spec.get("villages") or []]),
     "nag": lambda ui, spec, rt: deadline_keyboards.nag(ui, int(spec["village_id"]), list(spec.get("buttons") or []),
                                                        str(spec.get("day") or "")),
     "question_staff": lambda ui, spec, rt: voice_keyboards.question_staff(ui, int(spec["question_id"]),

@@ -120,7 +120,7 @@ class DeliveryWorker:
         self.limiters = ChatLimiters(limits) if limits else runtime.limiters
         self.slots = asyncio.Semaphore(max(1, runtime.settings.delivery_concurrency))
         self.retry_after_count = 0
-        self.progress = ProgressReporter(runtime, bot)
+        self.progress = ProgressReporter(runtime, bot, self.limiters)
         self.worker_id = str(uuid.uuid4())
         # A claim outlives the slowest wait between two renewals (a group's 20/min turn, a retry) but not a
         # dead worker for long: after a crash on PostgreSQL its rows wait this long for another worker.
@@ -416,7 +416,8 @@ class DeliveryWorker:
 
     async def _pin(self, job: _Job, message_id: int, *, required: bool) -> bool:
         """Pinning twice is harmless, so a pin that timed out or met a 5xx is simply tried again later.
-        (Pins and edits are not messages: Telegram's per-chat and per-bot message limits do not count them.)"""
+        A pin takes its turn from the limiters, as a message does."""
+        await self._turn(job)
         try:
             await self.bot.pin_chat_message(job.chat_id, message_id, disable_notification=True)
         except TelegramBadRequest as error:  # no right to pin, or the message is gone: still posted
@@ -429,6 +430,7 @@ class DeliveryWorker:
         return True
 
     async def _unpin(self, job: _Job, message_id: int) -> None:
+        await self._turn(job)
         try:
             await self.bot.unpin_chat_message(chat_id=job.chat_id, message_id=message_id)
         except TelegramBadRequest as error:  # the message is gone, or no longer pinned: unpinned either way
@@ -450,16 +452,18 @@ class DeliveryWorker:
         from aiogram.types import BufferedInputFile
 
         from services.deadlines.compliance import legend, township_chart
+        from services.township.views import chart_title
 
         row, ui = job.row, job.ui
         assert ui is not None
+        now = self.runtime.clock.now()
         async with self.runtime.sessions() as session:
             _, png = await township_chart(session, self.runtime.policy, int(row.context["township_id"]),
-                                          str(row.context["quarter"]), self.runtime.clock.now(),
-                                          legend(ui.texts.plain, ui.lang), ui.lang)
+                                          str(row.context["quarter"]), now, legend(ui.texts.plain, ui.lang),
+                                          lambda report: chart_title(ui.texts.plain, ui.lang, report, now), ui.lang)
         caption = self._render(job)
         sent = await self.bot.send_photo(row.chat_id, BufferedInputFile(png, "report.png"),
-                                         caption=caption if len(caption) <= 1024 else None)
+                                         caption=caption if len(caption) <= 1024 else None, reply_markup=job.markup)
         return sent.message_id
 
     async def _edit(self, job: _Job) -> int | None:
@@ -468,8 +472,9 @@ class DeliveryWorker:
         row = job.row
         text = self._render(job)
         if row.posting_id is None and row.target_message_id:
-            # Not a notice (e.g. a petition's live count): edit that one message, nothing else.
-            await self._edit_one(job, int(row.target_message_id), text, job.markup)
+            # Not a notice (a petition's live count, a review request's decision): edit that one message. A text
+            # once sent in parts carries its buttons on the last part, which gets the end of the new text.
+            await self._edit_one(job, int(row.target_message_id), (split_html(text) or [text])[-1], job.markup)
             return int(row.target_message_id)
         posting = await self._posting(row)
         parts = split_html(text)
@@ -491,6 +496,7 @@ class DeliveryWorker:
         return posting.message_ids[0]
 
     async def _edit_one(self, job: _Job, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        await self._turn(job)  # an edit counts against the limits as a message does
         try:
             await self.bot.edit_message_text(text=text, chat_id=job.chat_id, message_id=message_id,
                                              reply_markup=markup)
@@ -636,8 +642,8 @@ class ProgressReporter:
     the last edit ("done") always comes. Counting a notice's postings is a query over all of them, so it
     runs only when an edit may follow, not after every group."""
 
-    def __init__(self, runtime: Runtime, bot: Bot, interval: float = 2.0) -> None:
-        self.runtime, self.bot, self.interval = runtime, bot, interval
+    def __init__(self, runtime: Runtime, bot: Bot, limiters: ChatLimiters, interval: float = 2.0) -> None:
+        self.runtime, self.bot, self.interval, self.limiters = runtime, bot, interval, limiters
         self._last: dict[str, float] = {}
         self._messages: dict[int, OutboxMessage] = {}
         self._due: set[str] = set()
@@ -666,6 +672,7 @@ class ProgressReporter:
         self._messages[notice_id] = message  # sent once and never changed: no need to read it again
         ui = self.runtime.texts.for_lang(message.lang or None)
         text = ui.render("delivery_progress", **{**message.context, **counts})
+        await self.limiters.acquire(message.chat_id)  # an edit takes its turn as a message does
         try:
             await self.bot.edit_message_text(text=text, chat_id=message.chat_id, message_id=message.message_id)
         except TelegramAPIError as error:

@@ -41,6 +41,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.methods import AnswerCallbackQuery, SendChatAction, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
@@ -48,13 +49,13 @@ from aiogram.types import Message, TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.pipeline.acting import acting
 from bot.pipeline.fsm_redis import flush_after_commit
-from bot.pipeline.fsm_storage import current_session
+from bot.pipeline.fsm_storage import DatabaseStorage, already_read, current_session, record_key
 from bot.process.runtime import Runtime
 from bot.ui.texts import UI, normalise_language
 from models import Person, ProcessedUpdate
 from services.errors import DomainError
-from services.people.directory import get_or_create_person
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -120,9 +121,12 @@ class CommitBeforeTelling(BaseRequestMiddleware):
 class UpdateContext(BaseMiddleware):
     """A session and an `UpdateTransaction` per update; see the module docstring for when it commits."""
 
-    def __init__(self, runtime: Runtime, storage: BaseStorage, confirm_after_handling: bool = False) -> None:
+    def __init__(self, runtime: Runtime, storage: BaseStorage, confirm_after_handling: bool = False,
+                 fsm: FSMContextMiddleware | None = None) -> None:
+        """`fsm`: aiogram's FSM middleware, to name the conversation read with the person (bot/pipeline/acting.py)."""
         self.runtime, self.storage = runtime, storage
         self.confirm_after_handling = confirm_after_handling
+        self.fsm = fsm if isinstance(storage, DatabaseStorage) else None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -150,7 +154,7 @@ class UpdateContext(BaseMiddleware):
             log.info("update %s was handled already", event.update_id)
             return None
         try:
-            person = await self._person(session, user)
+            person = await self._person(session, user, data)
             if person is not None:
                 data.update(person=person, ui=self.runtime.texts.for_lang(person.language or ui.lang))
             result = await handler(event, data)
@@ -199,10 +203,16 @@ class UpdateContext(BaseMiddleware):
             except IntegrityError:
                 await session.rollback()
 
-    async def _person(self, session: AsyncSession, user: User | None) -> Person | None:
+    async def _person(self, session: AsyncSession, user: User | None, data: dict[str, Any]) -> Person | None:
+        """The person, their roles and (database storage) the conversation, in one statement."""
         if user is None or user.is_bot or user.id == ANONYMOUS_ADMIN_ID:
             return None
-        return await get_or_create_person(session, user.id, user.full_name, user.username)
+        context = self.fsm.resolve_event_context(data["bot"], data) if self.fsm is not None else None
+        key = record_key(context.key) if context is not None else None
+        found = await acting(session, user.id, user.full_name, user.username, key)
+        if key is not None:
+            already_read(session, key, found.conversation)
+        return found.person
 
 
 async def answer_quietly(event: Update, text: str) -> None:
@@ -237,4 +247,6 @@ def _error_text(ui: UI, error: DomainError) -> str:
     """Plain text: error answers go out as alerts or with parse_mode=None."""
     # A parameter named `role` carries a role value; people see its name in their language.
     params = {k: ui.plain(f"role.{v}") if k == "role" else v for k, v in error.params.items()}
+    if "roles" in params:  # a list of role values, named and joined in the person's language
+        params["roles"] = ("、" if ui.lang == "zh" else ", ").join(ui.plain(f"role.{v}") for v in params["roles"])
     return ui.plain(error.key, **params)

@@ -5,56 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import User
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from bot.base.logs import RedactTokens
 from bot.base.settings import ConfigError, Settings
 from bot.delivery.worker import DeliveryWorker
 from bot.process.leader import Leadership
 from bot.process.pages import serve_pages, web_deps
-from bot.process.runtime import Runtime, build_runtime
+from bot.process.prepare import one_line, prepare
+from bot.process.runtime import Runtime
 from bot.process.wiring import build_bot, build_dispatcher
 from bot.ui.commands import register_commands, register_menu_button
-from models.db import is_sqlite
-from models.migrate import MigrationError, upgrade_in_child
 from reminders import scheduler
 
 log = logging.getLogger("cunwu")
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    return " ".join(RedactTokens().redact(text).split())[:limit]
-
-
-def ensure_sqlite_folder(url: str) -> None:
-    """The folder of a SQLite file is created on start; one that cannot be is an operator's mistake."""
-    database = make_url(url).database if is_sqlite(url) else None
-    if not database or database == ":memory:":
-        return
-    folder = Path(database).parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ConfigError(f"cannot create the folder {folder} of the SQLite database in DATABASE_URL: "
-                          f"{error.strerror or error}") from error
-
-
-async def check_database(runtime: Runtime) -> None:
-    try:
-        async with runtime.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception as error:  # any driver's connection failure
-        cause = getattr(error, "orig", None) or error
-        raise ConfigError(f"cannot reach the database at DATABASE_URL: {type(cause).__name__}: "
-                          f"{_one_line(str(cause).splitlines()[0] if str(cause) else '')}") from error
 
 
 def telegram_refusal(error: TelegramAPIError, api_url: str) -> ConfigError:
@@ -62,8 +30,8 @@ def telegram_refusal(error: TelegramAPIError, api_url: str) -> ConfigError:
     if isinstance(error, TelegramUnauthorizedError):
         return ConfigError("Telegram refused BOT_TOKEN (401 Unauthorized): check the token from @BotFather")
     if isinstance(error, TelegramNetworkError):
-        return ConfigError(f"cannot reach Telegram at TELEGRAM_API_URL={api_url}: {_one_line(error.message)}")
-    return ConfigError(f"Telegram at TELEGRAM_API_URL={api_url} refused the bot: {_one_line(error.message)}")
+        return ConfigError(f"cannot reach Telegram at TELEGRAM_API_URL={api_url}: {one_line(error.message)}")
+    return ConfigError(f"Telegram at TELEGRAM_API_URL={api_url} refused the bot: {one_line(error.message)}")
 
 
 async def check_telegram(bot: Bot, api_url: str) -> User:
@@ -71,22 +39,6 @@ async def check_telegram(bot: Bot, api_url: str) -> User:
         return await bot.get_me()
     except TelegramAPIError as error:
         raise telegram_refusal(error, api_url) from error
-
-
-async def prepare(settings: Settings) -> Runtime:
-    """Everything a command needs before it works: a reachable, migrated database."""
-    ensure_sqlite_folder(settings.database_url)
-    runtime = build_runtime(settings)
-    try:
-        await check_database(runtime)
-        await upgrade_in_child(settings.database_url)  # a child process: Alembic never loads into the bot
-    except MigrationError as error:
-        await runtime.close()
-        raise ConfigError(f"the database migration failed: {error}") from error
-    except ConfigError:
-        await runtime.close()
-        raise
-    return runtime
 
 
 class BotApp:

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +22,9 @@ from services.policy import Policy
 from web.deps import WebDeps
 from web.http import RateLimits
 from web.texts import WebTexts
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger("cunwu")
 
@@ -50,7 +53,8 @@ class Runtime:
                 sessions=self.sessions, policy=self.policy, now=self.clock.now,
                 texts=WebTexts(settings.default_language), public_base_url=settings.public_base_url,
                 bot_token=settings.bot_token.get_secret_value(), rate_limits=RateLimits(settings.web_rate_limit),
-                trusted_proxies=frozenset(settings.web_trusted_proxies), app_max_age=settings.web_app_max_age)
+                trusted_proxies=frozenset(settings.web_trusted_proxies), app_max_age=settings.web_app_max_age,
+                wake=self.wake_delivery)
         return self._pages
 
     def wake_delivery(self) -> None:

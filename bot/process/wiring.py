@@ -41,7 +41,8 @@ def build_dispatcher(runtime: Runtime, *, confirm_after_handling: bool = False) 
     storage, isolation = build_storage(runtime)
     dispatcher = Dispatcher(storage=storage, disable_fsm=True, runtime=runtime)
     dispatcher.update.outer_middleware(UpdateIsolation(dispatcher.fsm, isolation))
-    dispatcher.update.outer_middleware(UpdateContext(runtime, storage, confirm_after_handling))
+    dispatcher.update.outer_middleware(UpdateContext(runtime, storage, confirm_after_handling,
+                                                                dispatcher.fsm))
     dispatcher.update.outer_middleware(dispatcher.fsm)  # its own isolation is disabled: the lock is held
     dispatcher.shutdown.register(isolation.close)
     dispatcher.include_routers(*get_routers())

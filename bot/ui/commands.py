@@ -45,7 +45,7 @@ class Command:
 # In the order people see them. Handlers live in handlers/; tests/directory/test_commands_bot.py checks that every
 # command registered there is listed here and the reverse.
 COMMANDS: tuple[Command, ...] = (
-    Command("start", (EVERYONE,)),
+    Command("start", (EVERYONE,), BOTH),
     Command("help", (EVERYONE,), BOTH),
     Command("join", (EVERYONE,), BOTH),
     Command("board", (EVERYONE,), BOTH),
@@ -55,15 +55,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("drafts", (Role.STAFF,)),
     Command("pending", (Role.STAFF,)),
     Command("event", (Role.STAFF,)),
+    Command("matter", (Role.STAFF,)),
     Command("digest", (Role.STAFF,)),
     Command("questions", (Role.STAFF, Role.SUPERVISOR)),
     Command("review", (Role.SECRETARY, Role.SUPERVISOR)),
     Command("due", (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)),
     Command("report", (Role.INSPECTOR,)),
+    Command("officialphone", (Role.STAFF, ADMIN)),
+    Command("console", (Role.INSPECTOR,)),
     Command("bind", (Role.STAFF, Role.INSPECTOR), GROUP),
     Command("unbind", (Role.STAFF, Role.INSPECTOR, ADMIN), GROUP),
+    Command("village", (Role.STAFF, ADMIN)),
     Command("newvillage", (ADMIN,)),
     Command("invite", (ADMIN,)),
+    Command("name", (EVERYONE,)),
     Command("lang", (EVERYONE,)),
     Command("cancel", (EVERYONE,)),
 )

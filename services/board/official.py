@@ -10,12 +10,14 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Person, Village
+from services.people import official_numbers
 
 
 async def supervision_phone(session: AsyncSession, village: Village) -> str | None:
     """The village's public supervision line (seed 004: 公开监督联系电话), or None while the directory keeps
-    none. An official number, not personal data: it is printed unmasked."""
-    return None
+    none (the village's own, else its township's: services.people.official_numbers). An official number,
+    not personal data: it is printed unmasked."""
+    return await official_numbers.supervision_phone(session, village)
 
 
 async def display_name(session: AsyncSession, person: Person) -> str:

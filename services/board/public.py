@@ -27,7 +27,9 @@ from services.errors import DomainError
 from services.notices import finance_table
 from services.notices.archive import parse_quarter, quarter_bounds
 from services.notices.workflow import Action, State
+from services.people import official_numbers
 from services.policy import Policy
+from services.procedures.matters import published_path
 
 LISTED = (State.PUBLISHED, State.RETRACTED)  # the versions a board lists: the newest of each chain
 SHOWN = (State.PUBLISHED, State.CORRECTED, State.RETRACTED)  # every version that was ever published
@@ -37,20 +39,22 @@ RECENT_QUARTERS = 4  # quarters a village board shows in full; older ones are a 
 # --- screening on the way out ---------------------------------------------------------------------------
 
 @lru_cache(maxsize=50_000)
-def _masked(text: str, allowed: frozenset[str]) -> str:
-    findings = [f for f in privacy.screen(text) if f.text not in allowed]
+def _masked(text: str, allowed: frozenset[str], official: frozenset[str] = frozenset()) -> str:
+    findings = [f for f in privacy.screen(text, official) if f.text not in allowed]
     return privacy.mask_all(text, findings) if findings else text
 
 
-def public_text(text: str | None, overrides: list[dict[str, Any]] | None = None) -> str:
+def public_text(text: str | None, overrides: list[dict[str, Any]] | None = None,
+                official: frozenset[str] = frozenset()) -> str:
     """Published text was screened before publication; it is screened again here, so a number the screen
-    learned to see since then is masked too. What the supervisory committee allowed (with a reason) stays."""
+    learned to see since then is masked too. What the supervisory committee allowed (with a reason) stays,
+    and so do the village's official numbers (`official`: services.people.official_numbers.keys)."""
     if not text:
         return ""
-    masked = _masked(text, frozenset())
+    masked = _masked(text, frozenset(), official)
     if masked == text or not overrides:  # nothing found (nearly always), or nothing allowed
         return masked
-    return _masked(text, frozenset(str(entry.get("text", "")) for entry in overrides))
+    return _masked(text, frozenset(str(entry.get("text", "")) for entry in overrides), official)
 
 
 # --- what the templates receive ---------------------------------------------------------------------------
@@ -167,6 +171,7 @@ class NoticePage:
     reviewers: list[Reviewer] = field(default_factory=list)
     author: str = ""
     proofs: list[Proof] = field(default_factory=list)
+    path: list[dict[str, Any]] | None = None  # the matter's 四议两公开 when the notice discloses one
 
 
 # --- catalog words ---------------------------------------------------------------------------------------
@@ -395,29 +400,34 @@ async def _retraction(session: AsyncSession, policy: Policy, village: Village, n
 
 async def _content(session: AsyncSession, policy: Policy, page: NoticePage, notice: Notice) -> None:
     village, overrides = page.board.village, notice.privacy_overrides
+    official_keys = await official_numbers.keys(session, village.id or 0)
     page.nothing_to_disclose = notice.nothing_to_disclose
-    page.body = public_text(notice.body, overrides)
-    page.table = _table(notice.table_text, overrides, policy.label(village.language, "table.total"))
+    page.body = public_text(notice.body, overrides, official_keys)
+    page.table = _table(notice.table_text, overrides, policy.label(village.language, "table.total"), official_keys)
     files = await session.exec(select(Attachment).where(Attachment.notice_id == notice.id)
                                .order_by(col(Attachment.id)))
-    page.files = [FileLine(a.id or 0, a.kind, public_text(a.file_name, overrides)) for a in files]
+    page.files = [FileLine(a.id or 0, a.kind, public_text(a.file_name, overrides, official_keys)) for a in files]
     page.reviewers = await _reviewers(session, policy, village, notice)
     author = await session.get(Person, notice.author_id)
     page.author = await official.display_name(session, author) if author else ""
     page.proofs = await proofs_of(session, policy, village, notice.id or 0)
+    page.path = await published_path(session, policy, notice)
 
 
-def _table(text: str | None, overrides: list[dict[str, Any]], total_label: str) -> Table | None:
+def _table(text: str | None, overrides: list[dict[str, Any]], total_label: str,
+           official: frozenset[str]) -> Table | None:
     if not text:
         return None
     try:
         parsed = finance_table.parse_table(text)
     except finance_table.TableError:  # a table is checked when it is entered; an older format is shown as text
-        return Table([(public_text(line, overrides), "") for line in text.splitlines() if line.strip()], "")
+        return Table([(public_text(line, overrides, official), "") for line in text.splitlines() if line.strip()],
+                     "")
     if parsed.statement:
-        rows = [(public_text(row.item, overrides), *(f"{a:,.2f}" for a in row.amounts)) for row in parsed.statement]
+        rows = [(public_text(row.item, overrides, official), *(f"{a:,.2f}" for a in row.amounts))
+                for row in parsed.statement]
         return Table(rows, tuple(f"{a:,.2f}" for a in parsed.totals), statement=True)
-    return Table([(public_text(row.item, overrides), f"{row.amount:,.2f}") for row in parsed.rows],
+    return Table([(public_text(row.item, overrides, official), f"{row.amount:,.2f}") for row in parsed.rows],
                  f"{parsed.total:,.2f}")
 
 

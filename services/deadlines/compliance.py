@@ -40,8 +40,6 @@ from services.deadlines.obligations import (
     status_of,
 )
 from services.errors import DomainError
-from services.people import directory
-from services.people.roles import Role
 from services.policy import Policy
 
 QUARTERS_SHOWN = 4
@@ -85,6 +83,7 @@ class VillageReport:
     overdue: list[Owed]
     disclosures: int
     problem: str | None = None  # the village's profile or catalog is unknown: nothing could be counted
+    joined: date | None = None  # quarters ending before it are not applicable (grey, not a red 0 %)
 
 
 @dataclass
@@ -122,13 +121,14 @@ async def township_report(session: AsyncSession, policy: Policy, township: Towns
         if problem is not None:  # one village's bad settings must not hide the others
             log_broken(village.code, problem, f"the report of {township.code}")
             report.villages.append(VillageReport(village.code, village.name, {str(q): Tally() for q in quarters},
-                                                 [], counts.get(vid, 0), problem))
+                                                 [], counts.get(vid, 0), problem, joined_on(policy, village)))
             continue
         today = policy.today(village, now)
         tallies = {str(q): _tally(policy, village, q, published, events.get(vid, []), today) for q in quarters}
         owed = evaluate(policy, village, today, published, [e for e in events.get(vid, []) if not e.met_notice_id])
         overdue = sorted((o for o in owed if o.status == OVERDUE), key=lambda o: (o.due, o.key))
-        report.villages.append(VillageReport(village.code, village.name, tallies, overdue, counts.get(vid, 0)))
+        report.villages.append(VillageReport(village.code, village.name, tallies, overdue, counts.get(vid, 0),
+                                             joined=joined_on(policy, village)))
     return report
 
 
@@ -178,30 +178,6 @@ async def township_by_code(session: AsyncSession, code: str) -> Township:
     return township
 
 
-async def for_inspector(session: AsyncSession, policy: Policy, person_id: int, now: datetime,
-                        quarter_text: str | None) -> list[TownshipReport]:
-    """/report: one report per township where the person is an inspector."""
-    townships = await directory.townships_where_inspector(session, person_id)
-    if not townships:
-        raise DomainError("err.not_role", role=Role.INSPECTOR.value)
-    reports = []
-    for township in townships:
-        quarter = parse_quarter(quarter_text) if quarter_text else Period.containing(
-            Cadence.QUARTERLY, policy.today(None, now))
-        reports.append(await township_report(session, policy, township, quarter, now))
-    return reports
-
-
-def as_view(report: TownshipReport) -> dict[str, object]:
-    """The template's context: plain values only (it is also stored in outbox rows)."""
-    return {"township": report.name, "quarter": report.quarter, "quarters": report.quarters, "villages": [
-        {"code": v.code, "name": v.name, "disclosures": v.disclosures, "broken": v.problem is not None,
-         "rates": [v.quarters[q].percent for q in report.quarters],
-         "overdue": [{"zh": o.zh, "en": o.en, "period": o.period, "due": o.due.isoformat() if o.due else ""}
-                     for o in v.overdue[:10]], "more": max(0, len(v.overdue) - 10)}
-        for v in report.villages]}
-
-
 CSV_FIELDS = ("village", "name", "quarter", "on_time", "late", "overdue", "pending", "on_time_rate",
               "disclosures", "overdue_now", "settings_problem")
 
@@ -226,11 +202,12 @@ def as_csv(report: TownshipReport, headings: Sequence[str] = CSV_FIELDS, lang: s
 # --- the chart ---------------------------------------------------------------------------------------------
 
 DPI = 100
-CELL_W, CELL_H, LEFT, TOP, LEGEND = 1.1, 0.45, 1.8, 1.0, 0.9  # inches
+CELL_W, CELL_H, LEFT, TOP, LEGEND = 1.1, 0.45, 1.9, 1.1, 1.1  # inches
 STATUSES = ("on_time", "late", "overdue", "pending")  # a cell's bar, left to right, in this order
 COLOURS = {"on_time": "#2e7d32", "late": "#f9a825", "overdue": "#c62828", "pending": "#90a4ae",
-           "none": "#e0e0e0", "broken": "#757575"}
-LEGEND_KEYS = (*STATUSES, "none", "broken")
+           "none": "#e0e0e0", "na": "#bdbdbd", "broken": "#757575"}
+LEGEND_KEYS = (*STATUSES, "none", "na", "broken")
+NOTE = "columns"  # the legend's line saying what a column and a cell are
 CJK_HINTS = ("CJK", "WenQuanYi", "Hei", "Song", "Ming", "Droid Sans Fallback", "Source Han")
 
 
@@ -240,7 +217,7 @@ Labels = dict[str, tuple[str, str]]  # legend key -> (the reader's language, Eng
 def legend(t: Callable[[str, str], str], lang: str) -> Labels:
     """The legend's words from the caller's texts (services hold no user-facing text): the reader's
     language, and English for when no CJK font is installed (a missing glyph would print as a box)."""
-    return {key: (t(lang, f"dl.chart.{key}"), t("en", f"dl.chart.{key}")) for key in LEGEND_KEYS}
+    return {key: (t(lang, f"dl.chart.{key}"), t("en", f"dl.chart.{key}")) for key in (*LEGEND_KEYS, NOTE)}
 
 
 def chart_size(villages: int, quarters: int) -> tuple[int, int]:
@@ -265,10 +242,29 @@ def cell_segments(tally: Tally) -> list[tuple[str, float]]:
     return [(status, counts[status] / total) for status in STATUSES if counts[status]] if total else []
 
 
-def chart_png(report: TownshipReport, labels: Labels, lang: str = "zh") -> bytes:
-    """Villages x quarters; each cell a bar of its obligations coloured by status (met on time, met late,
-    overdue, not yet due), with the on-time rate printed on it, and a legend underneath. Village names when a
-    CJK font is installed, otherwise their codes (a missing glyph would print as boxes)."""
+def ranked(report: TownshipReport) -> list[VillageReport]:
+    """Worst first: most overdue now, then the lowest on-time rate in the report's quarter."""
+    def key(village: VillageReport) -> tuple[int, int, float, str]:
+        rate = village.quarters[report.quarter].rate
+        return (village.problem is not None, -len(village.overdue), 1.0 if rate is None else rate, village.code)
+
+    return sorted(report.villages, key=key)
+
+
+def not_applicable(village: VillageReport, quarter: str) -> bool:
+    """The quarter ended before the village joined: nothing in it was owed."""
+    return village.joined is not None and Period.parse(quarter).end < village.joined
+
+
+Title = tuple[tuple[str, str], ...]  # lines, each (the reader's language, English)
+
+
+def chart_png(report: TownshipReport, labels: Labels, title: Title = (), lang: str = "zh") -> bytes:
+    """Villages (ranked, worst first) x quarters; each cell a bar of its obligations coloured by status
+    (met on time, met late, overdue, not yet due), with the on-time rate printed on it; quarters in words;
+    quarters before the village joined grey; a title (the township's name, the period in words, the generation
+    date) and a legend underneath that also says what a column is. Village names when a CJK font is installed,
+    otherwise their codes (a missing glyph would print as boxes)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -287,10 +283,11 @@ def chart_png(report: TownshipReport, labels: Labels, lang: str = "zh") -> bytes
         ax.set_xlim(0, cols)
         ax.set_ylim(0, rows)
         ax.invert_yaxis()
-        for r, village in enumerate(report.villages):
+        villages = ranked(report)
+        for r, village in enumerate(villages):
             for c, quarter in enumerate(report.quarters):
-                _cell(ax, Rectangle, c, r, village, village.quarters[quarter])
-        names = [v.name if font else v.code for v in report.villages]
+                _cell(ax, Rectangle, c, r, village, village.quarters[quarter], not_applicable(village, quarter))
+        names = [f"{r}. {v.name if font else v.code}" for r, v in enumerate(villages, 1)]
         ax.set_yticks([r + 0.5 for r in range(len(names))], names, fontsize=8, fontfamily=family)
         ax.set_xticks([c + 0.5 for c in range(cols)], [period_words(q, words) for q in report.quarters], fontsize=8,
                       fontfamily=family)
@@ -300,10 +297,13 @@ def chart_png(report: TownshipReport, labels: Labels, lang: str = "zh") -> bytes
             spine.set_visible(False)
         handles = [Patch(facecolor=COLOURS[key], hatch="//" if key == "broken" else None,
                          label=labels[key][0 if font else 1]) for key in LEGEND_KEYS]
-        fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False,
-                   prop={"family": family, "size": 7})
-        fig.suptitle(f"{report.name if font else report.code} · {period_words(report.quarter, words)}", fontsize=9,
-                     fontfamily=family, y=1 - 0.15 * DPI / height)
+        fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False,
+                   prop={"family": family, "size": 7}, bbox_to_anchor=(0.5, 0.2 * DPI / height))
+        fig.text(0.5, 0.08 * DPI / height, labels[NOTE][0 if font else 1], ha="center", fontsize=6,
+                 fontfamily=family, color="#424242")
+        lines = [line[0 if font else 1] for line in title] or [f"{report.name if font else report.code} "
+                                                               f"{period_words(report.quarter, words)}"]
+        fig.suptitle("\n".join(lines), fontsize=9, y=1 - 0.08 * DPI / height, fontfamily=family)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI)
     finally:
@@ -311,7 +311,10 @@ def chart_png(report: TownshipReport, labels: Labels, lang: str = "zh") -> bytes
     return buffer.getvalue()
 
 
-def _cell(ax: Any, rectangle: Any, c: int, r: int, village: VillageReport, tally: Tally) -> None:
+def _cell(ax: Any, rectangle: Any, c: int, r: int, village: VillageReport, tally: Tally, na: bool) -> None:
+    if na:
+        ax.add_patch(rectangle((c, r), 1, 1, facecolor=COLOURS["na"], edgecolor="white"))
+        return
     if village.problem is not None:
         ax.add_patch(rectangle((c, r), 1, 1, facecolor=COLOURS["broken"], hatch="//", edgecolor="white"))
         return
@@ -329,12 +332,14 @@ def _cell(ax: Any, rectangle: Any, c: int, r: int, village: VillageReport, tally
 
 
 async def township_chart(session: AsyncSession, policy: Policy, township_id: int, quarter: str,
-                         now: datetime, labels: Labels, lang: str = "zh") -> tuple[TownshipReport, bytes]:
+                         now: datetime, labels: Labels,
+                         title: Callable[[TownshipReport], Title] | None = None,
+                         lang: str = "zh") -> tuple[TownshipReport, bytes]:
     township = await session.get(Township, township_id)
     if township is None:
         raise DomainError("dl.no_township", code=str(township_id))
     report = await township_report(session, policy, township, parse_quarter(quarter), now)
-    return report, chart_png(report, labels, lang)
+    return report, chart_png(report, labels, title(report) if title else (), lang)
 
 
-__all__ = ["DUE", "TownshipReport", "as_csv", "as_view", "chart_png", "chart_size", "township_report"]
+__all__ = ["DUE", "TownshipReport", "as_csv", "chart_png", "chart_size", "township_report"]

@@ -41,7 +41,7 @@ class Line:
         o = self.first
         return {"zh": o.zh, "en": o.en, "cadence": o.cadence, "status": o.status, "periods": self.periods,
                 "count": len(self.periods), "due": o.due.isoformat() if o.due else None,
-                "met_on": o.met_on.isoformat() if o.met_on else None}
+                "met_on": o.met_on.isoformat() if o.met_on else None, "notes": list(o.notes)}
 
 
 def lines(found: list[VillageDue]) -> list[Line]:

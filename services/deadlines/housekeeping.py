@@ -10,10 +10,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Cadence, Period
 from models import BoundChat, OutboxMessage, Township, Village
-from services.deadlines import compliance
 from services.notices import publication
 from services.outbox import queue
 from services.policy import Policy
+from services.township import ranking
+from services.township.views import ranking_view
+
+WEEKLY_SHOWN = 8  # villages named in the caption (Telegram: 1,024 characters)
+DESK_BUTTONS = 5  # villages with urge and rectify buttons under it
 
 
 async def village_todays(session: AsyncSession, policy: Policy, now: datetime) -> dict[int, date]:
@@ -41,15 +45,19 @@ async def unpin_due(session: AsyncSession, policy: Policy, now: datetime) -> int
 
 
 async def queue_weekly(session: AsyncSession, policy: Policy, now: datetime) -> int:
-    """Each township's filing group gets its compliance report: the chart as a photo, the text as caption
-    (the delivery worker draws the chart when it sends, so the outbox row stays small)."""
+    """Each township's filing group gets its compliance report: the chart as a photo, the villages that need
+    action (worst first) and what they owe as caption, with urge and rectify buttons for the worst (the
+    delivery worker draws the chart when it sends, so the outbox row stays small)."""
     quarter = str(Period.containing(Cadence.QUARTERLY, policy.today(None, now)))
     chats = await session.exec(select(BoundChat, Township).join(Township, col(Township.id) == BoundChat.township_id)
                                .where(BoundChat.purpose == "filing", BoundChat.active == True))  # noqa: E712
     count = 0
     for chat, township in chats:
-        report = await compliance.township_report(session, policy, township, Period.parse(quarter), now)
-        queue(session, chat.chat_id, "report_caption", {**compliance.as_view(report), "township_id": township.id},
-              action="photo", topic=f"report:{township.id}:{now.date().isoformat()}")
+        found = await ranking.rank(session, policy, [township], now)
+        view = ranking_view(found, policy.today(None, now), shown=WEEKLY_SHOWN)
+        needing = [[v.village_id, v.name] for v in found.needing_action[:DESK_BUTTONS]]
+        queue(session, chat.chat_id, "report_caption", {**view, "quarter": quarter, "township_id": township.id},
+              action="photo", topic=f"report:{township.id}:{now.date().isoformat()}",
+              keyboard={"name": "desk", "villages": needing} if needing else None)
         count += 1
     return count

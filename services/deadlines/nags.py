@@ -48,6 +48,7 @@ from models.types import utcnow
 from services.deadlines.obligations import (
     COUNTED_STATES,
     LONG,
+    event_labels,
     load_event_obligations,
     log_broken,
     obligation_key,
@@ -106,7 +107,7 @@ class Due:
     zh: str
     en: str
     rule: str = ""  # an event obligation's rule (its label when it has no catalog item)
-    committee: bool = False  # owed by the supervisory committee: its members are reminded, not the clerk
+    owner: str = "staff"  # the catalog item's owner: "supervisor" items are nagged to the committee
 
 
 @dataclass(slots=True, eq=False)
@@ -268,7 +269,7 @@ def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedul
         if slot.due is None:  # long-term: never nagged
             continue
         about = Due(slot.key, slot.due, slot.item.full_id, str(slot.period), None,
-                    slot.item.zh_simplified or slot.item.zh, slot.item.en, committee=slot.item.owed_by == "committee")
+                    slot.item.zh_simplified or slot.item.zh, slot.item.en, owner=slot.item.owner)
         by_key[slot.key] = about
         kinds = tuple(kinds_for(slot.due, today))
         if kinds:
@@ -295,10 +296,10 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
         asked_here = snoozes.get(village.id)
         for row in events.get(village.id, ()):
             item = policy.item(row.item_id)
-            # without a catalog item the obligation's own title names it (a petition's), as /due does
-            about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id,
-                        (item.zh_simplified or item.zh) if item else row.title, item.en if item else row.title,
-                        row.rule, committee=item is not None and item.owed_by == "committee")
+            # without a catalog item the obligation's own title names it (a petition's, a matter's), as /due does
+            zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
+            about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id, zh, en,
+                        row.rule, item.owner if item else "staff")
             nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
                           asked_here.get(about.key) if asked_here else None)
     return nags
@@ -473,6 +474,14 @@ RECIPIENT_ROLES = {Role.STAFF: STAFF_KINDS, Role.SECRETARY: (ESCALATE_REVIEWERS,
                    Role.SUPERVISOR: (ESCALATE_REVIEWERS,), Role.INSPECTOR: (ESCALATE_TOWNSHIP,)}
 
 
+def hears(role: Role, nag: Nag) -> bool:
+    """Reminders and overdue nags go to the item's owner: the staff, or the supervisory committee for what
+    it must disclose itself (its supervision of the finances); escalations as RECIPIENT_ROLES says."""
+    if nag.kind in STAFF_KINDS:
+        return role is (Role.SUPERVISOR if nag.about.owner == Role.SUPERVISOR.value else Role.STAFF)
+    return nag.kind in RECIPIENT_ROLES[role]
+
+
 class Listener(NamedTuple):
     """A recipient as plain values: enough to address a private message (chat id = Telegram user id)."""
 
@@ -523,7 +532,7 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
         digests: dict[int, tuple[Listener, bool, list[Nag]]] = {}
         for role, person in listeners:
             pid = person.person_id
-            heard = [n for n in nags if _hears(role, n) and (n.people is None or pid in n.people) and pid not in n.skip]
+            heard = [n for n in nags if hears(role, n) and (n.people is None or pid in n.people) and pid not in n.skip]
             if not heard:
                 continue
             known = digests.get(pid)
@@ -541,14 +550,6 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
     for start in range(0, len(rows), CHUNK):
         await connection.execute(core_insert(outbox), rows[start:start + CHUNK])
     return len(rows)
-
-
-def _hears(role: Role, nag: Nag) -> bool:
-    """The clerk hears the reminders of what the village owes; what the supervisory committee owes is
-    reminded to its members instead; escalations go to the reviewers and the township as before."""
-    if nag.about.committee and nag.kind in STAFF_KINDS:
-        return role is Role.SUPERVISOR
-    return nag.kind in RECIPIENT_ROLES[role]
 
 
 @lru_cache(maxsize=65536)
@@ -571,7 +572,7 @@ def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: 
     for nag in entries:
         numbers.setdefault(nag.about.key, len(numbers) + 1)
     firsts = {nag.about.key: nag for nag in reversed(entries)}
-    shown = [firsts[key] for key in numbers if staff and not firsts[key].about.committee]
+    shown = [firsts[key] for key in numbers if staff and firsts[key].about.owner != Role.SUPERVISOR.value]
     buttons = [{"n": numbers[n.about.key], "i": n.about.item_id or "", "p": n.about.period or "",
                 "o": n.about.obligation_id or 0, "l": n.about.en if lang == "en" else n.about.zh, "r": n.about.rule,
                 "s": n.day < n.about.due} for n in shown]

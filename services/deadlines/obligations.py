@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import PERIODIC, Cadence, Catalog, CatalogError, Item, Period, Procedure, Profile, Step
-from catalogs.due import due_date, event_due_date
+from catalogs.due import due_date, event_due_date, event_notes, period_notes
 from catalogs.periods import period_words
 from models import Notice, Obligation, Person, Village
 from services.errors import DomainError
@@ -60,7 +60,13 @@ class Owed:
     obligation_id: int | None = None
     zh: str = ""
     en: str = ""
-    committee: bool = False  # owed by the supervisory committee (catalog `owed_by`), not by the clerk
+    owner: str = "staff"  # catalog item's owner: "supervisor" items are owed by the committee, not the clerk
+    notes: tuple[str, ...] = ()  # catalogs.due LOCAL / WEEKDAYS: said in words beside the due date
+
+    @property
+    def committee(self) -> bool:
+        """Owed by the supervisory committee (catalog `owner: supervisor`): listed to its members, not the clerk."""
+        return self.owner == "supervisor"
 
     @property
     def open(self) -> bool:
@@ -73,7 +79,7 @@ class Owed:
         return {"key": self.key, "item": self.item_id, "period": self.period, "cadence": self.cadence,
                 "due": self.due.isoformat() if self.due else None, "status": self.status,
                 "met_on": self.met_on.isoformat() if self.met_on else None, "obligation_id": self.obligation_id,
-                "zh": self.zh, "en": self.en, "committee": self.committee}
+                "zh": self.zh, "en": self.en, "committee": self.committee, "notes": list(self.notes)}
 
 
 def periodic_key(item_id: str, period: str) -> str:
@@ -242,6 +248,7 @@ def evaluate(policy: Policy, village: Village, today: date, published: Published
              events: list[Obligation], *, only_open_past: bool = True, slots_: list[Slot] | None = None) -> list[Owed]:
     """The village's obligations on `today`. Past periods are listed only while unmet (`only_open_past`)."""
     vid = village.id or 0
+    profile = policy.profile_for(village)
     found: list[Owed] = []
     for slot in slots_ if slots_ is not None else slots(policy, village, today):
         period = str(slot.period) if slot.period else None
@@ -251,7 +258,7 @@ def evaluate(policy: Policy, village: Village, today: date, published: Published
             continue
         found.append(Owed(vid, slot.key, slot.item.full_id, period, slot.cadence.value, slot.due, status, met_on,
                           zh=slot.item.zh_simplified or slot.item.zh, en=slot.item.en,
-                          committee=slot.item.owed_by == "committee"))
+                          owner=slot.item.owner, notes=period_notes(profile, slot.cadence)))
     for row in events:
         found.append(event_owed(policy, village, row, today))
     return found
@@ -261,9 +268,22 @@ def event_owed(policy: Policy, village: Village, row: Obligation, today: date) -
     met_on = policy.today(village, row.met_at) if row.met_at else None
     status, met = status_of(row.due, [met_on] if met_on else [], today)
     item = policy.item(row.item_id)
+    zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
     return Owed(row.village_id, obligation_key(row.id or 0), row.item_id, None, row.rule, row.due, status, met,
-                obligation_id=row.id, zh=((item.zh_simplified or item.zh) if item else row.title),
-                en=(item.en if item else row.title), committee=item is not None and item.owed_by == "committee")
+                obligation_id=row.id, zh=zh, en=en, owner=item.owner if item else "staff",
+                notes=event_notes(policy.profile_for(village), row.rule, row.event_date))
+
+
+def event_labels(policy: Policy, row: Obligation) -> tuple[str, str]:
+    """An obligation without a catalog item is named by its title; a procedure's disclosure (a matter
+    recorded with /matter) adds the step's own names (catalog data), so its two disclosures differ."""
+    if row.source == "matter":
+        for catalog in policy.registry.catalogs.values():
+            for procedure in catalog.procedures:
+                step = next((s for s in procedure.disclosures() if _step_rule(s) == row.rule), None)
+                if step is not None:
+                    return f"{step.zh}：{row.title}", f"{step.en}: {row.title}"
+    return row.title, row.title
 
 
 async def for_village(session: AsyncSession, policy: Policy, village: Village, today: date, *,
@@ -368,7 +388,8 @@ class EventKind:
 # The profile's named events (DOMAIN.md T-PLAN2, T-ELECT, T-STAGED, T-AGENDA3): one date, these rules.
 PROFILE_EVENTS = (
     EventKind("plan", ("plan",), (Cadence.LONG_TERM,)),
-    EventKind("election", ("election_voter_list", "election_candidates", "election_results"), (Cadence.ADHOC,)),
+    EventKind("election", ("election_voter_list", "election_candidates", "election_results",
+                                "election_certificates"), (Cadence.ADHOC,)),
     EventKind("staged_before", ("staged.before",), (Cadence.STAGED,)),
     EventKind("staged_during", ("staged.during",), (Cadence.STAGED,)),
     EventKind("staged_after", ("staged.after",), (Cadence.STAGED,)),
@@ -426,6 +447,13 @@ class Registered:
     item: Item | None
     day: date
     rows: list[Obligation]
+    profile: Profile | None = None
+
+    def shown(self) -> list[dict[str, object]]:
+        """Each obligation as the reply lists it: its rule, due date, and what must be said about the date."""
+        return [{"rule": row.rule, "due": row.due.isoformat(),
+                 "notes": event_notes(self.profile, row.rule, row.event_date) if self.profile else ()}
+                for row in self.rows]
 
 
 async def register_event(session: AsyncSession, policy: Policy, person: Person, village_id: int, code: str,
@@ -448,7 +476,7 @@ async def register_event(session: AsyncSession, policy: Policy, person: Person, 
         session.add(row)
         created.append(row)
     await session.flush()
-    return Registered(kind, item, day, created)
+    return Registered(kind, item, day, created, profile)
 
 
 async def on_published(session: AsyncSession, event: Event) -> list[Event]:

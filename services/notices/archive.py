@@ -22,6 +22,7 @@ from services.notices.notice_view import notice_view
 from services.notices.workflow import Action, State
 from services.people import directory
 from services.policy import Policy
+from services.procedures.matters import published_path
 
 SHOWN = (State.PUBLISHED, State.RETRACTED)
 STAMP = "%Y-%m-%d %H:%M"
@@ -68,6 +69,7 @@ async def entries(session: AsyncSession, policy: Policy, village: Village, quart
             entry = await _retracted(session, policy, village, notice)
         else:
             entry = await notice_view(session, policy, notice)
+            entry["path"] = await published_path(session, policy, notice)  # a matter's 四议两公开, if any
         entry.update(id=notice.id, published_at=published.strftime(STAMP), published_on=published.strftime("%m-%d"))
         found.append(entry)
     return found
@@ -132,3 +134,22 @@ def csv_row(view: dict[str, Any], lang: str = "zh", role_words: Callable[[str], 
 def safe_cell(value: str) -> str:
     """Text that a spreadsheet shows as text: a leading apostrophe defuses a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def neighbour_quarters(policy: Policy, village: Village, quarter: str, now: datetime) -> tuple[str, str | None]:
+    """(the quarter before, the quarter after or None when `quarter` is the current one: nothing is archived in
+    the future)."""
+    period = parse_quarter(quarter)
+    later = period.next()
+    return str(period.prev()), str(later) if later.start <= policy.today(village, now) else None
+
+
+async def notice_to_open(session: AsyncSession, person_id: int, notice_id: int) -> Notice:
+    """A published notice of a village the person belongs to (a tapped archive line, checked again here)."""
+    notice = await session.get(Notice, notice_id) if 0 < notice_id < 2**31 else None
+    if notice is None:
+        raise DomainError("err.stale_button")
+    await village_to_show(session, person_id, notice.village_id)
+    if notice.state != State.PUBLISHED:
+        raise DomainError("archive_nav.not_current")
+    return notice

@@ -88,7 +88,8 @@ async def preview(session: AsyncSession, policy: Policy, notice_id: int, now: da
     village = await directory.village_by_id(session, notice.village_id)
     view = await notice_view(session, policy, notice, published_on=policy.today(village, now))
     view["attachments"] = len(await drafts.attachments(session, notice_id))
-    view["findings"] = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in screening.open_findings(notice)]
+    findings = await screening.findings_of(session, notice)
+    view["findings"] = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in findings]
     view["preview"] = True
     return view
 

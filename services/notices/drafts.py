@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Attachment, AuditEntry, Notice, Person, Village
 from services.errors import DomainError
 from services.notices.workflow import EDITABLE, Action, State, TransitionRefused, transition
+from services.outbox import require_clean
 from services.people import directory
 from services.people.roles import Role
 
@@ -119,6 +120,8 @@ async def set_table(session: AsyncSession, author: Person, notice_id: int, table
 async def add_attachment(session: AsyncSession, author: Person, notice_id: int, kind: str, file_id: str,
                          file_name: str | None, now: datetime, *, limit: int = 10) -> Attachment:
     notice = await editable(session, author, notice_id)
+    if file_name:  # Telegram shows a document's name in every group it is sent to
+        require_clean(file_name)
     if len(await attachments(session, notice_id)) >= limit:
         raise DomainError("notice.too_many_attachments", limit=limit)
     attachment = Attachment(notice_id=notice_id, kind=kind, file_id=file_id, file_name=file_name, created_at=now)

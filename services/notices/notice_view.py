@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Notice, Person, ReviewDecision, Village
 from services.notices import finance_table
+from services.people import official_numbers
 from services.policy import Policy
 
 
@@ -50,4 +51,5 @@ async def notice_view(session: AsyncSession, policy: Policy, notice: Notice, *, 
         "published_on": (published_on or policy.today(village, when)).isoformat(),
         "posting_until": notice.posting_until.isoformat() if notice.posting_until else None,
         "reviewers": reviewers, "corrected": corrected, "state": notice.state,
+        "supervision_phone": await official_numbers.supervision_phone(session, village),  # seed 004
     }

@@ -19,11 +19,12 @@ from models import Attachment, BoundChat, Notice, OutboxMessage, Person, Posting
 from services.board.visibility import board_ref
 from services.errors import DomainError
 from services.events import NoticeCorrected, NoticePublished, NoticeRetracted
-from services.notices import drafts
+from services.notices import drafts, duties
 from services.notices.notice_view import notice_view
+from services.notices.screening import passable
 from services.notices.workflow import Action, State
 from services.outbox import queue, queue_to_person
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.reactions import announce
@@ -48,6 +49,7 @@ async def _chats(session: AsyncSession, village: Village) -> tuple[list[BoundCha
 
 async def publish(session: AsyncSession, notice: Notice, reviewer: Person, now: datetime, policy: Policy) -> None:
     """Called by the last stage's approval, inside its transaction."""
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     notice.published_at = now
     village = await drafts.village_of(session, notice)
     today = policy.today(village, now)
@@ -78,14 +80,17 @@ async def _post(session: AsyncSession, notice: Notice, chat: BoundChat, view: di
     files = await attachment_files(session, notice.id or 0)
     queue(session, chat.chat_id, "notice", {**view, "delivery": {"files": files, "pin": pin}}, action="post",
           topic=topic(notice.id or 0), village_id=notice.village_id, posting_id=posting.id,
+          allowed=await passable(session, notice),
           keyboard={"name": "notice", "notice_id": notice.id, "filing": purpose == "filing",
                     "attachments": len(files), "board": await board_ref(session, notice.village_id)})
     return posting
 
 
 async def attachment_files(session: AsyncSession, notice_id: int) -> list[dict[str, str]]:
-    """What the delivery worker sends after a notice's text, frozen with the published text."""
-    return [{"kind": a.kind, "file_id": a.file_id} for a in await drafts.attachments(session, notice_id)]
+    """What the delivery worker sends after a notice's text, frozen with the published text. A document keeps
+    its file name in Telegram, so the name rides along for the outbox's privacy gate to screen."""
+    return [{"kind": a.kind, "file_id": a.file_id, "name": a.file_name or ""}
+            for a in await drafts.attachments(session, notice_id)]
 
 
 async def _progress(session: AsyncSession, notice: Notice, total: int) -> None:
@@ -93,7 +98,8 @@ async def _progress(session: AsyncSession, notice: Notice, total: int) -> None:
     if author is not None:
         queue_to_person(session, author, "delivery_progress",
                         {"title": notice.title, "total": total, "sent": 0, "failed": [], "done": total == 0},
-                        topic=progress_topic(notice.id or 0), village_id=notice.village_id)
+                        topic=progress_topic(notice.id or 0), village_id=notice.village_id,
+                        allowed=await passable(session, notice))
 
 
 async def postings(session: AsyncSession, notice_id: int, *, live_only: bool = True) -> list[Posting]:
@@ -157,6 +163,7 @@ async def _replace_in_place(session: AsyncSession, policy: Policy, correction: N
         delivery = {"files": files, "previous_files": before, "pin": posting.pin}
         queue(session, posting.chat_id, "notice", {**view, "filing": filing, "delivery": delivery}, action="edit",
               topic=topic(correction.id or 0), village_id=correction.village_id, posting_id=posting.id,
+              allowed=await passable(session, correction),
               keyboard={"name": "notice", "notice_id": correction.id, "filing": filing, "attachments": len(files),
                         "board": await board_ref(session, correction.village_id)})
 
@@ -175,6 +182,7 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
     """Staff ask, a secretary or committee member decides. Returns True when it was retracted at once
     (the person asking may retract: a leak should not wait for a second tap)."""
     notice = await drafts.get(session, notice_id)
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     reason = drafts.clean_text(reason, drafts.REASON_MAX, too_long="notice.reason_too_long")
     if await _is_retractor(session, person, notice.village_id):
         await retract(session, person, notice_id, reason, now)
@@ -186,16 +194,22 @@ async def request_retraction(session: AsyncSession, person: Person, notice_id: i
     await drafts.move(session, notice, Action.REQUEST_RETRACTION, person.id, now, reason)
     for role in RETRACTORS:
         for approver in await directory.people_with_role(session, notice.village_id, role):
+            if approver.id == person.id:
+                continue  # nobody decides their own request (services.notices.duties)
             queue_to_person(session, approver, "retraction_request",
                             {"title": notice.title, "reason": reason, "by": person.name},
-                            keyboard={"name": "retract", "notice_id": notice.id}, village_id=notice.village_id)
+                            keyboard={"name": "retract", "notice_id": notice.id}, village_id=notice.village_id,
+                            allowed=await passable(session, notice))
     return False
 
 
 async def retract(session: AsyncSession, person: Person, notice_id: int, reason: str | None, now: datetime) -> Notice:
     notice = await drafts.get(session, notice_id)
+    await official_numbers.keys(session, notice.village_id)
     if not await _is_retractor(session, person, notice.village_id):
         raise DomainError("err.not_role", role=Role.SECRETARY.value)
+    if reason is None:  # a tap on a request: whoever asked does not decide it
+        duties.check_not_author(person, (notice.retraction or {}).get("requested_by"), "duties.own_request")
     reason = reason or (notice.retraction or {}).get("reason")
     reason = drafts.clean_text(reason, drafts.REASON_MAX, too_long="notice.reason_too_long")
     await drafts.move(session, notice, Action.RETRACT, person.id, now, reason)
@@ -205,7 +219,7 @@ async def retract(session: AsyncSession, person: Person, notice_id: int, reason:
     author = await session.get(Person, notice.author_id)
     if author is not None:
         queue_to_person(session, author, "retracted", {"title": notice.title, "reason": reason, "by": person.name},
-                        village_id=notice.village_id)
+                        village_id=notice.village_id, allowed=await passable(session, notice))
     return notice
 
 
@@ -322,10 +336,13 @@ async def post_again(session: AsyncSession, posting: Posting, original: OutboxMe
     (later parts, attachments) go first, so the group does not show them twice."""
     _queue_deletes(session, posting, [*posting.message_ids[1:], *posting.attachment_ids])
     posting.reposts += 1
+    if original.village_id is not None:
+        await official_numbers.keys(session, original.village_id)
     posting.state, posting.message_ids, posting.attachment_ids, posting.pinned = "queued", [], [], False
     session.add(posting)
     queue(session, posting.chat_id, original.template, original.context, action="post", topic=original.topic,
-          village_id=original.village_id, posting_id=posting.id, keyboard=original.keyboard)
+          village_id=original.village_id, posting_id=posting.id, keyboard=original.keyboard,
+          allowed=await passable(session, await drafts.get(session, posting.notice_id)))
 
 
 async def pin_again(session: AsyncSession, posting: Posting, original: OutboxMessage) -> None:

@@ -6,23 +6,24 @@ transaction; whatever must be said to people is queued in the outbox in that tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Notice, Person, ReviewDecision, Village
+from models import Notice, OutboxMessage, Person, ReviewDecision, Village
 from services.board.visibility import board_ref
 from services.errors import DomainError
+from services.notices import duties
 from services.notices.drafts import REASON_MAX, clean_text, editable, get, move, person_by_id, village_of
 from services.notices.notice_view import notice_view
 from services.notices.publication import publish
-from services.notices.screening import open_findings
+from services.notices.screening import findings_of, passable
 from services.notices.workflow import Action, State
-from services.outbox import queue_to_person
-from services.people import directory
+from services.outbox import queue, queue_to_person
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 
@@ -31,9 +32,10 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
     notice = await editable(session, author, notice_id)
     if not notice.title or not (notice.body or notice.table_text or notice.nothing_to_disclose):
         raise DomainError("notice.incomplete")
-    if open_findings(notice):
+    if await findings_of(session, notice):
         raise DomainError("notice.privacy_open")
     village = await directory.village_by_id(session, notice.village_id)
+    await duties.require_staffed(session, village, author.id)
     notice.review_chain = list(village.review_chain)
     notice.version += 1
     notice.stage = 0
@@ -43,18 +45,28 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
 
 
 async def _ask_reviewers(session: AsyncSession, policy: Policy, notice: Notice) -> None:
+    await official_numbers.keys(session, notice.village_id)  # the outbox's gate lets the village's numbers pass
     role = Role(notice.review_chain[notice.stage])
-    reviewers = await directory.people_with_role(session, notice.village_id, role)
+    # Neither the author nor whoever decided an earlier stage of this version is asked (services.notices.duties).
+    deciders = {p.id for _, p in await _decisions_of_version(session, notice)} | {notice.author_id}
+    reviewers = [p for p in await directory.people_with_role(session, notice.village_id, role) if p.id not in deciders]
     if not reviewers:
         author = await person_by_id(session, notice.author_id)
         queue_to_person(session, author, "review_nobody", {"title": notice.title, "role": role.value},
-                        village_id=notice.village_id)
+                        village_id=notice.village_id, allowed=await passable(session, notice))
     view = await notice_view(session, policy, notice)
     view["stage_role"], view["stages"], view["stage"] = role.value, len(notice.review_chain), notice.stage
     for reviewer in reviewers:
         queue_to_person(session, reviewer, "review_request", view,
                         keyboard={"name": "review", "notice_id": notice.id, "version": notice.version,
-                                  "stage": notice.stage}, village_id=notice.village_id)
+                                  "stage": notice.stage}, village_id=notice.village_id,
+                        allowed=await passable(session, notice),
+                        topic=request_topic(notice.id or 0, notice.version, notice.stage))
+
+
+def request_topic(notice_id: int, version: int, stage: int) -> str:
+    """Names the review requests of one stage, so a decision can be written into every copy of them."""
+    return f"review:{notice_id}:{version}:{stage}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,8 @@ class Outcome:
     notice: Notice
     decision: str
     published: bool
+    decided: dict[str, str | None] = field(default_factory=dict)  # what, who and when, for the reviewers' record
+    recorded_in: frozenset[tuple[int, int]] = frozenset()  # (chat, message) of the request copies being edited
 
 
 async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice_id: int, version: int,
@@ -75,22 +89,48 @@ async def decide(session: AsyncSession, policy: Policy, reviewer: Person, notice
     if decision != "approve":
         reason = clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
     last = stage + 1 == len(notice.review_chain)
-    if decision == "approve" and last and open_findings(notice):  # the screen runs again before publication
-        return await _privacy_return(session, notice, reviewer, now)
+    if decision == "approve" and last and await findings_of(session, notice):  # screened again before publishing
+        return await _privacy_return(session, policy, notice, reviewer, now)
     await _record_decision(session, notice, reviewer, role, decision, reason, now)
-    published = False
-    if decision == "approve" and stage + 1 < len(notice.review_chain):
+    decided, recorded_in = await _write_into_requests(session, policy, notice, stage, {
+        "decision": decision, "by": reviewer.name, "reason": reason}, now)
+    # The author hears in causal order: this stage's decision, then the publication, then the delivery
+    # summary (publish() queues the progress message after this row).
+    published = decision == "approve" and last
+    if decision == "approve" and not last:
         notice.stage = stage + 1
         await move(session, notice, Action.APPROVE, reviewer.id, now)
+        await _tell_author(session, notice, reviewer, decision, reason, False)
         await _ask_reviewers(session, policy, notice)
     elif decision == "approve":
+        await _tell_author(session, notice, reviewer, decision, reason, True)
         await publish(session, notice, reviewer, now, policy)
-        published = True
     else:
         action = Action.REQUEST_CHANGES if decision == "changes" else Action.REJECT
         await move(session, notice, action, reviewer.id, now, reason)
-    await _tell_author(session, notice, reviewer, decision, reason, published)
-    return Outcome(notice, decision, published)
+        await _tell_author(session, notice, reviewer, decision, reason, False)
+    return Outcome(notice, decision, published, decided, recorded_in)
+
+
+async def _write_into_requests(session: AsyncSession, policy: Policy, notice: Notice, stage: int,
+                               decided: dict[str, str | None], now: datetime
+                               ) -> tuple[dict[str, str | None], frozenset[tuple[int, int]]]:
+    """Every reviewer's copy of this stage's request is edited in place to say what was decided, by whom and
+    when, so the chat history is the reviewers' record (a copy not yet sent goes out as it is; its buttons
+    then answer who decided)."""
+    at = policy.local(await village_of(session, notice), now).strftime("%Y-%m-%d %H:%M")
+    rows = await session.exec(select(OutboxMessage).where(
+        OutboxMessage.topic == request_topic(notice.id or 0, notice.version, stage),
+        OutboxMessage.template == "review_request", col(OutboxMessage.message_id).is_not(None)))
+    decided = {**decided, "at": at}
+    recorded_in = set()
+    allowed = await passable(session, notice)  # the request passed the gate with these; so does its record
+    for row in rows:
+        queue(session, row.chat_id, "review_request", {**row.context, "decided": decided},
+              lang=row.lang, action="edit", target_message_id=row.message_id, village_id=row.village_id,
+              allowed=allowed)
+        recorded_in.add((row.chat_id, row.message_id or 0))
+    return decided, frozenset(recorded_in)
 
 
 async def check_reviewer(session: AsyncSession, policy: Policy, reviewer: Person, notice: Notice, version: int,
@@ -101,6 +141,7 @@ async def check_reviewer(session: AsyncSession, policy: Policy, reviewer: Person
         raise DomainError("err.stale_button")
     role = Role(notice.review_chain[stage])
     await directory.require(session, reviewer.id or 0, role, notice.village_id)
+    await duties.check_decider(session, reviewer, notice, version, stage)
     await _check_current(session, policy, notice, version, stage)
     return role
 
@@ -132,24 +173,32 @@ async def _claim_stage(session: AsyncSession, notice: Notice, now: datetime) -> 
         raise DomainError("review.stale")
 
 
-async def _privacy_return(session: AsyncSession, notice: Notice, reviewer: Person, now: datetime) -> Outcome:
+async def _privacy_return(session: AsyncSession, policy: Policy, notice: Notice, reviewer: Person,
+                          now: datetime) -> Outcome:
     """The second privacy screen found something at the final approval (the screen learned a new pattern
     since the submission, say): nothing is published, the notice goes back to its author with the
     findings, and everyone who reviewed this version hears why their approval did not publish it."""
     await _claim_stage(session, notice, now)
-    findings = open_findings(notice)
+    findings = await findings_of(session, notice)
     listed = [{"kind": f.kind, "text": f.text, "masked": f.masked} for f in findings]
     summary = "; ".join(f"{f.kind} {f.masked}" for f in findings)
     await move(session, notice, Action.PRIVACY_RETURN, reviewer.id, now, summary[:REASON_MAX])
+    decided, recorded_in = await _write_into_requests(session, policy, notice, notice.stage, {
+        "decision": "privacy", "by": reviewer.name, "reason": None}, now)
     author = await person_by_id(session, notice.author_id)
     queue_to_person(session, author, "privacy_returned", {"title": notice.title, "findings": listed,
-                                                          "to_author": True}, village_id=notice.village_id)
+                                                          "to_author": True}, village_id=notice.village_id,
+                    allowed=await passable(session, notice) | {f.text for f in findings},  # the author's own text
+                    keyboard={"name": "resume", "notice_id": notice.id})
+    # The reviewers hear why, with the numbers masked: they are not theirs to see again.
+    listed = [{"kind": f.kind, "text": f.masked, "masked": f.masked} for f in findings]
     reviewers = {p.id: p for _, p in await _decisions_of_version(session, notice)}
     reviewers[reviewer.id] = reviewer
     for person in reviewers.values():
         queue_to_person(session, person, "privacy_returned", {"title": notice.title, "findings": listed,
-                                                              "to_author": False}, village_id=notice.village_id)
-    return Outcome(notice, "privacy", False)
+                                                              "to_author": False}, village_id=notice.village_id,
+                        allowed=await passable(session, notice))
+    return Outcome(notice, "privacy", False, decided, recorded_in)
 
 
 async def _decisions_of_version(session: AsyncSession, notice: Notice) -> list[tuple[ReviewDecision, Person]]:
@@ -173,13 +222,16 @@ async def _tell_author(session: AsyncSession, notice: Notice, reviewer: Person, 
     author = await person_by_id(session, notice.author_id)
     # The "published" message carries the poster buttons, and a photo replied to it is the posting proof
     # (services.board.proof).
-    keyboard = {"name": "published", "notice_id": notice.id,
-                "board": await board_ref(session, notice.village_id)} if published else None
+    keyboard: dict[str, object] | None = None
+    if published:
+        keyboard = {"name": "published", "notice_id": notice.id, "board": await board_ref(session, notice.village_id)}
+    elif decision == "changes":  # straight back into the draft, no /drafts to remember
+        keyboard = {"name": "resume", "notice_id": notice.id}
     queue_to_person(session, author, "review_outcome",
                     {"title": notice.title, "reviewer": reviewer.name, "decision": decision, "reason": reason,
                      "published": published, "notice_id": notice.id, "stage": notice.stage,
                      "stages": len(notice.review_chain)},
-                    keyboard=keyboard, village_id=notice.village_id)
+                    keyboard=keyboard, village_id=notice.village_id, allowed=await passable(session, notice))
 
 
 async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
@@ -198,6 +250,8 @@ async def waiting_for(session: AsyncSession, reviewer: Person) -> list[Notice]:
         .order_by(col(Notice.id)))
     waiting = []
     for notice, township_id in rows:
+        if notice.author_id == reviewer.id:
+            continue  # nobody reviews their own notice (services.notices.duties)
         role = Role(notice.review_chain[notice.stage])
         if (notice.village_id, role) in in_village or (role is Role.INSPECTOR and township_id in townships):
             waiting.append(notice)

@@ -6,6 +6,7 @@ The screen itself (what counts as a personal number) is services.privacy.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,10 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Notice, Person
 from services import privacy
 from services.errors import DomainError
+from services.notices import duties
 from services.notices.drafts import REASON_MAX, audit, clean_text, editable, get, person_by_id
 from services.notices.workflow import Action
 from services.outbox import queue_to_person
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 
 
@@ -24,10 +26,27 @@ def screened_text(notice: Notice) -> str:
     return "\n".join(part for part in (notice.title, notice.body, notice.table_text or "") if part)
 
 
-def open_findings(notice: Notice) -> list[privacy.Finding]:
-    """Findings not yet masked and not allowed by a supervisor."""
+def allowed_texts(notice: Notice) -> set[str]:
+    """The numbers the supervisory committee allowed in this notice: the outbox's gate lets them pass."""
+    return {entry["text"] for entry in notice.privacy_overrides}
+
+
+def open_findings(notice: Notice, official: Collection[str] = ()) -> list[privacy.Finding]:
+    """Findings not yet masked and not allowed by a supervisor; `official`: the keys of the village's
+    official numbers (`findings_of` passes them)."""
     allowed = {entry["text"] for entry in notice.privacy_overrides}
-    return [f for f in privacy.screen(screened_text(notice)) if f.text not in allowed]
+    return [f for f in privacy.screen(screened_text(notice), official) if f.text not in allowed]
+
+
+async def passable(session: AsyncSession, notice: Notice) -> set[str]:
+    """What the outbox's gate lets through in messages about this notice: the numbers the committee allowed
+    and the keys of the village's official numbers (services.outbox.check reads both)."""
+    return allowed_texts(notice) | await official_numbers.keys(session, notice.village_id)
+
+
+async def findings_of(session: AsyncSession, notice: Notice) -> list[privacy.Finding]:
+    """The open findings, the village's and township's official numbers aside (never flagged)."""
+    return open_findings(notice, await official_numbers.keys(session, notice.village_id))
 
 
 def finding_key(finding: privacy.Finding) -> str:
@@ -35,18 +54,19 @@ def finding_key(finding: privacy.Finding) -> str:
     return hashlib.sha256(f"{finding.kind}:{finding.text}".encode()).hexdigest()[:10]
 
 
-def _mask_open(text: str, allowed: set[str]) -> str:
-    return privacy.mask_all(text, [f for f in privacy.screen(text) if f.text not in allowed])
+def _mask_open(text: str, allowed: set[str], official: Collection[str]) -> str:
+    return privacy.mask_all(text, [f for f in privacy.screen(text, official) if f.text not in allowed])
 
 
 async def mask_findings(session: AsyncSession, author: Person, notice_id: int, now: datetime) -> Notice:
     """Masks every open finding; what the committee allowed stays as it is."""
     notice = await editable(session, author, notice_id)
     allowed = {entry["text"] for entry in notice.privacy_overrides}
-    notice.title = _mask_open(notice.title, allowed)
-    notice.body = _mask_open(notice.body, allowed)
+    official = await official_numbers.keys(session, notice.village_id)
+    notice.title = _mask_open(notice.title, allowed, official)
+    notice.body = _mask_open(notice.body, allowed, official)
     if notice.table_text:
-        notice.table_text = _mask_open(notice.table_text, allowed)
+        notice.table_text = _mask_open(notice.table_text, allowed, official)
     session.add(notice)
     await audit(session, notice, author.id, Action.PRIVACY_MASK, notice.state, now)
     return notice
@@ -55,7 +75,8 @@ async def mask_findings(session: AsyncSession, author: Person, notice_id: int, n
 async def finding_to_allow(session: AsyncSession, supervisor: Person, notice_id: int, key: str) -> privacy.Finding:
     """The open finding a supervisor's button names; a masked or already allowed one is a stale button."""
     notice = await check_supervisor(session, supervisor, notice_id)
-    for finding in open_findings(notice):
+    duties.check_not_author(supervisor, notice.author_id, "duties.own_finding")
+    for finding in await findings_of(session, notice):
         if finding_key(finding) == key:
             return finding
     raise DomainError("privacy.already_handled")
@@ -74,9 +95,12 @@ async def allow_finding(session: AsyncSession, supervisor: Person, notice_id: in
     session.add(notice)
     await audit(session, notice, supervisor.id, Action.PRIVACY_OVERRIDE, notice.state, now,
                 f"{finding.kind} {finding.masked}: {reason}")
+    remaining = len(await findings_of(session, notice))
     queue_to_person(session, await person_by_id(session, notice.author_id), "privacy_allowed",
                     {"title": notice.title, "reason": reason, "kind": finding.kind, "masked": finding.masked,
-                     "by": supervisor.name, "remaining": len(open_findings(notice))}, village_id=notice.village_id)
+                     "by": supervisor.name, "remaining": remaining}, village_id=notice.village_id,
+                    allowed=await passable(session, notice),
+                    keyboard={"name": "resume", "notice_id": notice.id})  # back into the draft in one tap
     return finding
 
 
@@ -84,17 +108,19 @@ async def ask_to_allow(session: AsyncSession, author: Person, notice_id: int) ->
     """The author asks the supervisory committee to allow the open findings, one button per finding;
     returns how many members were asked."""
     notice = await editable(session, author, notice_id)
-    findings = open_findings(notice)
+    findings = await findings_of(session, notice)
     if not findings:
         raise DomainError("notice.no_findings")
-    supervisors = await directory.people_with_role(session, notice.village_id, Role.SUPERVISOR)
+    supervisors = [p for p in await directory.people_with_role(session, notice.village_id, Role.SUPERVISOR)
+                   if p.id != notice.author_id]  # nobody allows a finding in their own notice
     buttons = [{"key": finding_key(f), "kind": f.kind, "masked": f.masked} for f in findings[:MAX_FINDING_BUTTONS]]
     for supervisor in supervisors:
         queue_to_person(session, supervisor, "privacy_ask",
                         {"title": notice.title, "author": author.name,
                          "findings": [{"kind": f.kind, "text": f.text} for f in findings]},
                         keyboard={"name": "privacy_allow", "notice_id": notice.id, "findings": buttons},
-                        village_id=notice.village_id)
+                        village_id=notice.village_id,  # the committee sees the numbers it is asked to allow
+                        allowed=await passable(session, notice) | {f.text for f in findings})
     return len(supervisors)
 
 

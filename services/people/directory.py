@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as SyncSession
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoundChat, Person, RoleGrant, Township, Village
 from models.types import utcnow
+from services import privacy
 from services.errors import DomainError, NotAllowed
 from services.people.roles import Role
 
@@ -24,18 +30,61 @@ class Membership:
     township_name: str | None
 
 
+KNOWN = "cunwu.memberships"  # session.info: person id -> their memberships, as read in this session
+
+
+def remember_memberships(session: AsyncSession, person_id: int, found: Iterable[Membership]) -> None:
+    """Memberships read by someone else in this session (the update's first statement, bot/pipeline/acting.py):
+    `memberships` and `holds` answer from them until a role changes in this session. Every update reads
+    them afresh, so a role revoked elsewhere (`cunwu admin import`, another instance) counts from the next one."""
+    session.info.setdefault(KNOWN, {})[person_id] = list(found)
+
+
+@event.listens_for(SyncSession, "before_flush")
+def _forget_before_flush(session: SyncSession, _context: Any, _instances: Any) -> None:
+    if KNOWN in session.info and any(isinstance(o, RoleGrant) for o in (*session.new, *session.dirty,
+                                                                        *session.deleted)):
+        del session.info[KNOWN]
+
+
+@event.listens_for(SyncSession, "do_orm_execute")
+def _forget_on_write(state: ORMExecuteState) -> None:
+    """Any statement that is not a SELECT (an UPDATE of role_grant by onboarding, say) may change roles."""
+    if not state.is_select:
+        state.session.info.pop(KNOWN, None)
+
+
+def _shown(name: str) -> str:
+    """A name is shown to other people (reviewers, staff), so a personal number in it is masked."""
+    return privacy.mask_all(name[:200])
+
+
+def new_person(session: AsyncSession, tg_user_id: int, name: str, username: str | None) -> Person:
+    person = Person(tg_user_id=tg_user_id, name=_shown(name), username=username)
+    session.add(person)
+    return person
+
+
+def renamed(session: AsyncSession, person: Person, name: str, username: str | None) -> None:
+    """Telegram tells the current name with every update; it is written only when it changed."""
+    name = person.name if person.name_chosen else _shown(name)  # a chosen name (/name, the directory file)
+    if (person.name, person.username) != (name, username):           # outlives nickname changes
+        person.name, person.username = name, username
+        session.add(person)
+
+
 async def get_or_create_person(
     session: AsyncSession, tg_user_id: int, name: str, username: str | None
 ) -> Person:
-    """Writes only for a newcomer or a changed name, not on every update."""
+    """Writes only for a newcomer or a changed name, not on every update. A name is shown to other people
+    (reviewers, staff), so a personal number in it is masked (services.privacy)."""
+    name = privacy.mask_all(name[:200])
     person = (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
     if person is None:
-        person = Person(tg_user_id=tg_user_id, name=name[:200], username=username)
-        session.add(person)
+        person = new_person(session, tg_user_id, name, username)
         await session.flush()
-    elif (person.name, person.username) != (name[:200], username):
-        person.name, person.username = name[:200], username
-        session.add(person)
+    else:
+        renamed(session, person, name, username)
     return person
 
 
@@ -50,6 +99,10 @@ async def person_by_tg(session: AsyncSession, tg_user_id: int) -> Person | None:
 
 
 async def memberships(session: AsyncSession, person_id: int) -> list[Membership]:
+    """Active and pending grants, first granted first."""
+    known = session.info.get(KNOWN, {}).get(person_id)
+    if known is not None:
+        return list(known)
     rows = await session.exec(
         select(RoleGrant, Village, Township)
         .outerjoin(Village, col(Village.id) == RoleGrant.village_id)
@@ -57,11 +110,14 @@ async def memberships(session: AsyncSession, person_id: int) -> list[Membership]
         .where(RoleGrant.person_id == person_id, col(RoleGrant.status).in_(["active", "pending"]))
         .order_by(col(RoleGrant.id))
     )
-    return [
-        Membership(Role(g.role), g.status, g.village_id, v.name if v else None, g.township_id,
-                   t.name if t else None)
-        for g, v, t in rows
-    ]
+    found = [membership(g, v.name if v else None, t.name if t else None) for g, v, t in rows]
+    remember_memberships(session, person_id, found)
+    return found
+
+
+def membership(grant: RoleGrant, village_name: str | None, township_name: str | None) -> Membership:
+    return Membership(Role(grant.role), grant.status, grant.village_id, village_name, grant.township_id,
+                      township_name)
 
 
 async def active_roles(session: AsyncSession, person_id: int) -> set[str]:
@@ -71,19 +127,13 @@ async def active_roles(session: AsyncSession, person_id: int) -> set[str]:
 
 async def holds(session: AsyncSession, person_id: int, role: Role, village_id: int) -> bool:
     """True when the person actively holds `role` in the village (inspectors: in its township)."""
-    if role is Role.INSPECTOR:
-        village = await session.get(Village, village_id)
-        if village is None:
-            return False
-        scope = RoleGrant.township_id == village.township_id
-    else:
-        scope = RoleGrant.village_id == village_id
-    grant = await session.exec(
-        select(RoleGrant.id).where(
-            RoleGrant.person_id == person_id, RoleGrant.role == role, RoleGrant.status == "active", scope
-        )
-    )
-    return grant.first() is not None
+    held = [m for m in await memberships(session, person_id) if m.role is role and m.status == "active"]
+    if role is not Role.INSPECTOR:
+        return any(m.village_id == village_id for m in held)
+    if not held:
+        return False
+    village = await session.get(Village, village_id)
+    return village is not None and any(m.township_id == village.township_id for m in held)
 
 
 async def require(session: AsyncSession, person_id: int, role: Role, village_id: int) -> None:

@@ -25,7 +25,11 @@ from catalogs import Registry, load_registry
 from models import BoundChat, Person, RoleGrant, Township, Village
 from models.types import utcnow
 from services.board.visibility import board_of, set_visibility
+from services.errors import DomainError
+from services.people import official_numbers
 from services.people.directory import grant_role
+from services.people.names import NAME_MAX, clean_name, set_from_directory
+from services.people.official_numbers import Kind as NumberKind
 from services.people.roles import REVIEW_ROLES, Role
 
 APPOINTED = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
@@ -34,6 +38,24 @@ Loc = tuple[str | int, ...]
 
 class DirectoryFileError(Exception):
     """One line naming the file, the line and the field."""
+
+
+def _phones(numbers: Any) -> Any:
+    """Each a phone number, as text (YAML reads an unquoted 13812345678 as a number)."""
+    if not isinstance(numbers, dict):
+        return numbers
+    numbers = {kind: str(number) if isinstance(number, int) else number for kind, number in numbers.items()}
+    for number in numbers.values():
+        if isinstance(number, str) and privacy_key(number) is None:
+            raise ValueError(f"{number!r} is not one phone number (a mobile, or a landline with its area code)")
+    return numbers
+
+
+def privacy_key(number: str) -> str | None:
+    try:
+        return official_numbers.checked_key(str(number))
+    except DomainError:
+        return None
 
 
 def _zone(name: str | None) -> str | None:
@@ -61,8 +83,11 @@ class VillageEntry(BaseModel):
     monthly_finance: bool = False
     review_chain: list[Role] = Field(default_factory=lambda: [Role.SECRETARY, Role.SUPERVISOR], min_length=1)
     board: str = Field(default="public", pattern="^(public|noindex|links)$")  # services.board.visibility
+    official_numbers: dict[NumberKind, str] = Field(default_factory=dict)  # services.people.official_numbers
     groups: list[int] = Field(default_factory=list)
     roles: dict[Role, list[int]] = Field(default_factory=dict)
+
+    _official = field_validator("official_numbers", mode="before")(_phones)
 
     @field_validator("roles")
     @classmethod
@@ -96,6 +121,9 @@ class TownshipEntry(BaseModel):
     timezone: str | None = None
     filing_chat_id: int | None = None
     inspectors: list[int] = Field(default_factory=list)
+    official_numbers: dict[NumberKind, str] = Field(default_factory=dict)  # the township's own, for its villages
+
+    _official = field_validator("official_numbers", mode="before")(_phones)
 
     @field_validator("timezone")
     @classmethod
@@ -108,6 +136,7 @@ class DirectoryFile(BaseModel):
 
     township: TownshipEntry
     villages: list[VillageEntry] = Field(default_factory=list)
+    names: dict[int, str] = Field(default_factory=dict)  # Telegram user id -> the name printed on notices
     _source: str = PrivateAttr(default="directory.yaml")
     _lines: dict[Loc, int] = PrivateAttr(default_factory=dict)
 
@@ -124,6 +153,14 @@ class DirectoryFile(BaseModel):
         for v, village in enumerate(self.villages):
             found += [(("villages", v, "groups", g), chat_id) for g, chat_id in enumerate(village.groups)]
         return found
+
+    @field_validator("names")
+    @classmethod
+    def _real_names(cls, given: dict[int, str]) -> dict[int, str]:
+        try:
+            return {user_id: clean_name(name) for user_id, name in given.items()}
+        except DomainError as error:
+            raise ValueError(f"a name needs letters and at most {NAME_MAX} characters ({error.key})") from None
 
     @field_validator("villages")
     @classmethod
@@ -210,6 +247,10 @@ async def import_file(session: AsyncSession, directory: DirectoryFile,
         counts["villages"] += 1
         counts["roles"] += await _sync_roles(session, village, entry.roles)
         counts["groups"] += await _add_groups(session, village, directory, index)
+    for tg_user_id, name in directory.names.items():
+        person = await _person(session, tg_user_id)
+        set_from_directory(person, name)
+        session.add(person)
     return counts
 
 
@@ -236,6 +277,8 @@ async def _upsert_township(session: AsyncSession, directory: DirectoryFile) -> T
     township.name, township.timezone = entry.name, entry.timezone
     session.add(township)
     await session.flush()
+    for kind, number in entry.official_numbers.items():
+        await official_numbers.store(session, kind, number, township=township)
     if entry.filing_chat_id is not None:
         chat = await _chat_of(session, directory, ("township", "filing_chat_id"), entry.filing_chat_id, township)
         chat.purpose, chat.township_id, chat.village_id, chat.active = "filing", township.id, None, True
@@ -252,7 +295,8 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
         raise directory.error(("villages", index, "code"), f"village {entry.code!r} belongs to township "
                               f"{other.code if other else village.township_id!r}; a file cannot move it")
     village = village or Village(code=entry.code, name=entry.name, township_id=township.id or 0)
-    fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain", "board"})
+    fields = entry.model_dump(exclude={"code", "groups", "roles", "committee_name", "review_chain", "board",
+                                       "official_numbers"})
     for name, value in fields.items():
         setattr(village, name, value)
     village.township_id = township.id or 0
@@ -262,6 +306,8 @@ async def _upsert_village(session: AsyncSession, township: Township, directory: 
     await session.flush()
     if (await board_of(session, village)).visibility != entry.board:
         await set_visibility(session, village, entry.board, utcnow())
+    for kind, number in entry.official_numbers.items():  # numbers set in the bot and not named here stay
+        await official_numbers.store(session, kind, number, village=village)
     return village
 
 
@@ -344,6 +390,9 @@ async def export_township(session: AsyncSession, code: str) -> str:
     villages = await session.exec(select(Village).where(Village.township_id == township.id).order_by(col(Village.id)))
     for village in villages:
         data["villages"].append(await _village_dict(session, village))
+    data["names"] = await _chosen_names(session, data)
+    if not data["names"]:
+        del data["names"]
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
@@ -351,15 +400,18 @@ async def _township_dict(session: AsyncSession, township: Township) -> dict[str,
     filing = (await session.exec(select(BoundChat.chat_id).where(
         BoundChat.township_id == township.id, BoundChat.purpose == "filing"))).first()
     inspectors = await _holders(session, Role.INSPECTOR, township_id=township.id)
+    numbers = await official_numbers.of_township(session, township.id or 0)
     return {"code": township.code, "name": township.name, "timezone": township.timezone,
-            "filing_chat_id": filing, "inspectors": inspectors}
+            "filing_chat_id": filing, "inspectors": inspectors, **({"official_numbers": numbers} if numbers else {})}
 
 
 async def _village_dict(session: AsyncSession, village: Village) -> dict[str, Any]:
-    fields = set(VillageEntry.model_fields) - {"roles", "groups", "board"}
+    fields = set(VillageEntry.model_fields) - {"roles", "groups", "board", "official_numbers"}
     board = (await board_of(session, village)).visibility
-    entry = VillageEntry.model_validate({**village.model_dump(include=fields), "board": board})
-    data = entry.model_dump(mode="json", exclude={"roles", "groups"})
+    numbers = await official_numbers.of_village(session, village.id or 0)
+    entry = VillageEntry.model_validate({**village.model_dump(include=fields), "board": board,
+                                         "official_numbers": numbers})
+    data = entry.model_dump(mode="json", exclude={"roles", "groups"} | (set() if numbers else {"official_numbers"}))
     data["committee_name"] = village.committee_name or None  # None: the usual name for its kind
     groups = await session.exec(select(BoundChat.chat_id).where(
         BoundChat.village_id == village.id, BoundChat.purpose == "residents").order_by(col(BoundChat.id)))
@@ -371,6 +423,18 @@ async def _village_dict(session: AsyncSession, village: Village) -> dict[str, An
             roles[role.value] = holders
     data["roles"] = roles
     return data
+
+
+async def _chosen_names(session: AsyncSession, data: dict[str, Any]) -> dict[int, str]:
+    """The chosen names of everyone the file names (inspectors and every village's roles)."""
+    ids = set(data["township"]["inspectors"])
+    for village in data["villages"]:
+        ids.update(*village["roles"].values())
+    if not ids:
+        return {}
+    rows = await session.exec(select(Person).where(col(Person.tg_user_id).in_(ids), col(Person.name_chosen))
+                              .order_by(col(Person.tg_user_id)))
+    return {person.tg_user_id: person.name for person in rows}
 
 
 async def _holders(session: AsyncSession, role: Role, *, village_id: int | None = None,

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoundChat, Invite, Person, RoleGrant, Township, Village
+from services import privacy
 from services.errors import DomainError, NotAllowed
 from services.outbox import queue_to_person
 from services.people import directory
@@ -173,7 +174,8 @@ async def _upsert_chat(
     session: AsyncSession, chat_id: int, title: str, can_pin: bool, person_id: int | None
 ) -> BoundChat:
     chat = await _chat_row(session, chat_id) or BoundChat(chat_id=chat_id)
-    chat.title, chat.can_pin, chat.active, chat.inactive_reason = title[:255], can_pin, True, None
+    # A group's title is shown to staff: a personal number in it is masked.
+    chat.title, chat.can_pin, chat.active, chat.inactive_reason = privacy.mask_all(title[:255]), can_pin, True, None
     chat.bound_by = person_id
     session.add(chat)
     await session.flush()
@@ -185,6 +187,18 @@ async def village_of_chat(session: AsyncSession, chat_id: int) -> Village | None
     if chat is None or chat.village_id is None:
         return None
     return await session.get(Village, chat.village_id)
+
+
+async def place_of_chat(session: AsyncSession, chat_id: int) -> str | None:
+    """The name of what a group serves (its village, or for a filing group its township), or None when unbound."""
+    chat = (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
+    if chat is None or not chat.active:
+        return None
+    if chat.village_id is not None:
+        village = await session.get(Village, chat.village_id)
+        return village.name if village else None
+    township = await session.get(Township, chat.township_id) if chat.township_id else None
+    return township.name if township else None
 
 
 async def request_join(session: AsyncSession, person: Person, village_id: int) -> RoleGrant:
@@ -266,7 +280,7 @@ async def chat_rights_changed(session: AsyncSession, chat_id: int, can_pin: bool
     chat = (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
     if chat is not None:
         chat.can_pin, chat.active, chat.inactive_reason = can_pin, True, None
-        chat.title = title[:255] or chat.title
+        chat.title = privacy.mask_all(title[:255]) or chat.title
         session.add(chat)
 
 

@@ -12,6 +12,7 @@ by a second conditional UPDATE that only one transaction can win.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +22,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import event_due_date
 from models import Obligation, OutboxMessage, Person, Petition, PetitionPost, Signature, Village
+from services import privacy
 from services.errors import DomainError, NotAllowed
 from services.events import Event, ObligationMet
-from services.notices import drafts
-from services.outbox import queue, queue_to_person
-from services.people import directory
+from services.notices import drafts, duties
+from services.outbox import queue, queue_to_person, require_clean
+from services.people import directory, official_numbers, village_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.voice import limits as voice_limits
@@ -48,6 +50,29 @@ def check_title(text: str | None) -> str:
 
 def check_request(text: str | None) -> str:
     return drafts.clean_text(text, REQUEST_MAX, too_long="voice.too_long")
+
+
+# --- the privacy screen: a petition is posted to every resident group ------------------------------------
+
+def findings(*texts: str, official: Collection[str] = ()) -> list[privacy.Finding]:
+    """The personal numbers in a petition's title and request (at submission the petitioner masks them with
+    one tap; a petition that still has any never opens by itself and opens masked when staff confirm it).
+    `official`: the village's official numbers (`official_keys`), never flagged."""
+    return [finding for text in texts for finding in privacy.screen(text, official)]
+
+
+def masked(text: str, official: Collection[str] = ()) -> str:
+    return privacy.mask_all(text, privacy.screen(text, official))
+
+
+async def official_keys(session: AsyncSession, village_id: int) -> frozenset[str]:
+    return await official_numbers.keys(session, village_id)
+
+
+def _require_screened(title: str, request: str, official: Collection[str]) -> None:
+    found = findings(title, request, official=official)
+    if found:
+        raise DomainError("privacy_gate.blocked", masked=", ".join(f.masked for f in found))
 
 
 async def village_of_resident(session: AsyncSession, person: Person) -> Village:
@@ -81,6 +106,16 @@ async def item_choices(session: AsyncSession, policy: Policy, village_id: int, l
     return [(item.code, item.words(lang)) for item in policy.catalog_for(village).items()]
 
 
+async def population_gate(session: AsyncSession, village: Village) -> bool:
+    """No petition starts while the village's population is unknown (its threshold would be computed from zero):
+    False then, and the village's staff are told to set it (/village)."""
+    if village_numbers.population_known(village):
+        return True
+    staff = await directory.people_with_role(session, village.id or 0, Role.STAFF)
+    village_numbers.tell_staff_population_missing(session, staff, village)
+    return False
+
+
 async def create(session: AsyncSession, policy: Policy, person: Person, village_id: int, title: str, request: str,
                  item_code: str | None, now: datetime, limit: int) -> Petition:
     await directory.require(session, person.id or 0, Role.RESIDENT, village_id)
@@ -92,6 +127,7 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
         if item_code not in known:
             raise DomainError("err.stale_button")
         item_id = known[item_code]
+    _require_screened(title, request, await official_keys(session, village_id))
     petition = Petition(village_id=village_id, person_id=person.id or 0, title=check_title(title),
                         request=check_request(request), item_id=item_id, created_at=now,
                         opens_at=now + timedelta(days=REVIEW_DAYS))
@@ -100,8 +136,11 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
     view = petition_view(petition, policy.item(item_id))
     for role in REVIEWERS:
         for reviewer in await directory.people_with_role(session, village_id, role):
+            if reviewer.id == person.id:
+                continue  # the petitioner does not confirm their own petition
             queue_to_person(session, reviewer, "petition_review", {**view, "by": person.name},
-                            keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id)
+                            keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id,
+                            allowed=await official_keys(session, village_id))
     return petition
 
 
@@ -136,6 +175,7 @@ async def confirm(session: AsyncSession, policy: Policy, person: Person, petitio
                   days: int) -> Petition:
     petition = await get(session, petition_id)
     await _require_reviewer(session, person, petition.village_id)
+    duties.check_not_author(person, petition.person_id, "duties.own_petition")
     return await open_petition(session, policy, petition, now, days, reviewer=person)
 
 
@@ -150,7 +190,8 @@ async def check_refusal(session: AsyncSession, person: Person, petition_id: int)
 
 async def refuse(session: AsyncSession, person: Person, petition_id: int, reason: str, now: datetime) -> Petition:
     petition = await check_refusal(session, person, petition_id)
-    reason = drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long")
+    reason = require_clean(drafts.clean_text(reason, REASON_MAX, too_long="notice.reason_too_long"),
+                           await official_keys(session, petition.village_id))
     claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
         .values(state="refused", refuse_reason=reason, reviewed_by=person.id, closed_at=now))
@@ -160,7 +201,7 @@ async def refuse(session: AsyncSession, person: Person, petition_id: int, reason
     petitioner = await session.get(Person, petition.person_id)
     if petitioner is not None:
         queue_to_person(session, petitioner, "petition_refused", petition_view(petition),
-                        village_id=petition.village_id)
+                        village_id=petition.village_id, allowed=await official_keys(session, petition.village_id))
     return petition
 
 
@@ -172,12 +213,18 @@ def thresholds(village: Village) -> tuple[int, int]:
 
 async def open_petition(session: AsyncSession, policy: Policy, petition: Petition, now: datetime, days: int,
                         reviewer: Person | None = None) -> Petition:
-    """Freeze the thresholds and post the petition to every resident group of the village."""
+    """Freeze the thresholds and post the petition to every resident group of the village. Whatever personal
+    number the screen finds now (one it learned since the submission) is masked for good before it goes out."""
     village = await directory.village_by_id(session, petition.village_id)
+    if not village_numbers.population_known(village):  # set since? /village; until then it waits
+        raise DomainError("village.population_unknown_staff", village=village.name)
     residents, representatives = thresholds(village)
+    official = await official_keys(session, petition.village_id)
     claimed = await session.exec(
         update(Petition).where(col(Petition.id) == petition.id, col(Petition.state) == "pending")
-        .values(state="open", opened_at=now, expires_at=now + timedelta(days=days), residents_needed=residents,
+        .values(state="open", title=masked(petition.title, official), request=masked(petition.request, official),
+                opened_at=now,
+                expires_at=now + timedelta(days=days), residents_needed=residents,
                 representatives_needed=representatives, reviewed_by=reviewer.id if reviewer else None))
     if claimed.rowcount != 1:
         raise DomainError("err.already_decided")
@@ -188,10 +235,12 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
         session.add(post)
         await session.flush()
         queue(session, chat.chat_id, "petition_post", view, lang=village.language, village_id=petition.village_id,
+              allowed=await official_keys(session, petition.village_id),
               topic=POST_TOPIC.format(id=post.id), keyboard=_sign_keyboard(petition))
     petitioner = await session.get(Person, petition.person_id)
     if petitioner is not None:
-        queue_to_person(session, petitioner, "petition_opened", view, village_id=petition.village_id)
+        queue_to_person(session, petitioner, "petition_opened", view, village_id=petition.village_id,
+                        allowed=await official_keys(session, petition.village_id))
     return petition
 
 
@@ -200,10 +249,13 @@ def _sign_keyboard(petition: Petition) -> dict[str, Any] | None:
 
 
 async def open_due(session: AsyncSession, policy: Policy, now: datetime, days: int) -> int:
-    """Petitions nobody decided within REVIEW_DAYS open by themselves."""
+    """Petitions nobody decided within REVIEW_DAYS open by themselves; one in which the screen finds a personal
+    number does not: it waits for staff to confirm it (and is then posted masked)."""
     rows = await session.exec(select(Petition).where(Petition.state == "pending", col(Petition.opens_at) <= now))
     opened = 0
     for petition in list(rows):
+        if findings(petition.title, petition.request, official=await official_keys(session, petition.village_id)):
+            continue
         try:
             await open_petition(session, policy, petition, now, days)
             opened += 1
@@ -353,9 +405,11 @@ async def _granted(session: AsyncSession, policy: Policy, petition: Petition, no
         for person in await directory.people_with_role(session, petition.village_id, role):
             if person.id not in told:
                 told.add(person.id or 0)
-                queue_to_person(session, person, "petition_granted_staff", view, village_id=petition.village_id)
+                queue_to_person(session, person, "petition_granted_staff", view, village_id=petition.village_id,
+                                allowed=await official_keys(session, petition.village_id))
     for signer in await signers(session, petition.id or 0):
-        queue_to_person(session, signer, "petition_granted", view, village_id=petition.village_id)
+        queue_to_person(session, signer, "petition_granted", view, village_id=petition.village_id,
+                        allowed=await official_keys(session, petition.village_id))
     await refresh_posts(session, policy, petition, now)
 
 
@@ -382,7 +436,8 @@ async def on_obligation_met(session: AsyncSession, event: Event) -> list[Event]:
         return []
     await session.refresh(petition)
     for signer in await signers(session, petition.id or 0):
-        queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id)
+        queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id,
+                        allowed=await official_keys(session, petition.village_id))
     return []
 
 
@@ -403,10 +458,11 @@ async def expire_due(session: AsyncSession, policy: Policy, now: datetime) -> in
         await refresh_posts(session, policy, petition, now)
         for chat in await directory.bound_chats(session, petition.village_id):
             queue(session, chat.chat_id, "petition_expired", view, lang=village.language,
-                  village_id=petition.village_id)
+                  village_id=petition.village_id, allowed=await official_keys(session, petition.village_id))
         petitioner = await session.get(Person, petition.person_id)
         if petitioner is not None:
-            queue_to_person(session, petitioner, "petition_expired", view, village_id=petition.village_id)
+            queue_to_person(session, petitioner, "petition_expired", view, village_id=petition.village_id,
+                            allowed=await official_keys(session, petition.village_id))
     return expired
 
 
@@ -450,6 +506,7 @@ async def _refresh_post(session: AsyncSession, post: PetitionPost, petition: Pet
     elif last_done is not None and last_done + EDIT_INTERVAL > now:
         not_before = last_done + EDIT_INTERVAL
     row = queue(session, post.chat_id, "petition_post", view, action="edit", target_message_id=message_id,
-                topic=topic, village_id=petition.village_id, keyboard=keyboard,
+                topic=topic, village_id=petition.village_id,
+                allowed=await official_keys(session, petition.village_id), keyboard=keyboard,
                 lang=(await directory.village_by_id(session, petition.village_id)).language)
     row.not_before = not_before

@@ -11,7 +11,7 @@ in order (QuestionEntry); the committee, /questions and the digest show that his
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,9 +25,10 @@ from catalogs.due import QUESTION_REPLY, event_due_date
 from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, Village
 from services.errors import DomainError, NotAllowed
 from services.notices import drafts
+from services.notices.screening import passable
 from services.notices.workflow import State
-from services.outbox import queue_to_person
-from services.people import directory
+from services.outbox import queue_to_person, require_clean
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 from services.voice import limits as voice_limits
@@ -69,15 +70,43 @@ async def start(session: AsyncSession, policy: Policy, person: Person, notice_id
     return notice
 
 
-def check_text(text: str | None, photo_file_id: str | None) -> str:
+@dataclass(frozen=True)
+class Offer:
+    """What a confirmed resident who typed text in private may make of it: a question about the village's
+    latest published notice (None when nothing is published yet)."""
+
+    village: Village
+    latest: Notice | None
+
+
+async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
+    """None for someone who is not a confirmed resident anywhere (they get the usual answer)."""
+    villages = await directory.villages_where(session, person.id or 0, Role.RESIDENT)
+    if not villages:
+        return None
+    latest = (await session.exec(select(Notice).where(Notice.village_id == villages[0].id,
+                                                      Notice.state == State.PUBLISHED)
+                                 .order_by(col(Notice.published_at).desc(), col(Notice.id).desc()).limit(1))).first()
+    return Offer(villages[0], latest)
+
+
+async def written(session: AsyncSession, notice_id: int, text: str | None, photo_file_id: str | None) -> str:
+    """The question as the resident wrote it, checked before the preview (the village's official numbers pass)."""
+    notice = await published_notice(session, notice_id)
+    return check_text(text, photo_file_id, await official_numbers.keys(session, notice.village_id))
+
+
+def check_text(text: str | None, photo_file_id: str | None, official: Collection[str] = ()) -> str:
     """A question needs words, or at least a photo (its text is then a camera sign)."""
-    return drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX, too_long="voice.too_long")
+    # Staff (and for complaints, the committee) read it: a personal number is refused as it is typed.
+    return require_clean(drafts.clean_text(text or ("📷" if photo_file_id else ""), QUESTION_MAX,
+                                           too_long="voice.too_long"), official)
 
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
               photo_file_id: str | None, complaint: bool, now: datetime, limit: int) -> Question:
     notice = await start(session, policy, person, notice_id, now, limit)
-    body = check_text(text, photo_file_id)
+    body = check_text(text, photo_file_id, await official_numbers.keys(session, notice.village_id))
     village = await directory.village_by_id(session, notice.village_id)
     await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     due = event_due_date(policy.profile_for(village), QUESTION_REPLY, policy.today(village, now))
@@ -87,7 +116,8 @@ async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: 
     await session.flush()
     view = question_view(question, notice, person.name, [])
     for staff in await directory.people_with_role(session, notice.village_id, Role.STAFF):
-        queue_to_person(session, staff, "question_to_staff", view, village_id=notice.village_id,
+        queue_to_person(session, staff, "question_to_staff", view,
+                        allowed=await passable(session, notice), village_id=notice.village_id,
                         keyboard=_staff_keyboard(question))
     if complaint:
         await _tell_committee(session, question, notice, "question_to_committee")
@@ -128,7 +158,8 @@ async def _tell_committee(session: AsyncSession, question: Question, notice: Not
     # no name: the committee sees the question, not who asked
     view = question_view(question, notice, None, await history(session, question.id or 0))
     for supervisor in await directory.people_with_role(session, question.village_id, Role.SUPERVISOR):
-        queue_to_person(session, supervisor, template, view, village_id=question.village_id,
+        queue_to_person(session, supervisor, template, view,
+                        allowed=await passable(session, notice), village_id=question.village_id,
                         keyboard={"name": "question_committee", "question_id": question.id,
                                   "photo": bool(question.photo_file_id)})
 
@@ -190,7 +221,8 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     """The staff's answer; after the committee required an explanation, it is that explanation. Both are
     added to the question's history; the question shows the latest."""
     loaded = await for_role(session, staff, question_id, Role.STAFF)
-    answer = drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long")
+    answer = require_clean(drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long"),
+                           await official_numbers.keys(session, loaded.notice.village_id))
     before = loaded.question.state
     claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state) == before,
@@ -206,7 +238,8 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     asker = await session.get(Person, question.person_id)
     if asker is not None:
         view = {**question_view(question, loaded.notice), "explanation": kind == "explanation"}
-        queue_to_person(session, asker, "question_reply", view, village_id=question.village_id)
+        queue_to_person(session, asker, "question_reply", view,
+                        allowed=await passable(session, loaded.notice), village_id=question.village_id)
     if question.complaint or question.passed_to_committee:
         await _tell_committee(session, question, loaded.notice, "question_replied")
     return question
@@ -240,7 +273,8 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
     view = {**question_view(question, loaded.notice, None, await history(session, question_id)),
             "by": supervisor.name}
     for staff in await directory.people_with_role(session, question.village_id, Role.STAFF):
-        queue_to_person(session, staff, "question_explain", view, village_id=question.village_id,
+        queue_to_person(session, staff, "question_explain", view,
+                        allowed=await passable(session, loaded.notice), village_id=question.village_id,
                         keyboard=_staff_keyboard(question))
     return question
 
@@ -257,7 +291,7 @@ async def close(session: AsyncSession, supervisor: Person, question_id: int, now
     asker = await session.get(Person, question.person_id)
     if asker is not None:
         queue_to_person(session, asker, "question_closed", question_view(question, loaded.notice),
-                        village_id=question.village_id)
+                        village_id=question.village_id, allowed=await passable(session, loaded.notice))
     return question
 
 
@@ -336,7 +370,8 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
     keyboard = _staff_keyboard(question) if role is Role.STAFF else {
         "name": "question_committee", "question_id": question.id, "photo": bool(question.photo_file_id)}
     for person in people:
-        queue_to_person(session, person, template, question_view(question, notice), topic=topic,
+        queue_to_person(session, person, template, question_view(question, notice),
+                        allowed=await passable(session, notice), topic=topic,
                         village_id=question.village_id, keyboard=keyboard)
     return len(people)
 

@@ -168,3 +168,87 @@ async def test_cunwu_admin_poster_prints_a_notice(served: Served, tmp_path: Any)
     text = pdf[0].get_textpage().get_text_range()
     assert "村道维修工程联系人" in text and MASKED in text and PHONE not in text
     assert str(output) in out.decode()
+
+
+# --- the township console (issue 15): one story, last in the module (it moves the village's joining day back) ---
+
+async def test_the_township_console_story(served: Served, browser: Any) -> None:
+    """The inspector signs in through the bot's one-time link, sees the ranking, urges 兴隆村 and orders it to
+    rectify one overdue disclosure; the staff receive both in Telegram, publish it from the order's button, and
+    the order closes; the Excel export carries the ranking's numbers."""
+    from datetime import timedelta
+
+    from openpyxl import load_workbook
+    from sqlmodel import select
+
+    from models import Rectification, Village
+
+    stage = served.stage
+    inspector, staff = stage.people["inspector"], stage.people["staff"]
+    async with stage.sessions() as session:  # 兴隆村 joined five months ago: a quarter's disclosures are overdue
+        village = (await session.exec(select(Village).where(Village.code == "xinglong"))).one()
+        village.created_at = village.created_at - timedelta(days=150)
+        session.add(village)
+        await session.commit()
+    await stage.send(inspector, "/start")
+    await stage.send(inspector, "/console")
+    link = stage.last(inspector).split("\n")[-1]
+    assert link.startswith(f"{served.base}/console/in/"), stage.last(inspector)
+
+    page = await _page(browser)
+    await page.goto(link)
+    await page.get_by_role("button", name="登录乡镇工作台").click()
+    await page.wait_for_url(f"{served.base}/console")
+    first = page.locator("#ranking tbody tr").first
+    assert "兴隆村" in await first.inner_text()  # worst first: the only village with anything overdue
+    assert int(await first.locator("td").nth(2).inner_text()) > 0
+    reused = await page.context.new_page()
+    assert (await reused.goto(link)) is not None
+    await reused.get_by_role("button", name="登录乡镇工作台").click()
+    assert "已使用或已过期" in await reused.locator("main").inner_text()  # the link works once
+    await reused.close()
+
+    await page.get_by_role("link", name="兴隆村").click()
+    await page.wait_for_url("**/console/v/xinglong")
+    chosen = await page.locator("#urge select[name=key] option").nth(1).get_attribute("value")
+    await page.locator("#urge select[name=key]").select_option(chosen)
+    await page.locator("#urge textarea[name=note]").fill("请三日内补齐公开")
+    await page.locator("#urge button").click()
+    assert "已督办" in await page.locator("main").inner_text()
+    await stage.quiet()
+    assert "督办" in stage.last(staff) and "请三日内补齐公开" in stage.last(staff)
+
+    today = await page.locator("#rectify input[name=deadline]").get_attribute("min")
+    await page.locator("#rectify select[name=key]").select_option(chosen)
+    await page.locator("#rectify input[name=deadline]").fill(today or "")
+    await page.locator("#rectify button").click()
+    assert "已下达限期整改通知" in await page.locator("main").inner_text()
+    assert "整改中" in await page.locator("#orders").inner_text()
+    await stage.quiet()
+    assert "限期整改通知" in stage.last(staff) and today in stage.last(staff)
+
+    await stage.tap(staff, data="nd1|*")  # "draft it now" on the order
+    await stage.send(staff, "补公开：限期整改事项")
+    await stage.send(staff, "按乡镇限期整改通知补充公开。")
+    await stage.tap(staff, stage.ui("btn.done"))
+    await stage.tap(staff, stage.ui("btn.submit"))
+    await stage.tap(stage.people["secretary"], stage.ui("btn.approve"))
+    await stage.tap(stage.people["supervisor"], stage.ui("btn.approve"))
+    await stage.quiet()
+    await page.reload()
+    assert "已办结" in await page.locator("#orders").inner_text()
+    async with stage.sessions() as session:
+        assert (await session.exec(select(Rectification))).one().state == "closed"
+    assert any("限期整改已办结" in text for text in stage.texts_in(inspector))
+
+    answer = await page.request.get(f"{served.base}/console/t/hongqi/export/compliance.xlsx")
+    sheet = load_workbook(io.BytesIO(await answer.body())).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    body, total = rows[2:-1], rows[-1]
+    assert rows[1][0] == "村代码" and total[0] == "合计"
+    assert total[3:7] == tuple(sum(r[c] for r in body) for c in range(3, 7))
+    await page.goto(f"{served.base}/console")
+    shown = await page.locator("#ranking tbody td:nth-child(3)").all_inner_texts()  # each village's overdue
+    assert total[8] == sum(int(value) for value in shown)
+    await page.context.close()

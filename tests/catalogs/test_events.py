@@ -25,9 +25,11 @@ EVENTS = [
     ("election_voter_list", date(2026, 6, 20), date(2026, 5, 31)),  # T-ELECT: election day - 20
     ("election_voter_list", date(2026, 3, 10), date(2026, 2, 18)),
     ("election_candidates", date(2026, 6, 20), date(2026, 6, 13)),  # election day - 7
-    ("election_results", date(2026, 6, 30), date(2026, 7, 3)),  # election day + 3
-    ("agenda", date(2026, 4, 9), date(2026, 4, 6)),  # T-AGENDA3: Thursday meeting -> Monday
-    ("T-AGENDA3", date(2026, 4, 6), date(2026, 4, 1)),  # Monday meeting -> previous Wednesday
+    ("election_results", date(2026, 6, 30), date(2026, 6, 30)),  # T-ELECT: the result on election day
+    ("election_certificates", date(2026, 6, 30), date(2026, 7, 3)),  # certificates within 3 days of it
+    ("agenda", date(2026, 3, 12), date(2026, 3, 9)),  # T-AGENDA3: Thursday meeting -> Monday
+    ("T-AGENDA3", date(2026, 3, 9), date(2026, 3, 4)),  # Monday meeting -> previous Wednesday
+    ("agenda", date(2026, 4, 9), date(2026, 4, 3)),  # Qingming (4-6 April) is no working day
     ("question_reply", date(2026, 12, 28), date(2027, 1, 7)),  # question_reply_days = 10
 ]
 
@@ -41,18 +43,18 @@ def test_event_due_date(registry: Registry, profile: str, key: str, event: date,
 @pytest.mark.parametrize(
     ("meeting", "due"),
     [
-        (date(2026, 4, 6), date(2026, 4, 1)),  # Monday -> Wednesday before (skips the weekend)
-        (date(2026, 4, 7), date(2026, 4, 2)),  # Tuesday -> Thursday before
-        (date(2026, 4, 8), date(2026, 4, 3)),  # Wednesday -> Friday before
-        (date(2026, 4, 9), date(2026, 4, 6)),  # Thursday -> Monday
-        (date(2026, 4, 10), date(2026, 4, 7)),  # Friday -> Tuesday
-        (date(2026, 4, 11), date(2026, 4, 8)),  # Saturday meeting -> Wednesday
-        (date(2026, 4, 12), date(2026, 4, 8)),  # Sunday meeting -> Wednesday
-        (date(2027, 1, 4), date(2026, 12, 30)),  # across the year; 1 January counts: no holiday calendar
+        (date(2026, 3, 9), date(2026, 3, 4)),  # Monday -> Wednesday before (skips the weekend)
+        (date(2026, 3, 10), date(2026, 3, 5)),  # Tuesday -> Thursday before
+        (date(2026, 3, 11), date(2026, 3, 6)),  # Wednesday -> Friday before
+        (date(2026, 3, 12), date(2026, 3, 9)),  # Thursday -> Monday
+        (date(2026, 3, 13), date(2026, 3, 10)),  # Friday -> Tuesday
+        (date(2026, 3, 14), date(2026, 3, 11)),  # Saturday meeting -> Wednesday
+        (date(2026, 3, 15), date(2026, 3, 11)),  # Sunday meeting -> Wednesday
+        (date(2026, 5, 14), date(2026, 5, 11)),  # an ordinary week of 2026 (holiday-calendar weeks: test_working_days)
     ],
 )
 def test_agenda_three_working_days_across_weekends(meeting: date, due: date) -> None:
-    assert date(2026, 4, 6).weekday() == 0  # the table assumes 6 April 2026 is a Monday
+    assert date(2026, 3, 9).weekday() == 0  # the table assumes 9 March 2026 is a Monday (no holiday that week)
     assert working_days_before(meeting, 3) == due
     assert due.weekday() < 5
 
@@ -90,3 +92,15 @@ def test_day_of_following_month_clamps_short_months() -> None:
     assert day_of_following_month(date(2026, 1, 31), 30) == date(2026, 2, 28)
     assert day_of_following_month(date(2028, 1, 31), 30) == date(2028, 2, 29)
     assert day_of_following_month(date(2026, 12, 31), 31) == date(2027, 1, 31)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_what_no_seed_states_is_a_local_reading(registry: Registry, profile: str) -> None:
+    """Issue 16: every date the seeds do not state is said to be a local reading (in words, by the bot)."""
+    from catalogs.deadlines import LOCAL, event_notes
+
+    chosen = registry.profile(profile)
+    assert event_notes(chosen, "question_reply", date(2026, 5, 1)) == (LOCAL,)  # no seed sets 10 days
+    assert event_notes(chosen, "election_results", date(2026, 5, 1)) == (LOCAL,)  # 003 dates the certificates only
+    certificates = event_notes(chosen, "election_certificates", date(2026, 5, 1))
+    assert certificates == (() if profile == "yaoan" else (LOCAL,))  # 003 states it; others borrow it

@@ -93,7 +93,7 @@ def test_the_report_chart_draws_a_chinese_village_name_with_the_cjk_font(runtime
         report = compliance.TownshipReport("hongqi", "红旗镇", "2026Q1", quarters)
         report.villages.append(compliance.VillageReport("xinglong", name, {q: compliance.Tally(on_time=1)
                                                                           for q in quarters}, [], 0))
-        return compliance.chart_png(report, compliance.legend(runtime.texts.plain, "zh"), "zh")
+        return compliance.chart_png(report, compliance.legend(runtime.texts.plain, "zh"), lang="zh")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 from datetime import UTC, date, datetime, timedelta
 
@@ -132,10 +133,13 @@ async def test_event_obligations_and_publication_hook(harness: Harness) -> None:
                                                  "sw.3", "2026-06-01", h.runtime.clock.now())).rows
         assert [(r.rule, r.due) for r in rows] == [
             ("election_voter_list", date(2026, 5, 12)), ("election_candidates", date(2026, 5, 25)),
-            ("election_results", date(2026, 6, 4))]
+            ("election_results", date(2026, 6, 1)), ("election_certificates", date(2026, 6, 4))]
         meeting = (await obligations.register_event(session, h.runtime.policy, staff, village.id or 0, "meeting",
                                                     "cw.15", "2026-04-13", h.runtime.clock.now())).rows
         assert meeting[0].due == date(2026, 4, 8)  # Monday meeting: 3 working days before is Wednesday
+        after_holidays = (await obligations.register_event(session, h.runtime.policy, staff, village.id or 0,
+                                                           "meeting", "cw.15", "2026-10-08", h.runtime.clock.now()))
+        assert after_holidays.rows[0].due == date(2026, 9, 28)  # National Day week off: Wed 30, Tue 29, Mon 28
         notice = Notice(village_id=village.id or 0, author_id=staff.id or 0, obligation_id=rows[0].id,
                         state="published")
         session.add(notice)
@@ -361,13 +365,12 @@ async def test_report_text_and_chart(harness: Harness) -> None:
     await _publish(h, village, _item_of(h), "2025Q4", _local("2026-01-05"))
     await h.say(users["inspector"], "/report 2026Q1")
     text = "\n".join(h.texts(users["inspector"])[1:])
-    assert "村务公开情况（2026年第一季度）" in text
-    assert "按时公开率：2025年第二季度 / 2025年第三季度 / 2025年第四季度 / 2026年第一季度" in text
-    # 1 of 14 quarterly items on time (the catch-alls are not periodic duties); the quarters before the
-    # village joined owe nothing ("-")
-    assert "兴隆村（xinglong）：- / - / - / 7%；本季度公开 1 条\n" \
-           "  🔴 村集体债权债务情况 · 2025年第四季度（2026-01-10）" in text
-    assert "另有 3 项逾期" in text and "2026Q1" not in text
+    # the ranking (issue 15): 1 of 14 quarterly items due this year on time (the catch-alls are not periodic
+    # duties), 13 overdue since 10 January
+    assert "hongqi · 各村公开排名（2026-04-03，从差到好）" in text and "逾期未公开 13 项" in text
+    assert "1. 兴隆村 🔴 逾期 13 项，最长 83 天\n   按时率 本季度 - · 本年 7%" in text
+    assert "   · 村集体债权债务情况 2025年第四季度（2026-01-10）" in text and "……另有 10 项" in text
+    assert "2025Q4" not in text and "2026Q1" not in text  # periods in words (issue 12)
     photos = h.world.requests_for("sendPhoto")
     assert photos and photos[-1].ok
     content = [f for f in h.world.files.values() if f.file_path.startswith("photos/")][-1].content
@@ -428,8 +431,8 @@ async def test_a_village_with_broken_settings_is_logged_and_skipped(harness: Har
     assert "兴隆村 · 应公开事项" in "\n".join(h.texts(users["staff"])) and "，2026-04-10 前" in listing
     await h.say(users["inspector"], "/report 2026Q2")
     report = "\n".join(h.texts(users["inspector"]))
-    assert "nanshan村（nanshan）：⚠️ 本村政策配置有误" in report
-    assert "兴隆村（xinglong）：" in report and h.world.requests_for("sendPhoto")[-1].ok
+    assert "nanshan村 ⚠️ 政策配置有误，无法统计" in report
+    assert ". 兴隆村" in report and h.world.requests_for("sendPhoto")[-1].ok
 
 
 # --- "nothing to disclose this period" ------------------------------------------------------------------
@@ -461,8 +464,11 @@ async def test_nothing_to_disclose_from_the_drafting_flow_meets_the_obligation(h
     await _run_hourly(h)  # the same day's T-7 reminder no longer lists it
     digest = h.last(staff)
     assert "公开提醒" in digest and "村级财务收支情况 · 2026年第一季度" not in digest
-    # the committee's own item (村务监督委员会开展村级财务监督情况) is reminded to the committee, not the clerk
-    assert "村级财务监督情况" not in digest and "村级财务监督情况 · 2026年第一季度" in h.last(users["supervisor"])
+    assert "村务监督委员会开展" not in digest
+    # the committee's own supervision of the finances (000 财务类 17) is nagged to the committee, not the clerk
+    committee = h.last(users["supervisor"])
+    assert "公开提醒" in committee and "村务监督委员会开展村级财务监督情况 · 2026年第一季度：还有 7 天到期" in committee
+    assert "村集体债权债务情况" not in committee and "起草" not in committee  # only its own item, no draft button
 
 
 async def test_nothing_to_disclose_from_the_nag(harness: Harness) -> None:
@@ -514,8 +520,7 @@ async def test_re_runs_plan_only_new_villages_and_never_say_a_nag_twice(harness:
     h = harness
     village, users = await _village(h)
     first = await _scan(h)
-    # two reminders: the clerk's, and the committee member's about what the committee owes (jyv:cw.17)
-    assert (first.planned, first.nags, first.messages) == (1, first.kinds["T-7"], 2)
+    assert (first.planned, first.nags, first.messages) == (1, first.kinds["T-7"], 2)  # staff; committee (cw.17)
     again = await _scan(h)  # the next hour: periodic nags were planned for this zone today
     assert (again.scanned, again.planned, again.nags) == (1, 0, 0)
     async with h.runtime.sessions() as session:  # a village created later that day is planned by the re-run
@@ -601,3 +606,31 @@ def test_chart_cells_are_coloured_by_status_with_a_legend(runtime) -> None:
     counted: list[tuple[int, tuple[int, int, int]]] = legend_band.getcolors(maxcolors=100_000) or []  # type: ignore[assignment]
     colours = {"#{:02x}{:02x}{:02x}".format(*rgb) for _, rgb in counted}
     assert {c["late"], c["pending"], c["on_time"], c["overdue"]} <= colours  # every status has its key
+
+
+async def test_dates_no_seed_states_are_said_to_be_local_readings(harness: Harness) -> None:
+    """Issue 16: beside every date the seeds do not state, the reader is told in words (never a rule id);
+    working days beyond the official holiday data fall back to Monday-Friday and say so."""
+    h = harness
+    _, users = await _village(h)
+    staff = users["staff"]
+    await h.say(staff, "/event")
+    await h.tap(staff, "村民代表会议（提前3个工作日发议题）")
+    await h.tap(staff, "6. 村民会议向村民代表会议授权")
+    await h.say(staff, "2026-10-08")  # after the National Day week
+    reply = h.last(staff)
+    assert "代表会议议题：2026-09-28 前公开（本地解读：上级文件未规定此期限）" in reply  # borrowed from 003
+    assert "节假日" not in reply
+    await h.say(staff, "/event")
+    await h.tap(staff, "村民代表会议（提前3个工作日发议题）")
+    await h.tap(staff, "6. 村民会议向村民代表会议授权")
+    await h.say(staff, "2027-02-15")  # a Monday of a year the holiday data does not cover yet
+    reply = h.last(staff)
+    assert "2027-02-10 前公开" in reply and "该年份尚无国家节假日安排，工作日暂按周一至周五计算" in reply
+    await h.say(staff, "/due")
+    listed = h.last(staff)
+    assert "• 村级财务收支情况 · 2026年第一季度，2026-04-10 前\n" in listed  # quarterly: 000 states it, no mark
+    await h.tap(staff, "更多（第 2/3 页）")  # due later: the events, marked in the grouped list too
+    later = h.last(staff)
+    assert "，2027-02-10 前（本地解读：上级文件未规定此期限）（该年份尚无国家节假日安排" in later, later
+    assert not re.search(r"\bT-[A-Z]", listed + later)

@@ -130,14 +130,15 @@ def test_calendar_text_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     assert main(["calendar", "--profile", "dawukou", "--year", "2028"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("大武口区村务公开") and "2028 年公开日历" in text
-    assert "月度  2028年1月       2028-02-29  T-DAY30\n" in text  # February: its last day
-    assert "季度  2028年第一季度  2028-04-30  T-DAY30 *\n" in text  # borrowed for quarters
-    assert "* 借用规则：季度 采用 T-DAY30" in text and "公示期：不少于 7 天（T-KEEP7）" in text
+    assert "月度  2028年1月       2028-02-29  文件规定\n" in text  # February: its last day
+    assert "季度  2028年第一季度  2028-04-30  本地解读 *\n" in text  # borrowed for quarters
+    assert "* 本地解读：上级文件未规定季度事项的公开期限" in text and "公示期：不少于 7 天\n" in text
+    assert "T-" not in text  # rule ids stay in code and tests (issue 16)
     monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
     assert main(["calendar", "--profile", "dawukou", "--year", "2028"]) == 0
     text = capsys.readouterr().out
-    assert "quarterly  Q1 2028         2028-04-30  T-DAY30 *" in text
-    assert "* borrowed rule: quarterly uses T-DAY30" in text
+    assert "quarterly  Q1 2028         2028-04-30  local reading *" in text
+    assert "* local reading: the published rules set no date for quarterly items" in text and "T-" not in text
     assert main(["calendar", "--profile", "yubei", "--year", "2026", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {"cadence": "quarterly", "period": "2026Q1", "due": "2026-04-15"} in rows and len(rows) == 17

@@ -128,11 +128,14 @@ async def test_a_restart_after_days_of_downtime_catches_up_once(
     await asyncio.sleep(0.2)  # it looks for due jobs (none before 10:01) and goes to sleep
     sched.stop(first)  # the bot goes down at 09:30 on Friday 3 April ...
     clock.set(_local("2026-04-09", 10, 10))  # ... and comes back on Thursday 9 April, 10:10
-    # missed meanwhile: 144 hourly scans, and the weekly report of Monday 6 April (09:30 local), 3 days late
+    # missed meanwhile: 144 hourly scans, the weekly report of Monday 6 April (09:30 local), 3 days late, and
+    # six runs of the daily nag history job
     _start(h, runs, started, "sched-after")
-    await runs.until(lambda: runs.executed(sched.HOURLY) == 1 and runs.executed(sched.WEEKLY) == 1)
+    await runs.until(lambda: runs.executed(sched.HOURLY) == 1 and runs.executed(sched.WEEKLY) == 1
+                     and runs.executed(sched.NAG_HISTORY) == 1)
     await h.worker.run_until_idle()
-    assert sorted(runs.events) == sorted([(EVENT_JOB_EXECUTED, sched.HOURLY), (EVENT_JOB_EXECUTED, sched.WEEKLY)])
+    assert sorted(runs.events) == sorted([(EVENT_JOB_EXECUTED, sched.HOURLY), (EVENT_JOB_EXECUTED, sched.WEEKLY),
+                                          (EVENT_JOB_EXECUTED, sched.NAG_HISTORY)])
     reminders = [t for t in h.texts(users["staff"]) if "公开提醒" in t]
     assert len(reminders) == 1 and "还有 1 天到期" in reminders[0]  # today's T-1, once; no backlog of days
     photos = [r for r in h.world.requests_for("sendPhoto") if r.ok]

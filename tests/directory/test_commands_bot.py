@@ -148,7 +148,7 @@ async def test_menus_per_language_for_private_chats_groups_and_admins(harness: H
     admin = f'{{"chat_id": {ADMIN_ID}, "type": "chat"}}'
     for lang in ("", "en"):  # "": the default language's menu, for every other client language too
         assert menus[(private, lang)] == [c.name for c in COMMANDS if "private" in c.chats and c.audiences != (ADMIN,)]
-        assert menus[(groups, lang)] == ["help", "join", "board", "bind", "unbind"]
+        assert menus[(groups, lang)] == ["start", "help", "join", "board", "bind", "unbind"]
         assert {"newvillage", "invite", "draft"} <= set(menus[(admin, lang)])
     described = {lang: {c["description"] for c in h.world.commands[(private, lang)]} for lang in ("", "en")}
     assert "起草公开内容（工作人员）" in described[""] and "Draft a notice (staff)" in described["en"]

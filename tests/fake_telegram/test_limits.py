@@ -74,3 +74,25 @@ async def test_limits_off_by_default_and_invalid_requests_spend_nothing() -> Non
     [user] = started_users(strict, 1)
     assert [(await send(strict, user.id, "<x>"))[0] for _ in range(5)] == [400] * 5
     assert (await send(strict, user.id))[0] == 200
+
+
+async def test_pins_unpins_and_edits_spend_the_group_limit_too() -> None:
+    clock = Clock()
+    world = FakeTelegram(TOKEN, enforce_limits=True, time_fn=clock)
+    group = world.new_group("村委会")
+    world.add_bot_to_group(group, admin=True, can_pin=True)
+    sends, statuses = [], []
+    for _ in range(5):  # 5 x (send, pin, edit, unpin) = 20 requests: the group's whole minute
+        status, body = await send(world, group.id)
+        message = {"chat_id": str(group.id), "message_id": str(body["result"]["message_id"])}
+        for method, extra in (("pinChatMessage", {}), ("editMessageText", {"text": "改"}), ("unpinChatMessage", {})):
+            clock.now += 0.1  # the bot's own bucket is never the limit here
+            reply = await world.call(TOKEN, method, {**message, **extra})
+            statuses.append(reply.status)
+        sends.append(status)
+    assert sends == [200] * 5 and statuses == [200] * 15
+    clock.now += 1.0
+    reply = await world.call(TOKEN, "pinChatMessage", message)
+    assert reply.status == 429 and world.count_429 == 1
+    unchanged = await world.call(TOKEN, "editMessageText", {**message, "text": "改"})
+    assert unchanged.status == 400  # a refused edit (not modified) spends nothing: still 400, not 429

@@ -105,7 +105,7 @@ async def test_uploaded_sheets_fill_the_table_and_name_a_bad_row(harness: Harnes
 def test_the_board_shows_a_statement_as_a_real_table() -> None:
     from services.board.public import _table
 
-    table = _table(GOOD, [], "合计")
+    table = _table(GOOD, [], "合计", frozenset())
     assert table is not None and table.statement
     assert table.rows[0] == ("集体经营收入", "120,000.00", "45,000.00", "30,000.00", "135,000.00")
     assert table.total == ("128,000.00", "125,000.00", "112,000.00", "141,000.00")

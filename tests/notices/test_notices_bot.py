@@ -40,6 +40,7 @@ async def test_draft_review_publish_broadcast_pin(harness: Harness) -> None:
     assert "请审核" in h.last(cast.secretary) and "第 1/2 环节" in h.last(cast.secretary)
     await h.tap(cast.secretary, "同意")
     assert "请审核" in h.last(cast.supervisor) and "请审核" in h.last(cast.supervisor2)
+    _, stale = h.find_button(h.world.private_chat(cast.supervisor2), "同意")  # tapped below, once decided
     assert any("审核通过，进入第 2/2 环节" in t for t in h.texts(cast.staff))
     await h.tap(cast.supervisor, "同意")
     for group in cast.groups:
@@ -52,8 +53,11 @@ async def test_draft_review_publish_broadcast_pin(harness: Harness) -> None:
     filing = h.world.bot_messages(cast.filing)[-1]
     assert "【备案】" in filing.text and not h.world.pinned(cast.filing)
     assert "发送完成：4/4" in h.texts(cast.staff)[-2] or any("发送完成：4/4" in t for t in h.texts(cast.staff))
-    # the second supervisor's button is now stale, and says who decided
-    await h.tap(cast.supervisor2, "同意")
+    # the second supervisor's copy now records who decided (buttons gone); an old tap still says who decided
+    chat = h.world.private_chat(cast.supervisor2)
+    record = h.world.bot_messages(chat)[-1]
+    assert "✅ 已审核通过：刘监委，2026-04-03 10:00" in record.text and not record.buttons
+    await h.forge_tap(cast.supervisor2, chat, record.message_id, stale)
     assert h.last_alert() == "已由 刘监委 于 2026-04-03 10:00 处理。"  # village time (02:00 UTC)
     async with h.runtime.sessions() as session:
         notice = (await session.exec(select(Notice))).one()

@@ -84,6 +84,7 @@ async def test_request_changes_asks_a_reason_and_old_buttons_go_stale(harness: H
     h = harness
     await draft_notice(h, cast)
     await h.tap(cast.staff, "提交审核")
+    _, stale = h.find_button(h.world.private_chat(cast.secretary), "同意")  # tapped again below, once decided
     await h.tap(cast.secretary, "退回修改")
     await h.say(cast.secretary, "请补充支出明细")
     assert "请补充支出明细" in h.last(cast.staff)
@@ -94,10 +95,9 @@ async def test_request_changes_asks_a_reason_and_old_buttons_go_stale(harness: H
     await h.tap(cast.staff, "完成")
     await h.tap(cast.staff, "提交审核")
     first = h.world.bot_messages(h.world.private_chat(cast.secretary))
-    stale = next(m for m in first if any("同意" in b for b in m.buttons))
-    data = next(iter(stale.callback_data() & {d for d in stale.callback_data() if ":approve" in d}))
-    h.world.user_taps(cast.secretary, h.world.private_chat(cast.secretary), stale.message_id, data)
-    await h.flush()
+    record = next(m for m in first if "审核记录" in m.text)  # the first request, now the record of the decision
+    assert "↩️ 已退回修改：张书记" in record.text and not record.buttons
+    await h.forge_tap(cast.secretary, h.world.private_chat(cast.secretary), record.message_id, stale)
     assert h.last_alert() == "已由 张书记 于 2026-04-03 10:00 处理。"  # Asia/Shanghai, not UTC
     notice = await _notice(h)
     assert notice.state == "in_review" and notice.version == 3 and notice.stage == 0
@@ -261,7 +261,8 @@ async def test_archive_lists_the_quarter_and_exports_csv_and_html(harness: Harne
     h = harness
     await _publish(h, cast, title="村道维修<公示> & 验收")
     await h.say(cast.resident, "/archive")
-    assert "兴隆村 · 2026Q2 已公开内容" in h.last(cast.resident) and "村道维修<公示> & 验收" in h.last(cast.resident)
+    shown = h.last(cast.resident)
+    assert "兴隆村 · 2026年第二季度 已公开内容" in shown and "村道维修<公示> & 验收" in shown
     monkeypatch.setenv("DATABASE_URL", h.runtime.settings.database_url)
     code = await asyncio.to_thread(main, ["admin", "export-archive", "--village", "xinglong", "--quarter", "2026Q2",
                                           "--output-dir", str(tmp_path)])
@@ -304,6 +305,7 @@ async def test_second_privacy_screen_at_the_last_approval_returns_the_notice(har
     await draft_notice(h, cast)
     await h.tap(cast.staff, "提交审核")
     await h.tap(cast.secretary, "同意")
+    _, stale = h.find_button(h.world.private_chat(cast.supervisor2), "同意")
     async with h.runtime.sessions() as session:
         notice = (await session.exec(select(Notice))).one()
         notice.body += "经办人身份证 11010519491231002X。"
@@ -314,7 +316,8 @@ async def test_second_privacy_screen_at_the_last_approval_returns_the_notice(har
     for group in cast.groups:
         assert not h.world.bot_messages(group)
     told = h.last(cast.staff)
-    assert "没有发布" in told and "110105********002X" in told and "/drafts" in told
+    assert "没有发布" in told and "110105********002X" in told and "继续编辑" in told
+    assert "继续编辑" in h.world.bot_messages(h.world.private_chat(cast.staff))[-1].buttons[0]
     for reviewer in (cast.secretary, cast.supervisor):
         assert "没有发布" in h.last(reviewer) and "已退回起草人" in h.last(reviewer)
     notice = await _notice(h)
@@ -324,7 +327,10 @@ async def test_second_privacy_screen_at_the_last_approval_returns_the_notice(har
         decisions = list(await session.exec(select(ReviewDecision).where(ReviewDecision.stage == 1)))
     assert audit.from_state == "in_review" and "id_number 110105********002X" in (audit.reason or "")
     assert not decisions  # the approval did not count: nothing was published on it
-    await h.tap(cast.supervisor2, "同意")  # the other committee member's button is stale now
+    chat = h.world.private_chat(cast.supervisor2)
+    record = next(m for m in h.world.bot_messages(chat) if "审核记录" in m.text)  # the other member's copy
+    assert "个人信息检查未通过" in record.text and not record.buttons
+    await h.forge_tap(cast.supervisor2, chat, record.message_id, stale)
     assert "失效" in h.last_alert()
     await h.say(cast.staff, "/drafts")
     await h.tap(cast.staff, "继续编辑")

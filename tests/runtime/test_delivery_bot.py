@@ -375,3 +375,41 @@ async def test_the_keepers_probes_take_their_turn_from_the_shared_limiters(harne
     h.runtime.limiters = counting = Counting()
     assert await keep_postings(h.runtime, h.bot) == {"checked": 3, "reposted": 0, "repinned": 0}
     assert sorted(counting.turns) == sorted(g.id for g in cast.groups)  # one turn per probe, in its chat
+
+
+async def test_every_message_and_pin_into_a_group_takes_a_turn_from_the_limiters(harness: Harness,
+                                                                                  cast: Cast) -> None:
+    """Telegram counts pins (and edits) against the limits as messages: the worker takes a turn for each."""
+    from aiolimiter import AsyncLimiter
+
+    from bot.delivery.limits import ChatLimiters
+
+    turns: dict[int, int] = {}
+
+    class Counted(AsyncLimiter):
+        def __init__(self, chat_id: int, limiter: AsyncLimiter) -> None:
+            super().__init__(limiter.max_rate, limiter.time_period)
+            self.chat_id = chat_id
+
+        async def acquire(self, amount: float = 1) -> None:
+            turns[self.chat_id] = turns.get(self.chat_id, 0) + 1
+            await super().acquire(amount)
+
+    class Counting(ChatLimiters):
+        def for_chat(self, chat_id: int) -> AsyncLimiter:
+            if chat_id not in self._chats:
+                self._chats[chat_id] = Counted(chat_id, super().for_chat(chat_id))
+            return self._chats[chat_id]
+
+    h = harness
+    h.worker.limiters = h.worker.progress.limiters = Counting(h.worker.limiters.limits)
+    await draft_long(h, cast, "本季度收入12万元。")  # a notice, pinned
+    await h.tap(cast.staff, "提交审核")
+    await h.tap(cast.secretary, "同意")
+    await h.tap(cast.supervisor, "同意")
+    counted = {"sendmessage", "pinchatmessage", "editmessagetext"}
+    for group in cast.groups:
+        requests = [r for r in h.world.requests if r.ok and r.method.lower() in counted
+                    and int(r.params.get("chat_id", 0)) == group.id]
+        assert sorted(r.method.lower() for r in requests) == ["pinchatmessage", "sendmessage"]
+        assert turns[group.id] == len(requests)

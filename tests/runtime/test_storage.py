@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+import pytest
 from sqlalchemy import text
 
 from bot.base.settings import Settings
@@ -31,3 +34,33 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> No
         await runtime.close()
     assert results == [("wal", SQLITE_BUSY_TIMEOUT_MS, 1)] * 2
     assert SQLITE_BUSY_TIMEOUT_MS >= 5000
+
+
+async def test_a_statement_crosses_to_aiosqlites_thread_once_and_a_read_only_commit_not_at_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """models/sqlite_hops.py: each crossing costs more than SQLite's own work on a busy machine."""
+    crossings: list[str] = []
+    queue = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        crossings.append(getattr(fn, "__name__", "?"))
+        return await queue(self, fn, *args, **kwargs)
+
+    runtime = build_runtime(Settings(_env_file=None, bot_token=TEST_TOKEN,
+                                     database_url=f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}"))
+    try:
+        async with runtime.engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        async with runtime.engine.connect() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+            await connection.commit()
+        assert len(crossings) == 1
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (1)"))
+            await connection.commit()
+        assert len(crossings) == 3  # the INSERT and its COMMIT
+        async with runtime.engine.connect() as connection:
+            assert (await connection.execute(text("SELECT x FROM t"))).all() == [(1,)]
+    finally:
+        await runtime.close()

@@ -55,3 +55,22 @@ def test_parameters_are_escaped_for_messages_and_not_for_buttons() -> None:
     texts = Texts("zh")
     assert texts.t("en", "admin.invite_role", village="A<B&C") == "Which role should the invite for A&lt;B&amp;C grant?"
     assert texts.plain("en", "admin.invite_role", village="A<B&C") == "Which role should the invite for A<B&C grant?"
+
+
+def test_no_rule_id_reaches_a_reader() -> None:
+    """Issue 16: DOMAIN.md rule ids (T-Q10, T-ELECT...) stay in code and tests; what residents and staff read
+    (locale strings, the words of every bot and page template) says what a rule means instead."""
+    from typing import get_args
+
+    from catalogs.vocabulary import RuleId
+
+    ids = get_args(RuleId)
+    assert "T-ELECT" in ids  # the pattern has something to find
+    found: list[str] = []
+    for lang in LANGUAGES:
+        found += [f"{lang}:{key}" for key, text in load_locale(lang).items() if any(i in text for i in ids)]
+    jinja = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
+    for path in [*(HERE / "templates").rglob("*.j2"), *(ROOT / "web" / "templates").rglob("*.j2")]:
+        words = jinja.sub("", path.read_text(encoding="utf-8"))
+        found += [f"{path.name}: {i}" for i in ids if i in words]
+    assert not found, found

@@ -31,6 +31,21 @@ class BindTownship(CallbackData, prefix="bt1"):
     township_id: int
 
 
+class NameKeep(CallbackData, prefix="nk1"):
+    """Keep the current name for notices: no field, the tapper is the person named."""
+
+
+class VillagePick(CallbackData, prefix="vp1"):
+    village_id: int
+
+
+class VillageNumber(CallbackData, prefix="vn1"):
+    """`field` indexes services.people.village_numbers.FIELDS; the server re-checks the tapper is staff or admin."""
+
+    village_id: int
+    field: int
+
+
 class InviteVillage(CallbackData, prefix="iv1"):
     village_id: int
 
@@ -125,3 +140,18 @@ def invitable_role(index: int) -> Role | None:
 
 def url_button(text: str, url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])
+
+
+def keep_name(ui: UI, current: str) -> InlineKeyboardMarkup | None:
+    if not current:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=ui.plain("name.keep", name=shorten(current)), callback_data=NameKeep().pack())]])
+
+
+def village_numbers(ui: UI, village_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=ui.plain("village.set_population"), callback_data=VillageNumber(village_id=village_id, field=0))
+    builder.button(text=ui.plain("village.set_representatives"),
+                   callback_data=VillageNumber(village_id=village_id, field=1))
+    return builder.as_markup()

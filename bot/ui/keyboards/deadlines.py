@@ -107,7 +107,7 @@ def nag(ui: UI, village_id: int, buttons: list[dict[str, Any]], day: str = "", p
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-class DuePage(CallbackData, prefix="du1"):
+class DuePage(CallbackData, prefix="dpg"):
     """A page of /due; the list is computed again at the tap (the role re-checked)."""
 
     page: int

@@ -72,6 +72,10 @@ class ArchiveVillage(CallbackData, prefix="av1"):
     quarter: str  # e.g. "2026Q2"; checked again by the service
 
 
+class ArchiveOpen(CallbackData, prefix="ao1"):
+    notice_id: int
+
+
 class Manage(CallbackData, prefix="mg1"):
     notice_id: int
     action: str  # show | correct | retract
@@ -171,6 +175,25 @@ def for_residents(ui: UI, question_link: str, attachments_link: str | None) -> I
     if attachments_link:
         row.append(InlineKeyboardButton(text=ui.t("btn.attachments_view"), url=attachments_link))
     return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def archive(ui: UI, village_id: int, notices: list[dict[str, object]], before: str,
+            after: str | None) -> InlineKeyboardMarkup:
+    """One button per published notice (tap: the notice itself), then the quarters before and after."""
+    rows = []
+    for n in notices:
+        if n["state"] != "published":
+            continue
+        title = str(n["title"])
+        label = f"📄 {n['published_on']} {shorten(title, 48)}"
+        rows.append([InlineKeyboardButton(text=label, callback_data=ArchiveOpen(notice_id=int(str(n["id"]))).pack())])
+    nav = [InlineKeyboardButton(text=ui.plain("archive_nav.prev", quarter=before),
+                                callback_data=ArchiveVillage(village_id=village_id, quarter=before).pack())]
+    if after is not None:
+        nav.append(InlineKeyboardButton(text=ui.plain("archive_nav.next", quarter=after),
+                                        callback_data=ArchiveVillage(village_id=village_id, quarter=after).pack()))
+    rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def archive_villages(choices: list[tuple[int, str]], quarter: str) -> InlineKeyboardMarkup:

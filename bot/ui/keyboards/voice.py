@@ -15,6 +15,12 @@ class QuestionSend(CallbackData, prefix="qs1"):
     complaint: bool
 
 
+class QuestionTopic(CallbackData, prefix="qt1"):
+    """What typed text is about: a published notice of the person's village."""
+
+    notice_id: int
+
+
 class QuestionAct(CallbackData, prefix="qa1"):
     question_id: int
     action: str  # reply | pass | photo | explain | close
@@ -23,6 +29,10 @@ class QuestionAct(CallbackData, prefix="qa1"):
 class PetitionItem(CallbackData, prefix="pi1"):
     village_id: int
     item: str  # the item's code in the village's catalog ("sw.20"; ':' is aiogram's separator), or "_skip"
+
+
+class PetitionMask(CallbackData, prefix="pm1"):
+    village_id: int  # the petition being written (its title and request are in the conversation's state)
 
 
 class PetitionDecide(CallbackData, prefix="pd1"):
@@ -44,6 +54,14 @@ def question_send(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
         [_button(ui.t("vbtn.send_question"), QuestionSend(notice_id=notice_id, complaint=False))],
         [_button(ui.t("vbtn.send_complaint"), QuestionSend(notice_id=notice_id, complaint=True))],
     ])
+
+
+def question_offer(ui: UI, latest_id: int | None, latest_title: str | None) -> InlineKeyboardMarkup | None:
+    if latest_id is None or not latest_title:
+        return None
+    short = shorten(latest_title, 32)
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_button(ui.plain("qoffer.about_latest", title=short), QuestionTopic(notice_id=latest_id))]])
 
 
 def _act(ui: UI, question_id: int, action: str) -> InlineKeyboardButton:
@@ -68,6 +86,11 @@ def petition_items(ui: UI, village_id: int, choices: list[tuple[str, str]]) -> I
     rows = [[_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))]]
     rows += [[_button(shorten(label), PetitionItem(village_id=village_id, item=item_id))] for item_id, label in choices]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def petition_mask(ui: UI, village_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(ui.t("privacy_gate.mask_petition"),
+                                                          PetitionMask(village_id=village_id))]])
 
 
 def petition_review(ui: UI, petition_id: int) -> InlineKeyboardMarkup:

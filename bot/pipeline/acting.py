@@ -1,0 +1,73 @@
+"""Who acts: the person, their roles and their conversation state, read in ONE statement per update.
+
+Every update needs the person (created on their first update) and aiogram reads the conversation state of
+every update; /start, /help and every role check need the person's roles. Read one by one through the ORM
+these were three statements, each several hops to the database driver's thread. Here they are one: a
+one-row anchor outer-joined to the person, the conversation record of this chat and the person's
+active and pending grants (with their village and township names). The ORM still builds the rows, so the
+person and the conversation record sit in the session's identity map: the FSM storage
+(bot/pipeline/fsm_storage.py) and `services.people.directory` (memberships, holds) answer from them for
+the rest of the update without another statement. Nothing is cached across updates: a role revoked
+directly in the database counts from the next update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Select, String, and_, bindparam, literal_column, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import FsmRecord, Person, RoleGrant, Township, Village
+from services.people import directory
+
+_ANCHOR = select(literal_column("1").label("one")).subquery("anchor")  # a constant: no parameter to type
+_GrantVillage, _GrantTownship = aliased(Village), aliased(Township)
+
+
+@dataclass
+class Acting:
+    person: Person
+    conversation: FsmRecord | None  # None: no conversation in this chat
+
+
+def _statement() -> Select[Any]:
+    """Built once: only the parameters change, so SQLAlchemy compiles it once too."""
+    # OR rather than IN: an IN list is expanded into the SQL on every execution, OR is compiled once.
+    status = or_(col(RoleGrant.status) == "active", col(RoleGrant.status) == "pending")
+    grants = and_(col(RoleGrant.person_id) == Person.id, status)
+    return (
+        select(Person, FsmRecord, RoleGrant, col(_GrantVillage.name), col(_GrantTownship.name))
+        .select_from(_ANCHOR)
+        .outerjoin(Person, col(Person.tg_user_id) == bindparam("tg_user_id", type_=BigInteger))
+        .outerjoin(FsmRecord, col(FsmRecord.key) == bindparam("fsm_key", type_=String))
+        .outerjoin(RoleGrant, grants)
+        .outerjoin(_GrantVillage, col(_GrantVillage.id) == RoleGrant.village_id)
+        .outerjoin(_GrantTownship, col(_GrantTownship.id) == RoleGrant.township_id)
+        .order_by(col(RoleGrant.id))
+    )
+
+
+_STATEMENT = _statement()
+
+
+async def acting(session: AsyncSession, tg_user_id: int, name: str, username: str | None,
+                 fsm_key: str | None) -> Acting:
+    """The person (created, or renamed, when needed: the only writes), with their memberships remembered in
+    the session and the conversation record `fsm_key` (None: the conversation is not kept in the database)."""
+    params = {"tg_user_id": tg_user_id, "fsm_key": fsm_key or ""}
+    rows = (await session.exec(_STATEMENT, params=params)).all()  # type: ignore[call-overload]
+    person, conversation = rows[0][0], rows[0][1]
+    if person is None:
+        person = directory.new_person(session, tg_user_id, name, username)
+        await session.flush()
+        directory.remember_memberships(session, person.id or 0, [])
+        return Acting(person, conversation)
+    directory.renamed(session, person, name, username)
+    directory.remember_memberships(session, person.id or 0, [
+        directory.membership(grant, village, township) for _, _, grant, village, township in rows
+        if grant is not None])
+    return Acting(person, conversation)

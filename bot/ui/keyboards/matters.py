@@ -1,0 +1,35 @@
+"""Callback factories and keyboards of /matter (四议两公开 recorded step by step). Ids only: the service
+re-checks that the tapping person is staff of the matter's village, and the step's order, every time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.ui.keyboards.common import shorten
+from bot.ui.texts import UI
+
+
+class MatterRecord(CallbackData, prefix="mr1"):
+    matter_id: int
+    step: str  # the procedure step's code ("discuss")
+
+
+class MatterDone(CallbackData, prefix="md1"):
+    matter_id: int
+
+
+def next_steps(ui: UI, matter_id: int, step: Any | None, decided: bool) -> InlineKeyboardMarkup | None:
+    """The next deliberation to record, or (once decided) the completion."""
+    builder = InlineKeyboardBuilder()
+    if step is not None:
+        name = step.en if ui.lang == "en" else step.zh
+        builder.button(text=shorten(ui.plain("matter.btn_record", step=name), 60),
+                       callback_data=MatterRecord(matter_id=matter_id, step=step.code))
+    elif decided:
+        builder.button(text=ui.plain("matter.btn_complete"), callback_data=MatterDone(matter_id=matter_id))
+    builder.adjust(1)
+    return builder.as_markup() if step is not None or decided else None

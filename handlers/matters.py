@@ -1,0 +1,98 @@
+"""/matter: 四议两公开 recorded step by step (start a matter, record each deliberation, record completion)."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.pipeline.routes import Routes
+from bot.process.runtime import Runtime
+from bot.ui.keyboards import matters as kb
+from bot.ui.keyboards.matters import MatterDone, MatterRecord
+from bot.ui.texts import UI
+from models import Matter, Person
+from services import Session
+from services.procedures import matters
+
+router = Routes("matters")
+router.message.filter(F.chat.type == "private")
+
+
+class Recording(StatesGroup):
+    form = State()
+    completion = State()
+
+
+async def _show(message: Message, session: Session, runtime: Runtime, ui: UI, matter: Matter) -> None:
+    step, decided = await matters.next_of(session, runtime.policy, matter)
+    view = await matters.as_view(session, runtime.policy, matter)
+    await message.answer(ui.render("matter_path", **view),
+                         reply_markup=kb.next_steps(ui, matter.id or 0, step, decided))
+
+
+@router.message(Command("matter"))
+async def matter(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
+                 runtime: Runtime) -> None:
+    if command.args:
+        created = await matters.create_for(session, runtime.policy, person, command.args, runtime.clock.now())
+        await message.answer(ui.t("matter.created", title=created.title))
+        await _show(message, session, runtime, ui, created)
+        return
+    found = await matters.open_for(session, person)
+    if not found:
+        await message.answer(ui.t("matter.none"))
+    for one in found:
+        await _show(message, session, runtime, ui, one)
+
+
+@router.callback_query(MatterRecord.filter())
+async def record(query: CallbackQuery, callback_data: MatterRecord, session: Session, person: Person, ui: UI,
+                 state: FSMContext, runtime: Runtime) -> None:
+    found, _, step, _ = await matters.check_step(session, runtime.policy, person, callback_data.matter_id,
+                                                 callback_data.step)
+    await state.set_state(Recording.form)
+    await state.update_data(matter_id=found.id, step=step.code)
+    await query.answer()
+    today = runtime.policy.today(await matters.village_of(session, found), runtime.clock.now())
+    text = ui.render("matter_form", step=step.en if ui.lang == "en" else step.zh, records=step.records,
+                     today=today.isoformat())
+    await query.message.answer(text)  # type: ignore[union-attr]
+
+
+@router.message(Recording.form, F.text, ~F.text.startswith("/"))
+async def form(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
+               runtime: Runtime) -> None:
+    data = await state.get_data()
+    row = await matters.record_step(session, runtime.policy, person, int(data["matter_id"]), str(data["step"]),
+                                    message.text or "", runtime.clock.now())
+    await state.clear()
+    await _show(message, session, runtime, ui, await matters.matter(session, row.matter_id))
+
+
+@router.message(Recording.form)
+async def form_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("matter.form_expected"))
+
+
+@router.callback_query(MatterDone.filter())
+async def done(query: CallbackQuery, callback_data: MatterDone, session: Session, person: Person, ui: UI,
+               state: FSMContext, runtime: Runtime) -> None:
+    await matters.check_decided(session, runtime.policy, person, callback_data.matter_id)
+    await state.set_state(Recording.completion)
+    await state.update_data(matter_id=callback_data.matter_id)
+    await query.answer()
+    await query.message.answer(ui.t("matter.ask_completion"))  # type: ignore[union-attr]
+
+
+@router.message(Recording.completion, F.text, ~F.text.startswith("/"))
+async def completion(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
+                     runtime: Runtime) -> None:
+    data = await state.get_data()
+    found, due = await matters.complete(session, runtime.policy, person, int(data["matter_id"]), message.text or "",
+                                        runtime.clock.now())
+    await state.clear()
+    await message.answer(ui.t("matter.completed", day=str(found.completed_on), due=due.isoformat()))
+    await _show(message, session, runtime, ui, found)

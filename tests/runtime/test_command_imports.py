@@ -1,0 +1,62 @@
+"""The operator commands that never talk to Telegram start without importing aiogram (its import costs tens of
+megabytes and about a second): each runs as an operator types it, in its own interpreter, and reports at
+exit whether aiogram was ever loaded. `cunwu run` still gets aiogram's types built lazily."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps({"aiogram": sorted(m for m in sys.modules if m.split(".")[0] == "aiogram")}),
+                              file=sys.stderr))
+from bot.cli.main import main
+sys.exit(main())
+"""
+
+DIRECTORY = """township: {code: hongqi, name: 红旗镇}
+villages:
+  - code: xinglong
+    name: 兴隆村
+"""
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, list[str]]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=600, check=False)
+    loaded = json.loads(done.stderr.strip().splitlines()[-1])["aiogram"]
+    return done.returncode, done.stdout, loaded
+
+
+def test_operator_commands_never_import_aiogram(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "BOT_TOKEN": "", "DEFAULT_LANGUAGE": "zh"}
+    (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
+    (tmp_path / "text.txt").write_text("联系电话 13912345678", encoding="utf-8")
+    commands = [
+        (["admin", "import", "directory.yaml"], "1 villages"),  # first: the others read what it wrote
+        (["screen", "text.txt"], ""),
+        (["calendar", "--profile", "jiangyuan", "--year", "2026"], "2026"),
+        (["obligations", "--village", "xinglong", "--date", "2026-04-03"], "兴隆村"),
+        (["admin", "export", "--township", "hongqi"], "xinglong"),
+        (["admin", "export-archive", "--village", "xinglong", "--quarter", "2026Q1"], ""),
+        (["admin", "report", "--township", "hongqi", "--quarter", "2026Q1"], "兴隆村"),
+    ]
+    for args, shown in commands:
+        code, out, loaded = _run(args, env, tmp_path)
+        assert loaded == [], (args, loaded)
+        assert shown in out, (args, code, out[-500:])
+
+
+def test_importing_bot_alone_imports_no_aiogram_and_aiogram_later_is_lazy() -> None:
+    probe = ("import sys, bot; before = 'aiogram' in sys.modules\n"
+             "from aiogram import Bot, Dispatcher; import aiogram.types as t\n"
+             "from pydantic import BaseModel\n"
+             "built = [m for m in vars(t).values() if isinstance(m, type) and issubclass(m, BaseModel) "
+             "and m.__pydantic_complete__]\n"
+             "print(before, len(built) < 50)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600, check=True)
+    assert done.stdout.split() == ["False", "True"]
