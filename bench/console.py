@@ -118,12 +118,18 @@ async def seed(url: str) -> int:
             await conn.execute(insert(Question), questions)
         if petitions:
             await conn.execute(insert(Petition), petitions)
+    # statistics and the visibility map, as autovacuum keeps them in production: without them the planner
+    # guesses one row where there are 82,000 (nested loops) and cannot read the ranking's index alone
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE" if url.startswith("sqlite") else "VACUUM ANALYZE"))
     await engine.dispose()
     return len(notices)
 
 
 def line(name: str, times: list[float], target: str = "") -> str:
-    return (f"  {name:<36}{statistics.median(times):>9.0f}{max(times):>9.0f}" + (f"   {target}" if target else ""))
+    return (f"  {name:<36}{min(times):>9.0f}{statistics.median(times):>9.0f}{max(times):>9.0f}"
+            + (f"   {target}" if target else ""))
 
 
 async def measure(url: str, runs: int) -> None:
@@ -160,7 +166,7 @@ async def measure(url: str, runs: int) -> None:
             pages.append((time.perf_counter() - started) * 1000)
             size = len(body)
     print(f"  console page: {size / 1024:.0f} KB, {body.count(b'<tr class=')} rows")
-    print(f"  {'':<36}{'p50 ms':>9}{'max ms':>9}")
+    print(f"  {'':<36}{'min ms':>9}{'p50 ms':>9}{'max ms':>9}")
     print(line("rank one township (40 villages)", one))
     print(line("rank 40 townships (1,600 villages)", every))
     print(line("console page, 1,600 villages (HTTP)", pages[1:], "(target < 1,000 ms)"))

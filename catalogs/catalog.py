@@ -8,6 +8,7 @@ from catalogs.vocabulary import Cadence, Owner, Record, Role, UnitKind
 
 # Full ids travel inside 64-byte Telegram callback data next to other fields, hence the cap.
 MAX_FULL_ID = 16
+FINANCE_CLASS = "cw"  # 财务类 / 财务公开 / 财务: the finance class, in every catalog that has one
 _CODE = r"^[a-z][a-z0-9_]*$"
 
 
@@ -72,6 +73,11 @@ class Item(Strict):
     @property
     def full_id(self) -> str:
         return f"{self.catalog_code}:{self.code}"
+
+    @property
+    def finance_class(self) -> bool:
+        """A finance item: the democratic finance group reviews it where the village has that stage."""
+        return self.finance or self.class_code == FINANCE_CLASS
 
     def effective_cadence(self, many_transactions: bool = False) -> Cadence:
         """T-FIN-Q: finance items of a village flagged as having many transactions are due monthly."""

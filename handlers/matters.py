@@ -1,4 +1,5 @@
-"""/matter: 四议两公开 recorded step by step (start a matter, record each deliberation, record completion)."""
+"""/matter: 四议两公开 recorded step by step (start a matter, record each deliberation, record completion).
+/consult: consultation (协商): a topic proposed, the consultation scheduled and recorded, its adoption fed back."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from aiogram.types import CallbackQuery, Message
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import matters as kb
-from bot.ui.keyboards.matters import MatterDone, MatterRecord
+from bot.ui.keyboards.matters import ConsultFeedback, ConsultRecord, MatterDone, MatterRecord
 from bot.ui.texts import UI
-from models import Matter, Person
+from models import Consultation, Matter, Person
 from services import Session
-from services.procedures import matters
+from services.procedures import consultations, matters
 
 router = Routes("matters")
 router.message.filter(F.chat.type == "private")
@@ -24,6 +25,11 @@ router.message.filter(F.chat.type == "private")
 class Recording(StatesGroup):
     form = State()
     completion = State()
+
+
+class Consulting(StatesGroup):
+    form = State()
+    feedback = State()
 
 
 async def _show(message: Message, session: Session, runtime: Runtime, ui: UI, matter: Matter) -> None:
@@ -96,3 +102,77 @@ async def completion(message: Message, session: Session, person: Person, ui: UI,
     await state.clear()
     await message.answer(ui.t("matter.completed", day=str(found.completed_on), due=due.isoformat()))
     await _show(message, session, runtime, ui, found)
+
+
+# --- /consult: consultation (协商) ------------------------------------------------------------------------------
+
+async def _show_consultation(message: Message, session: Session, runtime: Runtime, ui: UI, row: Consultation) -> None:
+    view = await consultations.as_view(session, runtime.policy, row)
+    await message.answer(ui.render("consult_view", **view),
+                         reply_markup=kb.consultation(ui, row.id or 0, row.held_on is not None))
+
+
+@router.message(Command("consult"))
+async def consult(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
+                  runtime: Runtime) -> None:
+    if command.args is not None or not await consultations.is_staff(session, person):
+        row = await consultations.propose(session, person, command.args, runtime.clock.now())
+        await message.answer(ui.t("consult.proposed", topic=row.topic))
+        return
+    found = await consultations.open_for(session, person)
+    if not found:
+        await message.answer(ui.t("consult.none") + "\n" + ui.t("consult.usage"))
+    for row in found:
+        await _show_consultation(message, session, runtime, ui, row)
+
+
+@router.callback_query(ConsultRecord.filter())
+async def consult_record(query: CallbackQuery, callback_data: ConsultRecord, session: Session, person: Person,
+                         ui: UI, state: FSMContext, runtime: Runtime) -> None:
+    row = await consultations.staff_consultation(session, person, callback_data.consultation_id)
+    await state.set_state(Consulting.form)
+    await state.update_data(consultation_id=row.id)
+    await query.answer()
+    village = await consultations.village_of(session, row)
+    today = runtime.policy.today(village, runtime.clock.now())
+    await query.message.answer(ui.render("consult_form", topic=row.topic, today=today.isoformat()))  # type: ignore[union-attr]
+
+
+@router.message(Consulting.form, F.text, ~F.text.startswith("/"))
+async def consult_form(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
+                       runtime: Runtime) -> None:
+    data = await state.get_data()
+    row = await consultations.record_form(session, runtime.policy, person, int(data["consultation_id"]),
+                                          message.text or "", runtime.clock.now())
+    await state.clear()
+    if row.held_on is None:
+        await message.answer(ui.t("consult.scheduled", topic=row.topic, day=str(row.scheduled_on)))
+    else:
+        view = await consultations.as_view(session, runtime.policy, row)
+        await message.answer(ui.t("consult.recorded", topic=row.topic, due=str(view["due"])))
+    await _show_consultation(message, session, runtime, ui, row)
+
+
+@router.message(Consulting.form)
+async def consult_form_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("consult.form_expected"))
+
+
+@router.callback_query(ConsultFeedback.filter())
+async def consult_feedback(query: CallbackQuery, callback_data: ConsultFeedback, session: Session, person: Person,
+                           ui: UI, state: FSMContext) -> None:
+    await consultations.check_recorded(session, person, callback_data.consultation_id)
+    await state.set_state(Consulting.feedback)
+    await state.update_data(consultation_id=callback_data.consultation_id, adopted=callback_data.adopted)
+    await query.answer()
+    what = ui.plain("consult.what_adopted" if callback_data.adopted else "consult.what_not_adopted")
+    await query.message.answer(ui.t("consult.ask_feedback", what=what))  # type: ignore[union-attr]
+
+
+@router.message(Consulting.feedback, F.text, ~F.text.startswith("/"))
+async def consult_explained(message: Message, session: Session, person: Person, ui: UI, state: FSMContext) -> None:
+    data = await state.get_data()
+    row = await consultations.feed_back(session, person, int(data["consultation_id"]), bool(data["adopted"]),
+                                        message.text)
+    await state.clear()
+    await message.answer(ui.t("consult.fed_back", topic=row.topic))

@@ -13,14 +13,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
-from bot.ui.keyboards.common import NameKeep, VillageNumber, VillagePick, keep_name, village_numbers
+from bot.ui.keyboards.common import NameKeep, VillageFinance, VillageNumber, VillagePick, keep_name, village_numbers
 from bot.ui.replies import one_or_ask
 from bot.ui.texts import UI
-from models import Person
+from models import Person, Village
 from services import Session
 from services.errors import DomainError
 from services.people import names
 from services.people import village_numbers as numbers
+from services.people.roles import Role
 
 router = Routes("people")
 router.message.filter(F.chat.type == "private")
@@ -105,7 +106,23 @@ async def village_picked(query: CallbackQuery, callback_data: VillagePick, sessi
 async def _show(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                 village_id: int) -> None:
     village = await numbers.check_manager(session, person, village_id, runtime.settings.is_admin(person.tg_user_id))
-    await message.answer(ui.render("village_numbers", village=village), reply_markup=village_numbers(ui, village_id))
+    await _answer(message, session, ui, village)
+
+
+async def _answer(message: Message, session: Session, ui: UI, village: Village, saved: bool = False) -> None:
+    await message.answer(ui.render("village_numbers", village=village, saved=saved,
+                                   finance_unstaffed=await numbers.finance_unstaffed(session, village)),
+                         reply_markup=village_numbers(ui, village.id or 0, Role.FINANCE_GROUP in village.review_chain))
+
+
+@router.callback_query(VillageFinance.filter())
+async def finance_tapped(query: CallbackQuery, callback_data: VillageFinance, session: Session, person: Person,
+                         ui: UI, runtime: Runtime) -> None:
+    village = await numbers.set_finance_review(session, person, callback_data.village_id, callback_data.on,
+                                               runtime.settings.is_admin(person.tg_user_id))
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _answer(query.message, session, ui, village, saved=True)
 
 
 @router.callback_query(VillageNumber.filter())
@@ -130,7 +147,7 @@ async def number_typed(message: Message, session: Session, person: Person, ui: U
     village = await numbers.set_number(session, person, int(data["village_id"]), str(data["field"]), message.text,
                                        runtime.settings.is_admin(person.tg_user_id))  # refused: asked again
     await state.clear()
-    await message.answer(ui.render("village_numbers", village=village, saved=True))
+    await _answer(message, session, ui, village, saved=True)
 
 
 @router.message(Numbers.value, ~F.text.startswith("/"))

@@ -4,7 +4,7 @@ from models.board import BoardSetting, PostingProof
 from models.directory import BoundChat, Invite, OfficialNumber, Person, RoleGrant, Township, Village
 from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecision
 from models.obligations import NagLog, NagScan, NagTally, Obligation, Snooze
-from models.procedures import Matter, MatterStep
+from models.procedures import Consultation, Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
 from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
@@ -15,6 +15,7 @@ __all__ = [
     "BoardSetting",
     "BoundChat",
     "ConsoleToken",
+    "Consultation",
     "DeskAction",
     "FsmRecord",
     "Inspection",

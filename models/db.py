@@ -10,8 +10,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.sqlite_hops import OneHopDBAPI
-
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
 
@@ -42,8 +40,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Sessions and `engine.connect()` blocks end their transaction themselves (commit, or rollback on
         # close), so the pool's extra rollback at check-in is only one more hop to aiosqlite's thread.
         kwargs.setdefault("pool_reset_on_return", None)
-        if make_url(url).get_driver_name() == "aiosqlite":
-            kwargs.setdefault("module", OneHopDBAPI())  # one hop to aiosqlite's thread per statement, not four
+        # models.sqlite_hops.OneHopDBAPI (one hop to aiosqlite's thread per statement) is not the default: with it
+        # the demo saw APScheduler's job store wait out the 15 s busy timeout ("database is locked"), and the
+        # cause is not yet understood. Pass module=OneHopDBAPI() to try it.
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

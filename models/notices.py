@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
 
+FIRST_PUBLISHED = "published_at IS NOT NULL AND corrects_id IS NULL"  # ix_notice_first_published's rows
+
 
 class Notice(SQLModel, table=True):
     """One disclosure. `version` grows with every submission, so buttons of an earlier round go stale."""
+
+    # The township console's ranking (services.township.ranking): each village's first publication of each
+    # (item, period), read in index order (PostgreSQL: from the index alone, the state carried in it).
+    __table_args__ = (Index("ix_notice_first_published", "village_id", "item_id", "period", "published_at",
+                            postgresql_include=["state"], postgresql_where=text(FIRST_PUBLISHED),
+                            sqlite_where=text(FIRST_PUBLISHED)),)
 
     id: int | None = Field(default=None, primary_key=True)
     village_id: int = Field(foreign_key="village.id", index=True)

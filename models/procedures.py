@@ -40,3 +40,22 @@ class MatterStep(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False))  # what was proposed or decided
     recorded_by: int = Field(foreign_key="person.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Consultation(SQLModel, table=True):
+    """A consultation (协商, seed 001): a topic proposed by a resident or staff, scheduled and recorded by staff;
+    its outcome is an Obligation (source "consultation"), and whether it was adopted is fed back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    topic: str = Field(max_length=200)
+    proposed_by: int = Field(foreign_key="person.id")
+    proposed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    scheduled_on: date | None = None
+    held_on: date | None = None
+    participants: str = Field(default="", sa_column=Column(Text, nullable=False))
+    positions: str = Field(default="", sa_column=Column(Text, nullable=False))
+    outcome: str = Field(default="", sa_column=Column(Text, nullable=False))
+    recorded_by: int | None = Field(default=None, foreign_key="person.id")
+    adopted: bool | None = None  # fed back: the outcome adopted or not, with `feedback` explaining
+    feedback: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -56,11 +56,12 @@ class ChatLocks(BaseEventIsolation):
             async with lock:
                 yield
         finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+            held = self._locks.get(key)  # close() may have forgotten every lock while this one was held
+            if held is not None:
+                if held[1] <= 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (held[0], held[1] - 1)
 
     def __len__(self) -> int:
         return len(self._locks)

@@ -49,16 +49,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", (EVERYONE,), BOTH),
     Command("join", (EVERYONE,), BOTH),
     Command("board", (EVERYONE,), BOTH),
-    Command("archive", (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)),
+    Command("archive", (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF, Role.FINANCE_GROUP, Role.SECRETARY,
+                        Role.SUPERVISOR)),
     Command("petition", (Role.RESIDENT,)),
     Command("draft", (Role.STAFF,)),
     Command("drafts", (Role.STAFF,)),
     Command("pending", (Role.STAFF,)),
     Command("event", (Role.STAFF,)),
     Command("matter", (Role.STAFF,)),
+    Command("consult", (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF)),
     Command("digest", (Role.STAFF,)),
     Command("questions", (Role.STAFF, Role.SUPERVISOR)),
-    Command("review", (Role.SECRETARY, Role.SUPERVISOR)),
+    Command("review", (Role.FINANCE_GROUP, Role.SECRETARY, Role.SUPERVISOR)),
     Command("due", (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR)),
     Command("report", (Role.INSPECTOR,)),
     Command("officialphone", (Role.STAFF, ADMIN)),
@@ -72,7 +74,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("lang", (EVERYONE,)),
     Command("cancel", (EVERYONE,)),
 )
-ROLE_ORDER = (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.INSPECTOR)
+ROLE_ORDER = (Role.RESIDENT, Role.REPRESENTATIVE, Role.STAFF, Role.FINANCE_GROUP, Role.SECRETARY, Role.SUPERVISOR,
+              Role.INSPECTOR)
 
 
 def for_audience(audience: str, chat: str = "private") -> list[Command]:

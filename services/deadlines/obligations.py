@@ -276,13 +276,17 @@ def event_owed(policy: Policy, village: Village, row: Obligation, today: date) -
 
 def event_labels(policy: Policy, row: Obligation) -> tuple[str, str]:
     """An obligation without a catalog item is named by its title; a procedure's disclosure (a matter
-    recorded with /matter) adds the step's own names (catalog data), so its two disclosures differ."""
+    recorded with /matter) adds the step's own names (catalog data), so its two disclosures differ; a
+    consultation's outcome (/consult) says so."""
     if row.source == "matter":
         for catalog in policy.registry.catalogs.values():
             for procedure in catalog.procedures:
                 step = next((s for s in procedure.disclosures() if _step_rule(s) == row.rule), None)
                 if step is not None:
                     return f"{step.zh}：{row.title}", f"{step.en}: {row.title}"
+    if row.source == "consultation":  # a consultation's outcome (services/procedures/consultations.py)
+        return policy.label("zh", "consult.outcome", topic=row.title), \
+            policy.label("en", "consult.outcome", topic=row.title)
     return row.title, row.title
 
 

@@ -49,8 +49,10 @@ async def missing_roles(session: AsyncSession, village: Village, author_id: int 
     return unstaffed(stages, await _holders(session, village.id or 0, set(stages)), author_id)
 
 
-async def require_staffed(session: AsyncSession, village: Village, author_id: int | None) -> None:
-    missing = await missing_roles(session, village, author_id)
+async def require_staffed(session: AsyncSession, village: Village, author_id: int | None,
+                          chain: Sequence[str] | None = None) -> None:
+    """`chain`: the notice's own stages (a non-finance notice skips the finance group's), else the village's."""
+    missing = await missing_roles(session, village, author_id, chain)
     if missing:
         raise DomainError("duties.chain_unstaffed", roles=[role.value for role in missing])
 

@@ -24,7 +24,7 @@ from services.notices.screening import findings_of, passable
 from services.notices.workflow import Action, State
 from services.outbox import queue, queue_to_person
 from services.people import directory, official_numbers
-from services.people.roles import Role
+from services.people.roles import Role, chain_for
 from services.policy import Policy
 
 
@@ -35,8 +35,10 @@ async def submit(session: AsyncSession, policy: Policy, author: Person, notice_i
     if await findings_of(session, notice):
         raise DomainError("notice.privacy_open")
     village = await directory.village_by_id(session, notice.village_id)
-    await duties.require_staffed(session, village, author.id)
-    notice.review_chain = list(village.review_chain)
+    item = policy.item(notice.item_id)
+    chain = chain_for(list(village.review_chain), item is not None and item.finance_class)
+    await duties.require_staffed(session, village, author.id, chain)
+    notice.review_chain = chain
     notice.version += 1
     notice.stage = 0
     await move(session, notice, Action.SUBMIT, author.id, now)

@@ -1,7 +1,7 @@
 """`cunwu admin import|export`: a whole township as one YAML file, imported idempotently in one transaction.
 
 The file is authoritative for the township, its villages, the filing group and the appointed roles
-(staff, secretary, supervisor, representative, inspector): an appointed role missing from the file is
+(staff, secretary, supervisor, finance_group, representative, inspector): an appointed role missing from the file is
 revoked. Residents and resident groups are only added, since they also join through the bot.
 
 Every mistake is reported as `FILE:LINE: FIELD: what is wrong`, in three passes: the file's shape
@@ -32,7 +32,7 @@ from services.people.names import NAME_MAX, clean_name, set_from_directory
 from services.people.official_numbers import Kind as NumberKind
 from services.people.roles import REVIEW_ROLES, Role
 
-APPOINTED = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE)
+APPOINTED = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.FINANCE_GROUP, Role.REPRESENTATIVE)
 Loc = tuple[str | int, ...]
 
 
@@ -105,6 +105,9 @@ class VillageEntry(BaseModel):
                              f"{' and '.join(r.value for r in REVIEW_ROLES)}")
         if len(set(chain)) != len(chain):
             raise ValueError("a role appears twice in the review chain")
+        if Role.FINANCE_GROUP in chain and Role.SECRETARY in chain and \
+                chain.index(Role.FINANCE_GROUP) > chain.index(Role.SECRETARY):
+            raise ValueError("finance_group (民主理财小组) reviews before the secretary")
         return chain
 
     @field_validator("timezone")

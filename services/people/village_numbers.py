@@ -12,7 +12,7 @@ from services.errors import DomainError
 from services.outbox import queue_to_person
 from services.people import directory
 from services.people.names import NAME_MAX
-from services.people.roles import Role
+from services.people.roles import Role, with_finance_group
 
 FIELDS = ("population", "representatives")
 LIMIT = 10_000_000  # larger than any village or community: a typo, not a number
@@ -54,6 +54,22 @@ async def set_number(session: AsyncSession, person: Person, village_id: int, fie
     setattr(village, field, parse_count(field, raw))
     session.add(village)
     return village
+
+
+async def set_finance_review(session: AsyncSession, person: Person, village_id: int, on: bool,
+                             is_admin: bool) -> Village:
+    """The democratic finance group's stage (seed 003) on or off in the village's review chain; notices
+    already in review keep the chain they were submitted with."""
+    village = await check_manager(session, person, village_id, is_admin)
+    village.review_chain = with_finance_group(list(village.review_chain), on)
+    session.add(village)
+    return village
+
+
+async def finance_unstaffed(session: AsyncSession, village: Village) -> bool:
+    """The stage is on but nobody holds it: finance notices cannot be submitted (services.notices.duties)."""
+    return Role.FINANCE_GROUP.value in village.review_chain and \
+        not await directory.people_with_role(session, village.id or 0, Role.FINANCE_GROUP)
 
 
 def tell_staff_population_missing(session: AsyncSession, staff: list[Person], village: Village) -> None:

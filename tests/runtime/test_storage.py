@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from bot.base.settings import Settings
 from bot.process.runtime import build_runtime
-from models.db import SQLITE_BUSY_TIMEOUT_MS
+from models.db import SQLITE_BUSY_TIMEOUT_MS, create_engine
+from models.sqlite_hops import OneHopDBAPI
 from tests.conftest import TEST_TOKEN
 
 
@@ -46,21 +47,20 @@ async def test_a_statement_crosses_to_aiosqlites_thread_once_and_a_read_only_com
         crossings.append(getattr(fn, "__name__", "?"))
         return await queue(self, fn, *args, **kwargs)
 
-    runtime = build_runtime(Settings(_env_file=None, bot_token=TEST_TOKEN,
-                                     database_url=f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}"))
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}", module=OneHopDBAPI())
     try:
-        async with runtime.engine.begin() as connection:
+        async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE t (x INTEGER)"))
         monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        async with runtime.engine.connect() as connection:
+        async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
             await connection.commit()
         assert len(crossings) == 1
-        async with runtime.engine.connect() as connection:
+        async with engine.connect() as connection:
             await connection.execute(text("INSERT INTO t VALUES (1)"))
             await connection.commit()
         assert len(crossings) == 3  # the INSERT and its COMMIT
-        async with runtime.engine.connect() as connection:
+        async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT x FROM t"))).all() == [(1,)]
     finally:
-        await runtime.close()
+        await engine.dispose()

@@ -46,6 +46,13 @@ class VillageNumber(CallbackData, prefix="vn1"):
     field: int
 
 
+class VillageFinance(CallbackData, prefix="vf1"):
+    """The finance group's review stage on or off; the server re-checks the tapper is staff or admin."""
+
+    village_id: int
+    on: bool
+
+
 class InviteVillage(CallbackData, prefix="iv1"):
     village_id: int
 
@@ -99,7 +106,7 @@ def page_buttons(ui: UI, page: int, count: int, make: Callable[[int], CallbackDa
     return buttons
 
 
-INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE, Role.INSPECTOR)
+INVITABLE_ROLES = (Role.STAFF, Role.SECRETARY, Role.SUPERVISOR, Role.REPRESENTATIVE, Role.INSPECTOR, Role.FINANCE_GROUP)
 
 
 def join_decision(ui: UI, grant_id: int) -> InlineKeyboardMarkup:
@@ -149,9 +156,12 @@ def keep_name(ui: UI, current: str) -> InlineKeyboardMarkup | None:
         text=ui.plain("name.keep", name=shorten(current)), callback_data=NameKeep().pack())]])
 
 
-def village_numbers(ui: UI, village_id: int) -> InlineKeyboardMarkup:
+def village_numbers(ui: UI, village_id: int, finance_on: bool = False) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=ui.plain("village.set_population"), callback_data=VillageNumber(village_id=village_id, field=0))
     builder.button(text=ui.plain("village.set_representatives"),
                    callback_data=VillageNumber(village_id=village_id, field=1))
+    builder.button(text=ui.plain("village.finance_off" if finance_on else "village.finance_on"),
+                   callback_data=VillageFinance(village_id=village_id, on=not finance_on))
+    builder.adjust(2, 1)
     return builder.as_markup()

@@ -33,3 +33,29 @@ def next_steps(ui: UI, matter_id: int, step: Any | None, decided: bool) -> Inlin
         builder.button(text=ui.plain("matter.btn_complete"), callback_data=MatterDone(matter_id=matter_id))
     builder.adjust(1)
     return builder.as_markup() if step is not None or decided else None
+
+
+class ConsultRecord(CallbackData, prefix="cr1"):
+    """Schedule or record a consultation; the service re-checks the tapper is staff of its village."""
+
+    consultation_id: int
+
+
+class ConsultFeedback(CallbackData, prefix="cb1"):
+    """Adopted or not: the service re-checks staff of the village and that the consultation is recorded."""
+
+    consultation_id: int
+    adopted: bool
+
+
+def consultation(ui: UI, consultation_id: int, recorded: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if recorded:
+        builder.button(text=ui.plain("consult.btn_adopted"),
+                       callback_data=ConsultFeedback(consultation_id=consultation_id, adopted=True))
+        builder.button(text=ui.plain("consult.btn_not_adopted"),
+                       callback_data=ConsultFeedback(consultation_id=consultation_id, adopted=False))
+    else:
+        builder.button(text=ui.plain("consult.btn_record"),
+                       callback_data=ConsultRecord(consultation_id=consultation_id))
+    return builder.as_markup()

@@ -1,4 +1,5 @@
-"""township desk: the desk's log, rectification orders, inspections and their findings, console sign-in tokens
+"""township desk: the desk's log, rectification orders, inspections and their findings, console sign-in tokens;
+the index of first publications the console's ranking reads
 
 Revision ID: 0014
 Revises: 0015
@@ -96,9 +97,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('digest'),
     )
     op.create_index(op.f('ix_console_token_person_id'), 'console_token', ['person_id'], unique=False)
+    # the ranking's first publication of each (village, item, period): written as in models.notices
+    first_published = sa.text("published_at IS NOT NULL AND corrects_id IS NULL")
+    op.create_index('ix_notice_first_published', 'notice', ['village_id', 'item_id', 'period', 'published_at'],
+                    unique=False, postgresql_include=['state'], postgresql_where=first_published,
+                    sqlite_where=first_published)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_notice_first_published', table_name='notice')
     op.drop_index(op.f('ix_console_token_person_id'), table_name='console_token')
     op.drop_table('console_token')
     op.drop_index(op.f('ix_desk_action_village_id'), table_name='desk_action')
