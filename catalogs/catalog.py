@@ -22,6 +22,14 @@ class Names(Strict):
     en: str = Field(min_length=1)
     zh_simplified: str | None = None  # when `zh` is verbatim traditional (002) and the bot shows simplified
 
+    @property
+    def zh_shown(self) -> str:
+        """What every zh view shows: the simplified form when the source is traditional."""
+        return self.zh_simplified or self.zh
+
+    def words(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh_shown
+
 
 class Item(Strict):
     number: int = Field(ge=1)  # the source's own numbering (it may skip, e.g. jyc 财务类 has no 4)
@@ -34,7 +42,9 @@ class Item(Strict):
     ambiguous: bool = False
     note: str | None = None
     role: Role | None = None
-    owner: Owner = "staff"  # who is nagged about it (the supervisory committee for its own supervision report)
+    # who owes and is nagged about it: the staff (the clerk), or the supervisory committee for its own
+    # supervision report (reminded to its members, never listed in the clerk's /due)
+    owner: Owner = "staff"
     # Filled in by the enclosing class and catalog, never written in YAML.
     class_code: str = Field(default="", exclude=True)
     catalog_code: str = Field(default="", exclude=True)
@@ -44,6 +54,14 @@ class Item(Strict):
         if self.ambiguous and not self.note:
             raise ValueError("note: required when ambiguous is true (say which reading was taken)")
         return self
+
+    @property
+    def zh_shown(self) -> str:
+        """What every zh view shows: the simplified form when the source is traditional (Dawukou, 002)."""
+        return self.zh_simplified or self.zh
+
+    def words(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh_shown
 
     def code_in(self, class_code: str) -> str:
         return f"{class_code}.{self.number}"
@@ -63,7 +81,8 @@ class Item(Strict):
 
     def effective_cadence(self, many_transactions: bool = False) -> Cadence:
         """T-FIN-Q: finance items of a village flagged as having many transactions are due monthly."""
-        return Cadence.MONTHLY if self.finance and many_transactions else self.cadence
+        periodic = self.cadence is Cadence.QUARTERLY
+        return Cadence.MONTHLY if self.finance and many_transactions and periodic else self.cadence
 
 
 class CatalogClass(Strict):

@@ -16,6 +16,9 @@ _PATTERNS: tuple[tuple[Cadence, re.Pattern[str]], ...] = (
 )
 _PER_YEAR = {Cadence.ANNUAL: 1, Cadence.QUARTERLY: 4, Cadence.MONTHLY: 12}
 _MONTHS = {Cadence.ANNUAL: 12, Cadence.QUARTERLY: 3, Cadence.MONTHLY: 1}
+ZH_QUARTERS = ("一", "二", "三", "四")
+EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")
 
 
 def periodic(cadence: Cadence | str) -> Cadence:
@@ -63,6 +66,15 @@ class Period:
             return f"{self.year}-{self.index:02d}"
         return f"{self.year}"
 
+    def words(self, lang: str) -> str:
+        """As people read it: 2026年第三季度 / Q3 2026; 2026年3月 / March 2026; 2026年度 / 2026."""
+        year, index = self.year, self.index
+        if self.cadence is Cadence.QUARTERLY:
+            return f"{year}年第{ZH_QUARTERS[index - 1]}季度" if lang == "zh" else f"Q{index} {year}"
+        if self.cadence is Cadence.MONTHLY:
+            return f"{year}年{index}月" if lang == "zh" else f"{EN_MONTHS[index - 1]} {year}"
+        return f"{year}年度" if lang == "zh" else str(year)
+
     @property
     def first_month(self) -> int:
         return (self.index - 1) * _MONTHS[self.cadence] + 1
@@ -90,3 +102,17 @@ class Period:
 def periods_of_year(cadence: Cadence | str, year: int) -> list[Period]:
     kind = periodic(cadence)
     return [Period(kind, year, index) for index in range(1, _PER_YEAR[kind] + 1)]
+
+
+def period_words(code: str | Period | None, lang: str) -> str:
+    """A period code ('2026Q3', '2026-03', '2026') in words for `lang`; anything else unchanged ("" for None).
+
+    The one place periods are worded: bot templates use it as the `period` filter, pages as `period()`."""
+    if not code:
+        return ""
+    if isinstance(code, Period):
+        return code.words(lang)
+    try:
+        return Period.parse(str(code)).words(lang)
+    except ValueError:
+        return str(code)

@@ -53,7 +53,7 @@ SCRIPT: dict[str, dict[str, str]] = {
         "inspector": "赵镇干部", "resident": "李大爷",
         "township": "红旗镇", "village": "兴隆村",
         "group": "兴隆村村民群{n}", "filing": "红旗镇备案群",
-        "title": "{year}年第{q}季度村级财务收支情况",
+        "title": "{period}村级财务收支情况",
         "body": "本季度收入12.5万元（上级转移支付8万元，集体资产租金4.5万元），"
                 "支出8.2万元（道路维修5万元，办公经费1.2万元，环境整治2万元）。",
         "ch.onboarding": "第一章 · 建村、邀请、绑定群、村民加入",
@@ -69,7 +69,7 @@ SCRIPT: dict[str, dict[str, str]] = {
         "supervisor": "Supervisor Liu", "inspector": "Inspector Zhao", "resident": "Grandpa Li",
         "township": "Hongqi Township", "village": "Xinglong Village",
         "group": "Xinglong residents {n}", "filing": "Hongqi filing group",
-        "title": "Village finances, {year} Q{q}",
+        "title": "Village finances, {period}",
         "body": "Income this quarter: 125,000 yuan (transfers 80,000; rent of collective assets 45,000). "
                 "Spending: 82,000 yuan (road repair 50,000; office 12,000; environment 20,000).",
         "ch.onboarding": "Chapter 1 · A village, invites, a bound group, a resident joins",
@@ -314,8 +314,7 @@ async def chapter_notices(stage: Stage) -> None:
     await stage.tap(staff, data="di1:*:cw.1")  # item 1: the village's income and spending
     period = stage.find_button(stage.world.private_chat(staff), "", "dq1:*")[1]["text"]  # the one now due
     await stage.tap(staff, period, data="dq1:*")
-    year, _, quarter = period.partition("Q")
-    title = stage.say_("title", year=year, q=quarter or "1")
+    title = stage.say_("title", period=period)  # the button says the period in words
     stage.facts["title"] = title
     await stage.send(staff, title)
     await stage.send(staff, stage.say_("body"))
@@ -597,9 +596,10 @@ async def chapter_deadlines(stage: Stage) -> None:
     await clock.run_scan()
     await stage.quiet()
     reminder, button = stage.find_button(stage.world.private_chat(staff), "", f"nd1|*|jyv:cw.1|{quarter}|0")
-    stage.expect(str(quarter) in reminder.text and len(reminder.buttons) > 1, "no reminder with its buttons")
+    stage.expect(quarter.words(stage.lang) in reminder.text and len(reminder.buttons) > 1,
+                 "no reminder with its buttons")
     await stage.tap(staff, button["text"], data=button["callback_data"])
-    title = stage.say_("title", year=quarter.year, q=quarter.index)
+    title = stage.say_("title", period=quarter.words(stage.lang))
     await stage.send(staff, title)
     await stage.send(staff, stage.say_("body"))
     await stage.tap(staff, stage.ui("btn.done"))
@@ -608,13 +608,28 @@ async def chapter_deadlines(stage: Stage) -> None:
     await stage.tap(supervisor, stage.ui("btn.approve"))
     for key in ("residents1", "residents2", "residents3"):
         stage.expect(title in stage.last(stage.chats[key]), f"the notice did not reach {stage.chats[key].label}")
-    seen = len(stage.texts_in(staff))
-    await stage.send(staff, "/due")
     item = clock.policy.item("jyv:cw.1")
     name = (item.en if stage.lang == "en" else item.zh) if item else ""
-    met = [line for text in stage.texts_in(staff)[seen:] for line in text.splitlines()
-           if line.startswith("🟢") and name in line and str(quarter) in line]
-    stage.expect(len(met) == 1, f"/due does not show {name} {quarter} as met on time")
+    met = [line for page in await _due_pages(stage, staff) for line in page.split("✅", 1)[-1].splitlines()[1:]
+           if "✅" in page and name in line and quarter.words(stage.lang) in line]
+    stage.expect(len(met) == 1, f"/due does not show {name} {quarter} as published")
+
+
+async def _due_pages(stage: Stage, staff: FakeUser) -> list[str]:
+    """/due, then every page of it through its "more" button (the message is edited in place)."""
+    chat = stage.world.private_chat(staff)
+    await stage.send(staff, "/due")
+    listing = stage.world.bot_messages(chat)[-1]
+    pages = [listing.text]
+    for page in range(1, 10):
+        current = next(m for m in stage.world.messages_in(chat) if m.message_id == listing.message_id)
+        wanted = f"du1:{page}"
+        rows = current.data.get("reply_markup", {}).get("inline_keyboard", [])
+        if not any(button.get("callback_data") == wanted for row in rows for button in row):
+            break
+        await stage.tap(staff, data=wanted)
+        pages.append(next(m for m in stage.world.messages_in(chat) if m.message_id == listing.message_id).text)
+    return pages
 
 
 # ---------------------------------------------------------------------- 四议两公开, step by step

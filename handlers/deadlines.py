@@ -13,12 +13,14 @@ from bot.process.runtime import Runtime
 from bot.ui.keyboards import deadlines as kb
 from bot.ui.keyboards.deadlines import (
     DraftNothing,
+    DuePage,
     EventItem,
     EventItemPage,
     EventKind,
     EventVillage,
     NagDraft,
     NagNothing,
+    NagPage,
     NagSnooze,
 )
 from bot.ui.replies import one_or_ask, send_long
@@ -26,11 +28,12 @@ from bot.ui.texts import UI
 from handlers.drafting import ask_title, show_preview
 from models import Person
 from services import Session
-from services.deadlines import nags, obligations
+from services.deadlines import due_view, nags, obligations
 from services.errors import DomainError
 from services.people import directory
 from services.people.roles import Role
 
+MESSAGE_LIMIT = 4000
 router = Routes("deadlines")
 router.message.filter(F.chat.type == "private")
 
@@ -42,9 +45,32 @@ class Registering(StatesGroup):
 @router.message(Command("due"))
 async def due(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
     found = await obligations.due_for(session, runtime.policy, person, runtime.clock.now())
-    villages = [{"name": d.village.name, "today": d.today.isoformat(), "broken": d.problem is not None,
-                 "owed": [o.as_dict() for o in d.owed]} for d in found]
-    await send_long(message, ui.render("due_list", villages=villages))
+    view = due_view.page(found, 0)
+    text, markup = ui.render("due_list", **view), kb.due_pages(ui, 0, view["pages"])
+    if len(text) <= MESSAGE_LIMIT:  # a page fits one message, its buttons under it
+        await message.answer(text, reply_markup=markup)
+    else:  # very many villages on the first page
+        await send_long(message, text, markup=markup)
+
+
+@router.callback_query(DuePage.filter())
+async def due_page(query: CallbackQuery, callback_data: DuePage, session: Session, person: Person, ui: UI,
+                   runtime: Runtime) -> None:
+    found = await obligations.due_for(session, runtime.policy, person, runtime.clock.now())
+    view = due_view.page(found, callback_data.page)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(ui.render("due_list", **view),
+                                      reply_markup=kb.due_pages(ui, view["page"], view["pages"]))
+
+
+@router.callback_query(NagPage.filter())
+async def nag_page(query: CallbackQuery, callback_data: NagPage, session: Session, person: Person, ui: UI) -> None:
+    buttons = await nags.reminder_buttons(session, person, callback_data.village_id, callback_data.day)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=kb.nag(ui, callback_data.village_id, buttons,
+                                                                  callback_data.day, callback_data.page))
 
 
 @router.message(Command("event"))

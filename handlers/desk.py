@@ -45,7 +45,7 @@ async def report(message: Message, command: CommandObject, session: Session, per
         quarter = chart_quarter or compliance.parse_quarter(found.quarter)
         chart = await compliance.township_report(session, runtime.policy, township, quarter, now)
         png = compliance.chart_png(chart, compliance.legend(ui.texts.plain, ui.lang),
-                                   chart_title(ui.texts.plain, ui.lang, chart, now))
+                                   chart_title(ui.texts.plain, ui.lang, chart, now), ui.lang)
         await message.answer_photo(BufferedInputFile(png, f"report-{township.code}-{found.quarter}.png"))
 
 

@@ -20,7 +20,7 @@ from bot.ui.texts import UI
 from models import Person
 from services import Session
 from services.errors import DomainError
-from services.notices import drafting, drafts
+from services.notices import drafting, drafts, finance_sheet
 from services.notices.finance_table import TableError
 from services.people import directory
 from services.people.roles import Role
@@ -30,6 +30,7 @@ router.message.filter(F.chat.type == "private")
 
 
 class Drafting(StatesGroup):
+    picking = State()  # the village, class, item or period picker is shown: typed text gets "tap a button"
     title = State()
     body = State()
     attach = State()
@@ -60,6 +61,7 @@ async def draft(message: Message, session: Session, person: Person, ui: UI, stat
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
+    await state.set_state(Drafting.picking)
     village_id = await one_or_ask(message, ui.t("draft.which_village"), [(v.id or 0, v.name) for v in villages],
                                   lambda i: DraftVillage(village_id=i))
     if village_id is not None:
@@ -114,8 +116,8 @@ async def item_picked(query: CallbackQuery, callback_data: DraftItem, session: S
                                  runtime.clock.now())
     await query.answer()
     if start.periods:
-        await query.message.answer(ui.t("draft.pick_period", suggested=start.periods[0]),  # type: ignore[union-attr]
-                                   reply_markup=kb.periods(start.notice.id or 0, start.periods))
+        await query.message.answer(ui.t("draft.pick_period", suggested=ui.period(start.periods[0])),  # type: ignore[union-attr]
+                                   reply_markup=kb.periods(ui, start.notice.id or 0, start.periods, start.current))
         return
     await ask_title(query.message, ui, state, start.notice.id or 0)  # type: ignore[arg-type]
 
@@ -178,6 +180,26 @@ async def table_given(message: Message, session: Session, person: Person, ui: UI
     notice_id = await _notice_id(state)
     try:
         await drafts.set_table(session, person, notice_id, message.text or "", runtime.clock.now())
+    except TableError as error:
+        await message.answer(ui.render("table_errors", errors=error.errors))
+        return
+    await show_preview(message, session, runtime, ui, notice_id, state)
+
+
+@router.message(Drafting.table, F.document)
+async def table_sheet(message: Message, session: Session, person: Person, ui: UI, state: FSMContext,
+                      runtime: Runtime) -> None:
+    """A statement uploaded as a CSV or Excel sheet: read into lines, checked like typed ones; errors name the
+    sheet's rows."""
+    notice_id = await _notice_id(state)
+    document = message.document
+    assert document is not None  # F.document
+    if (document.file_size or 0) > finance_sheet.MAX_BYTES:
+        raise DomainError("finance.too_big")
+    content = await message.bot.download(document)  # type: ignore[union-attr]
+    lines = finance_sheet.sheet_lines(document.file_name or "", content.read() if content else b"")
+    try:
+        await drafts.set_table(session, person, notice_id, lines, runtime.clock.now())
     except TableError as error:
         await message.answer(ui.render("table_errors", errors=error.errors))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
@@ -15,7 +15,8 @@ from bot.ui.texts import UI
 from handlers.drafting import Drafting, show_preview
 from models import Person
 from services import Session
-from services.notices import drafting, drafts, review, screening
+from services.notices import drafting, drafts, finance_sheet, review, screening
+from services.notices.finance_table import STATEMENT_COLUMNS
 from services.people.roles import Role
 
 router = Routes("drafting_actions")
@@ -41,6 +42,18 @@ async def _ask(ctx: Ctx, state: object, key: str, done: str | None = None) -> No
     await ctx.state.update_data(notice_id=ctx.notice_id, body_started=False)
     markup = kb.single(ctx.ui, ctx.notice_id, done, "btn.done") if done else None
     await ctx.message.answer(ctx.ui.t(key), reply_markup=markup)
+
+
+async def _ask_table(ctx: Ctx) -> None:
+    """The finance table: typed lines, or a sheet uploaded from the template sent here (CSV and Excel)."""
+    await _ask(ctx, Drafting.table, "finance.ask")
+    ui = ctx.ui
+    headings = [ui.plain(f"finance.columns.{c}") for c in ("item", *STATEMENT_COLUMNS)]
+    items = [ui.plain("finance.example.one"), ui.plain("finance.example.two")]
+    name = ui.plain("finance.file_name")
+    await ctx.message.answer_document(BufferedInputFile(finance_sheet.template_xlsx(headings, items), f"{name}.xlsx"),
+                                      caption=ui.plain("finance.template"))
+    await ctx.message.answer_document(BufferedInputFile(finance_sheet.template_csv(headings, items), f"{name}.csv"))
 
 
 async def _preview(ctx: Ctx) -> None:
@@ -101,7 +114,7 @@ ACTIONS: dict[str, Callable[[Ctx], Awaitable[None]]] = {
     "title": lambda ctx: _ask(ctx, Drafting.title, "draft.ask_title"),
     "body": lambda ctx: _ask(ctx, Drafting.body, "draft.ask_body", "body_done"),
     "attach": lambda ctx: _ask(ctx, Drafting.attach, "draft.ask_attachments", "attach_done"),
-    "table": lambda ctx: _ask(ctx, Drafting.table, "draft.ask_table"),
+    "table": lambda ctx: _ask_table(ctx),
     "body_done": _preview,
     "attach_done": _preview,
     "resume": _resume,

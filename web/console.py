@@ -249,7 +249,7 @@ async def chart(request: web.Request) -> web.Response:
         township = await _township(session, signed, request.match_info["code"])
         quarter = Period.containing(Cadence.QUARTERLY, ctx.deps.policy.today(None, ctx.now))
         report = await compliance.township_report(session, ctx.deps.policy, township, quarter, ctx.now)
-    png = compliance.chart_png(report, compliance.legend(t, lang), chart_title(t, lang, report, ctx.now))
+    png = compliance.chart_png(report, compliance.legend(t, lang), chart_title(t, lang, report, ctx.now), lang)
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
 
 

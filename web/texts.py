@@ -12,32 +12,11 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from catalogs import Period
+from catalogs.periods import EN_MONTHS, period_words
 from web.qr import qr_svg
 
 HERE = Path(__file__).parent
 LANGUAGES = ("zh", "en")
-ZH_QUARTERS = ("一", "二", "三", "四")
-EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
-
-
-def period_words(code: str | None, lang: str) -> str:
-    """'2026Q3' as people read it: 2026年第三季度 / Q3 2026; '2026-03': 2026年3月 / March 2026."""
-    if not code:
-        return ""
-    try:
-        period = Period.parse(code)
-    except ValueError:
-        return code
-    year, index = period.year, period.index
-    if period.cadence.value == "quarterly":
-        return f"{year}年第{ZH_QUARTERS[index - 1]}季度" if lang == "zh" else f"Q{index} {year}"
-    if period.cadence.value == "monthly":
-        return f"{year}年{index}月" if lang == "zh" else f"{EN_MONTHS[index - 1]} {year}"
-    return f"{year}年度" if lang == "zh" else str(year)
-
-
 def day_words(day: date | datetime | None, lang: str) -> str:
     if day is None:
         return ""

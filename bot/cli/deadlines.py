@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.base.settings import Settings
 from bot.process.prepare import prepare
 from bot.ui.texts import Texts
+from catalogs.periods import period_words
 from services.deadlines import compliance, obligations
 from services.errors import DomainError
 from services.township.views import chart_title
@@ -53,7 +54,8 @@ async def list_obligations(settings: Settings, village_code: str, day_text: str,
     from catalogs.calendar_view import align
 
     texts, lang = Texts(settings.default_language), settings.default_language
-    cells = [(texts.plain(lang, f"dl.status.{row['status']}"), str(row["due"] or "-"), str(row["period"] or "-"),
+    cells = [(texts.plain(lang, f"dl.status.{row['status']}"), str(row["due"] or "-"),
+              period_words(str(row["period"] or ""), lang) or "-",
               str(row["item"] or row["key"]), str(row[lang] or texts.plain(lang, f"dl.rule.{row['cadence']}")))
              for row in rows]
     print(plain(texts.render(lang, "obligations_cli", village=village.code, name=village.name, date=day.isoformat(),
@@ -73,7 +75,8 @@ async def report(settings: Settings, township_code: str, quarter: str, fmt: str,
     finally:
         await runtime.close()
     if fmt == "csv":
-        text = compliance.as_csv(found)
+        texts, lang = Texts(settings.default_language), settings.default_language
+        text = compliance.as_csv(found, [texts.plain(lang, f"csv.report.{f}") for f in compliance.CSV_FIELDS], lang)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -82,7 +85,7 @@ async def report(settings: Settings, township_code: str, quarter: str, fmt: str,
     texts = Texts(settings.default_language)
     lang = settings.default_language
     png = compliance.chart_png(found, compliance.legend(texts.plain, lang),
-                               chart_title(texts.plain, lang, found, datetime.now(UTC)))
+                               chart_title(texts.plain, lang, found, datetime.now(UTC)), lang)
     if output is None:
         sys.stdout.buffer.write(png)
     else:
@@ -102,7 +105,7 @@ def calendar(settings: Settings, profile_name: str, year: int, fmt: str) -> int:
     texts, lang = Texts(settings.default_language), settings.default_language
     head = tuple(texts.plain(lang, f"cal.head.{column}") for column in ("cadence", "period", "due", "rule"))
     basis = {True: texts.plain(lang, "reading.basis_local") + " *", False: texts.plain(lang, "reading.basis_seed")}
-    rows = [(texts.plain(lang, f"cal.cadence.{row['cadence']}"), row["period"], row["due"],
+    rows = [(texts.plain(lang, f"cal.cadence.{row['cadence']}"), period_words(row["period"], lang), row["due"],
              basis[view.rule_of(profile, row["cadence"]).local]) for row in view.calendar(profile, year)]
     print(plain(texts.render(lang, "calendar", profile=profile, year=year, lines=view.align([head, *rows]),
                        borrowed=view.borrowed(profile))))

@@ -460,7 +460,7 @@ class DeliveryWorker:
         async with self.runtime.sessions() as session:
             _, png = await township_chart(session, self.runtime.policy, int(row.context["township_id"]),
                                           str(row.context["quarter"]), now, legend(ui.texts.plain, ui.lang),
-                                          lambda report: chart_title(ui.texts.plain, ui.lang, report, now))
+                                          lambda report: chart_title(ui.texts.plain, ui.lang, report, now), ui.lang)
         caption = self._render(job)
         sent = await self.bot.send_photo(row.chat_id, BufferedInputFile(png, "report.png"),
                                          caption=caption if len(caption) <= 1024 else None, reply_markup=job.markup)

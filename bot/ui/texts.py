@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
+
+from catalogs.periods import period_words
 
 HERE = Path(__file__).parent
 LANGUAGES = ("zh", "en")
@@ -58,6 +61,12 @@ def load_locale(lang: str, folder: Path = HERE / "locales") -> dict[str, str]:
     return merged
 
 
+@pass_context
+def _period_filter(context: Context, code: Any) -> str:
+    """`{{ o.period|period }}`: a period code in the words of the template's language."""
+    return period_words(code, context.get("lang") or "zh")
+
+
 class Texts:
     """All languages' strings and templates, loaded once at start-up."""
 
@@ -68,6 +77,7 @@ class Texts:
             loader=FileSystemLoader(str(folder / "templates")), autoescape=True, undefined=StrictUndefined,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
         )
+        self.env.filters["period"] = _period_filter
 
     def lang(self, lang: str | None) -> str:
         return lang if lang in LANGUAGES else self.default_lang
@@ -107,6 +117,10 @@ class UI:
 
     def render(self, template: str, **context: Any) -> str:
         return self.texts.render(self.lang, template, **context)
+
+    def period(self, code: Any) -> str:
+        """A period code ('2026Q3') in this person's words ('2026年第三季度' / 'Q3 2026')."""
+        return period_words(code, self.lang)
 
     @cached_property
     def other_lang(self) -> str:

@@ -141,8 +141,9 @@ class Retraction:
 
 @dataclass(frozen=True)
 class Table:
-    rows: list[tuple[str, str]]
-    total: str
+    rows: list[tuple[str, ...]]  # (item, amount), or for a statement (item, opening, income, spending, closing)
+    total: str | tuple[str, ...]
+    statement: bool = False
 
 
 @dataclass
@@ -422,6 +423,10 @@ def _table(text: str | None, overrides: list[dict[str, Any]], total_label: str,
     except finance_table.TableError:  # a table is checked when it is entered; an older format is shown as text
         return Table([(public_text(line, overrides, official), "") for line in text.splitlines() if line.strip()],
                      "")
+    if parsed.statement:
+        rows = [(public_text(row.item, overrides, official), *(f"{a:,.2f}" for a in row.amounts))
+                for row in parsed.statement]
+        return Table(rows, tuple(f"{a:,.2f}" for a in parsed.totals), statement=True)
     return Table([(public_text(row.item, overrides, official), f"{row.amount:,.2f}") for row in parsed.rows],
                  f"{parsed.total:,.2f}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import PERIODIC, Cadence, Period
 from catalogs.due import due_date
+from catalogs.periods import period_words
 from models import Notice, Obligation, Township, Village
 from services.deadlines.obligations import (
     COUNTED_STATES,
@@ -181,16 +182,19 @@ CSV_FIELDS = ("village", "name", "quarter", "on_time", "late", "overdue", "pendi
               "disclosures", "overdue_now", "settings_problem")
 
 
-def as_csv(report: TownshipReport) -> str:
+def as_csv(report: TownshipReport, headings: Sequence[str] = CSV_FIELDS, lang: str = "") -> str:
+    """`headings`: the column names in the reader's language (the caller's texts); `lang`: quarters in its
+    words ("2026年第一季度"), or as codes ("2026Q1") when empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow(headings)
     for village in report.villages:
         for quarter in report.quarters:
             tally = village.quarters[quarter]
             rate = "" if tally.rate is None else f"{tally.rate:.3f}"
-            writer.writerow([village.code, village.name, quarter, tally.on_time, tally.late, tally.overdue,
-                             tally.pending, rate, village.disclosures if quarter == report.quarter else "",
+            shown = period_words(quarter, lang) if lang else quarter
+            writer.writerow([village.code, village.name, shown, tally.on_time, tally.late, tally.overdue, tally.pending,
+                             rate, village.disclosures if quarter == report.quarter else "",
                              len(village.overdue) if quarter == report.quarter else "", village.problem or ""])
     return out.getvalue()
 
@@ -255,11 +259,11 @@ def not_applicable(village: VillageReport, quarter: str) -> bool:
 Title = tuple[tuple[str, str], ...]  # lines, each (the reader's language, English)
 
 
-def chart_png(report: TownshipReport, labels: Labels, title: Title = ()) -> bytes:
+def chart_png(report: TownshipReport, labels: Labels, title: Title = (), lang: str = "zh") -> bytes:
     """Villages (ranked, worst first) x quarters; each cell a bar of its obligations coloured by status
-    (met on time, met late, overdue, not yet due), with the on-time rate printed on it; quarters before the
-    village joined grey; a title (the township's name, the period in words, the generation date) and a
-    legend underneath that also says what a column is. Village names when a CJK font is installed,
+    (met on time, met late, overdue, not yet due), with the on-time rate printed on it; quarters in words;
+    quarters before the village joined grey; a title (the township's name, the period in words, the generation
+    date) and a legend underneath that also says what a column is. Village names when a CJK font is installed,
     otherwise their codes (a missing glyph would print as boxes)."""
     import matplotlib
 
@@ -269,6 +273,7 @@ def chart_png(report: TownshipReport, labels: Labels, title: Title = ()) -> byte
 
     font = _cjk_font()
     family = font or "DejaVu Sans"
+    words = lang if font else "en"  # without a CJK font the chart is English (a missing glyph prints a box)
     rows, cols = max(len(report.villages), 1), len(report.quarters)
     width, height = chart_size(rows, cols)
     fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
@@ -284,7 +289,8 @@ def chart_png(report: TownshipReport, labels: Labels, title: Title = ()) -> byte
                 _cell(ax, Rectangle, c, r, village, village.quarters[quarter], not_applicable(village, quarter))
         names = [f"{r}. {v.name if font else v.code}" for r, v in enumerate(villages, 1)]
         ax.set_yticks([r + 0.5 for r in range(len(names))], names, fontsize=8, fontfamily=family)
-        ax.set_xticks([c + 0.5 for c in range(cols)], report.quarters, fontsize=8)
+        ax.set_xticks([c + 0.5 for c in range(cols)], [period_words(q, words) for q in report.quarters], fontsize=8,
+                      fontfamily=family)
         ax.xaxis.tick_top()
         ax.tick_params(length=0)
         for spine in ax.spines.values():
@@ -296,7 +302,7 @@ def chart_png(report: TownshipReport, labels: Labels, title: Title = ()) -> byte
         fig.text(0.5, 0.08 * DPI / height, labels[NOTE][0 if font else 1], ha="center", fontsize=6,
                  fontfamily=family, color="#424242")
         lines = [line[0 if font else 1] for line in title] or [f"{report.name if font else report.code} "
-                                                               f"{report.quarter}"]
+                                                               f"{period_words(report.quarter, words)}"]
         fig.suptitle("\n".join(lines), fontsize=9, y=1 - 0.08 * DPI / height, fontfamily=family)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI)
@@ -327,12 +333,13 @@ def _cell(ax: Any, rectangle: Any, c: int, r: int, village: VillageReport, tally
 
 async def township_chart(session: AsyncSession, policy: Policy, township_id: int, quarter: str,
                          now: datetime, labels: Labels,
-                         title: Callable[[TownshipReport], Title] | None = None) -> tuple[TownshipReport, bytes]:
+                         title: Callable[[TownshipReport], Title] | None = None,
+                         lang: str = "zh") -> tuple[TownshipReport, bytes]:
     township = await session.get(Township, township_id)
     if township is None:
         raise DomainError("dl.no_township", code=str(township_id))
     report = await township_report(session, policy, township, parse_quarter(quarter), now)
-    return report, chart_png(report, labels, title(report) if title else ())
+    return report, chart_png(report, labels, title(report) if title else (), lang)
 
 
 __all__ = ["DUE", "TownshipReport", "as_csv", "chart_png", "chart_size", "township_report"]

@@ -69,8 +69,7 @@ ESCALATIONS = ((ESCALATE_TOWNSHIP, 7), (ESCALATE_REVIEWERS, 3))  # kind, days ov
 ESCALATION_KINDS = [kind for kind, _ in ESCALATIONS]
 QUIET_FROM, QUIET_UNTIL = 21, 8
 STAFF_KINDS = (*BEFORE.values(), OVERDUE, SNOOZED)
-MAX_BUTTONS = 6
-MAX_ENTRIES = 30
+MAX_ENTRIES = 60  # lines of one reminder (one Telegram message); every item named, each with its row of buttons
 CHUNK = 2000  # ids per IN (...) list
 VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
 CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
@@ -568,18 +567,19 @@ def _entry(nag: Nag, lang: str) -> dict[str, Any]:
 def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: list[Nag], created_at: datetime
                 ) -> dict[str, Any]:
     """The outbox row `services.outbox.queue_to_person` would add, as a dict for a bulk Core insert."""
-    entries = sorted(nags, key=lambda n: (n.about.due, n.about.key, n.kind))
-    by_key: dict[str, Nag] = {}
+    entries = sorted(nags, key=lambda n: (n.about.due, n.about.key, n.kind))[:MAX_ENTRIES]  # the rest: /due
+    numbers: dict[str, int] = {}
     for nag in entries:
-        by_key.setdefault(nag.about.key, nag)
-    shown = list(by_key.values())[:MAX_BUTTONS] if staff else []
-    buttons = [{"i": n.about.item_id or "", "p": n.about.period or "", "o": n.about.obligation_id or 0,
-                "l": (n.about.en if lang == "en" else n.about.zh)[:24], "r": n.about.rule, "s": n.day < n.about.due}
-               for n in shown]
-    listed = [_entry(n, lang) for n in entries[:MAX_ENTRIES]]  # one Telegram message: the rest show in /due
+        numbers.setdefault(nag.about.key, len(numbers) + 1)
+    firsts = {nag.about.key: nag for nag in reversed(entries)}
+    shown = [firsts[key] for key in numbers if staff and firsts[key].about.owner != Role.SUPERVISOR.value]
+    buttons = [{"n": numbers[n.about.key], "i": n.about.item_id or "", "p": n.about.period or "",
+                "o": n.about.obligation_id or 0, "l": n.about.en if lang == "en" else n.about.zh, "r": n.about.rule,
+                "s": n.day < n.about.due} for n in shown]
+    listed = [{**_entry(n, lang), "n": numbers[n.about.key]} for n in entries]
     day = entries[0].day.isoformat()
     context = {"village": village.name, "day": day, "entries": listed}
-    keyboard = {"name": "nag", "village_id": village.id, "buttons": buttons} if buttons else None
+    keyboard = {"name": "nag", "village_id": village.id, "buttons": buttons, "day": day} if buttons else None
     return {"chat_id": person.tg_user_id, "action": "send", "lang": lang, "template": "nag_digest",
             "context": context, "keyboard": keyboard, "target_message_id": None, "topic": f"nag:{village.id}:{day}",
             "village_id": village.id, "posting_id": None, "status": "pending", "attempts": 0,
@@ -600,6 +600,18 @@ async def snooze(session: AsyncSession, policy: Policy, person: Person, village_
     row.until = tomorrow
     session.add(row)
     return tomorrow
+
+
+async def reminder_buttons(session: AsyncSession, person: Person, village_id: int, day: str) -> list[dict[str, Any]]:
+    """The buttons of the reminder this person received about this village on `day` (for its other pages):
+    read back from the reminder's outbox row, after re-checking the person is the village's staff."""
+    await directory.require(session, person.id or 0, Role.STAFF, village_id)
+    row = (await session.exec(select(OutboxMessage).where(
+        OutboxMessage.chat_id == person.tg_user_id, OutboxMessage.topic == f"nag:{village_id}:{day}",
+        OutboxMessage.template == "nag_digest").order_by(col(OutboxMessage.id).desc()))).first()
+    if row is None or not row.keyboard:
+        raise DomainError("err.stale_button")
+    return list(row.keyboard.get("buttons") or [])
 
 
 def key_of(item_id: str, period: str, obligation_id: int) -> str:

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import PERIODIC, Cadence, Catalog, CatalogError, Item, Period, Procedure, Profile, Step
 from catalogs.due import due_date, event_due_date, event_notes, period_notes
+from catalogs.periods import period_words
 from models import Notice, Obligation, Person, Village
 from services.errors import DomainError
 from services.events import Event, NoticePublished, ObligationMet
@@ -59,7 +60,13 @@ class Owed:
     obligation_id: int | None = None
     zh: str = ""
     en: str = ""
+    owner: str = "staff"  # catalog item's owner: "supervisor" items are owed by the committee, not the clerk
     notes: tuple[str, ...] = ()  # catalogs.due LOCAL / WEEKDAYS: said in words beside the due date
+
+    @property
+    def committee(self) -> bool:
+        """Owed by the supervisory committee (catalog `owner: supervisor`): listed to its members, not the clerk."""
+        return self.owner == "supervisor"
 
     @property
     def open(self) -> bool:
@@ -72,7 +79,7 @@ class Owed:
         return {"key": self.key, "item": self.item_id, "period": self.period, "cadence": self.cadence,
                 "due": self.due.isoformat() if self.due else None, "status": self.status,
                 "met_on": self.met_on.isoformat() if self.met_on else None, "obligation_id": self.obligation_id,
-                "zh": self.zh, "en": self.en, "notes": list(self.notes)}
+                "zh": self.zh, "en": self.en, "committee": self.committee, "notes": list(self.notes)}
 
 
 def periodic_key(item_id: str, period: str) -> str:
@@ -251,7 +258,7 @@ def evaluate(policy: Policy, village: Village, today: date, published: Published
             continue
         found.append(Owed(vid, slot.key, slot.item.full_id, period, slot.cadence.value, slot.due, status, met_on,
                           zh=slot.item.zh_simplified or slot.item.zh, en=slot.item.en,
-                          notes=period_notes(profile, slot.cadence)))
+                          owner=slot.item.owner, notes=period_notes(profile, slot.cadence)))
     for row in events:
         found.append(event_owed(policy, village, row, today))
     return found
@@ -263,7 +270,7 @@ def event_owed(policy: Policy, village: Village, row: Obligation, today: date) -
     item = policy.item(row.item_id)
     zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
     return Owed(row.village_id, obligation_key(row.id or 0), row.item_id, None, row.rule, row.due, status, met,
-                obligation_id=row.id, zh=zh, en=en,
+                obligation_id=row.id, zh=zh, en=en, owner=item.owner if item else "staff",
                 notes=event_notes(policy.profile_for(village), row.rule, row.event_date))
 
 
@@ -334,11 +341,15 @@ class VillageDue:
 
 
 async def due_for(session: AsyncSession, policy: Policy, person: Person, now: datetime) -> list[VillageDue]:
-    """/due: for every village where the person is staff or a reviewer, what is due, overdue, met lately."""
+    """/due: for every village where the person is staff or a reviewer, what is due, overdue, met lately.
+    What the supervisory committee owes is listed to its members (and the secretary), not to the clerk."""
     villages: dict[int, Village] = {}
+    committee: set[int] = set()
     for role in DUE_ROLES:
         for village in await directory.villages_where(session, person.id or 0, role):
             villages.setdefault(village.id or 0, village)
+            if role is not Role.STAFF:
+                committee.add(village.id or 0)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
     result = []
@@ -350,7 +361,8 @@ async def due_for(session: AsyncSession, policy: Policy, person: Person, now: da
             result.append(VillageDue(village, today, [], problem))
             continue
         owed = await for_village(session, policy, village, today)
-        owed = [o for o in owed if o.open or (o.met_on is not None and o.due is not None)]
+        owed = [o for o in owed if (o.open or (o.met_on is not None and o.due is not None))
+                and (not o.committee or village.id in committee)]
         result.append(VillageDue(village, today, sorted(owed, key=_order)))
     return result
 
@@ -526,8 +538,8 @@ async def declare_nothing(session: AsyncSession, policy: Policy, person: Person,
     if item is None or not notice.period or item.effective_cadence(village.monthly_finance) not in PERIODIC:
         raise DomainError("dl.nothing_not_periodic")
     if not notice.title:
-        notice = await drafts.set_title(session, person, notice_id, f"{item.zh_simplified or item.zh} {notice.period}",
-                                         now)
+        title = f"{period_words(notice.period, 'zh')}{item.zh_simplified or item.zh}"  # 2026年第一季度村级…
+        notice = await drafts.set_title(session, person, notice_id, title, now)
     notice.nothing_to_disclose = True
     session.add(notice)
     await session.flush()

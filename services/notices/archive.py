@@ -7,6 +7,7 @@ must not be shown, so neither the printed page nor the CSV repeats it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Period
+from catalogs.periods import period_words
 from models import AuditEntry, Notice, Village
 from services.errors import DomainError
 from services.notices.notice_view import notice_view
@@ -115,12 +117,14 @@ CSV_FIELDS = ("notice_id", "published_at", "class", "item", "period", "title", "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_row(view: dict[str, Any], lang: str = "zh") -> dict[str, str]:
-    reviewers = "; ".join(f"{r['role']} {r['name']} {r['at']}" for r in view["reviewers"])
+def csv_row(view: dict[str, Any], lang: str = "zh", role_words: Callable[[str], str] = str) -> dict[str, str]:
+    """`role_words`: a reviewer's role in the reader's words (the caller's texts; services hold none)."""
+    reviewers = "; ".join(f"{role_words(r['role'])} {r['name']} {r['at']}" for r in view["reviewers"])
     row = {
         "notice_id": str(view["notice_id"]), "published_at": view["published_at"],
         "class": (view["klass"] or {}).get(lang, ""), "item": (view["item"] or {}).get(lang, ""),
-        "period": view["period"] or "", "title": view["title"], "body": view["body"], "reviewers": reviewers,
+        "period": period_words(view["period"], lang), "title": view["title"], "body": view["body"],
+        "reviewers": reviewers,
         "posting_until": view["posting_until"] or "", "state": view["state"],
         "retracted_at": view.get("retracted_at", ""), "reason": view.get("reason", ""),
     }

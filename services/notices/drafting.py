@@ -20,7 +20,7 @@ from services.policy import Policy
 
 
 def _label(names: Any, lang: str) -> str:
-    return str(names.en if lang == "en" else names.zh)
+    return str(names.words(lang))
 
 
 async def classes(session: AsyncSession, policy: Policy, village_id: int, lang: str) -> list[tuple[str, str]]:
@@ -33,18 +33,23 @@ async def items(session: AsyncSession, policy: Policy, village_id: int, klass: s
     found = policy.catalog_for(village).klass(klass)
     if found is None:
         raise DomainError("err.stale_button")
-    return [(i.code, f"{i.number}. {i.en if lang == 'en' else i.zh}") for i in found.items]
+    return [(i.code, f"{i.number}. {i.words(lang)}") for i in found.items]
 
 
 @dataclass(frozen=True)
 class DraftStart:
     notice: Notice
-    periods: list[str]  # the period choices, the one now due first; empty for non-periodic items
+    periods: list[str]  # the period choices: finished ones, most recent first, then the current one
+    current: str = ""  # the last of `periods`, which has not yet ended
+
+
+FINISHED_SHOWN = 3
 
 
 def period_choices(cadence: Cadence, today: datetime) -> list[str]:
+    """Finished periods, most recent first (the one now due leads), then the current one, not yet ended."""
     due = period_now_due(cadence, today.date())
-    return [str(due), str(due.next()), str(due.prev())]
+    return [str(due.shifted(-step)) for step in range(FINISHED_SHOWN)] + [str(due.next())]
 
 
 async def start(session: AsyncSession, policy: Policy, author: Person, village_id: int, item_code: str,
@@ -59,7 +64,8 @@ async def start(session: AsyncSession, policy: Policy, author: Person, village_i
     cadence = item.effective_cadence(village.monthly_finance)
     if cadence not in PERIODIC:
         return DraftStart(notice, [])
-    return DraftStart(notice, period_choices(cadence, policy.local(village, now)))
+    choices = period_choices(cadence, policy.local(village, now))
+    return DraftStart(notice, choices, choices[-1])
 
 
 async def set_period(session: AsyncSession, policy: Policy, author: Person, notice_id: int, period: str) -> Notice:

@@ -5,6 +5,7 @@ same transaction. The privacy gate is in services.notices.screening, the review 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -88,7 +89,10 @@ async def create_draft(session: AsyncSession, author: Person, village_id: int, i
 
 async def set_title(session: AsyncSession, author: Person, notice_id: int, text: str, now: datetime) -> Notice:
     notice = await editable(session, author, notice_id)
-    notice.title = clean_text(text, TITLE_MAX, too_long="notice.title_too_long")
+    title = clean_text(text, TITLE_MAX, too_long="notice.title_too_long")
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in title):  # emoji or punctuation only: says nothing
+        raise DomainError("notice.title_no_words")
+    notice.title = title
     return await _edited(session, notice, author, now)
 
 

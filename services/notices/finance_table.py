@@ -6,6 +6,11 @@ optionally signed and with ``¥`` before or ``元``/``¥`` after it; the item is
 it. Thousands separators must group by three ("1,2500" is refused rather than guessed),
 and at most two decimals are accepted. Money is Decimal throughout, never float.
 
+A village statement has five columns instead: "item opening income spending closing" (four amounts at the
+end of the line, separated by spaces). The first line decides which kind the table is. Each statement row is
+checked (closing = opening + income - spending), and a line whose item is a total word (合计, 总计, Total)
+is checked against the column sums and not kept as a row. Errors name the line.
+
 Framework-free on purpose: handlers render `TableError.errors` through the locale keys.
 """
 
@@ -32,12 +37,38 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementRow:
+    """One account or item of a village statement."""
+
+    item: str
+    opening: Decimal
+    income: Decimal
+    spending: Decimal
+    closing: Decimal
+
+    @property
+    def amounts(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        return self.opening, self.income, self.spending, self.closing
+
+
+STATEMENT_COLUMNS = ("opening", "income", "spending", "closing")
+TOTAL_WORDS = frozenset({"合计", "总计", "合 计", "total", "totals"})
+
+
+@dataclass(frozen=True, slots=True)
 class FinanceTable:
     rows: list[Row]
+    statement: tuple[StatementRow, ...] = ()  # a five-column statement (then `rows` is empty)
 
     @property
     def total(self) -> Decimal:
         return sum((row.amount for row in self.rows), Decimal(0))
+
+    @property
+    def totals(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """The statement's column sums: opening, income, spending, closing."""
+        sums = [sum((row.amounts[i] for row in self.statement), Decimal(0)) for i in range(4)]
+        return sums[0], sums[1], sums[2], sums[3]
 
 
 class TableError(ValueError):
@@ -62,7 +93,10 @@ class _LineError(Exception):
 
 
 def parse_table(text: str) -> FinanceTable:
-    """Read all lines; raise TableError listing every bad line, or return the table."""
+    """Read all lines; raise TableError listing every bad line, or return the table. A line ending in two or
+    more space-separated amounts makes the table a five-column statement (an "item amount" line has one)."""
+    if any(_trailing_amounts(_normalise(line)) >= 2 for line in text.splitlines()):
+        return _parse_statement(text)
     rows: list[Row] = []
     errors: list[tuple[int, str, str]] = []
     filled = 0
@@ -99,6 +133,81 @@ def parse_line(line: str) -> Row:
     return Row(item, -amount if negative and amount else amount)
 
 
+def _parse_statement(text: str) -> FinanceTable:
+    rows: list[StatementRow] = []
+    errors: list[tuple[int, str, str]] = []
+    given_totals: list[tuple[int, str, tuple[Decimal, ...]]] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        normal = _normalise(line)
+        if not normal:
+            continue
+        if len(rows) == MAX_ROWS:
+            errors.append((line_no, line, "table.too_many_rows"))
+            break
+        try:
+            found = _amounts_at_end(normal, strict=True)
+        except _LineError as error:
+            errors.append((line_no, line, error.reason_key))
+            continue
+        if found is None:
+            errors.append((line_no, line, "table.statement_columns"))
+            continue
+        item, amounts = found
+        if item.lower() in TOTAL_WORDS:
+            given_totals.append((line_no, line, amounts))
+            continue
+        row = StatementRow(item, *amounts)
+        if row.opening + row.income - row.spending != row.closing:
+            errors.append((line_no, line, "table.wrong_closing"))
+        rows.append(row)
+    table = FinanceTable([], tuple(rows))
+    for line_no, line, amounts in given_totals:
+        if rows and tuple(amounts) != table.totals:
+            errors.append((line_no, line, "table.wrong_total"))
+    if not rows and not errors:
+        errors.append((0, "", "table.empty"))
+    if errors:
+        raise TableError.from_errors(sorted(errors))
+    return table
+
+
+def _amounts_at_end(normal: str, *, strict: bool = False) -> tuple[str, tuple[Decimal, ...]] | None:
+    """("item", four amounts) when the line ends in four space-separated amounts, else None. `strict`: a
+    line ending in an amount with fewer than four, or a misspelt amount among the last four, raises."""
+    tokens = normal.split()
+    amounts: list[Decimal] = []
+    for token in reversed(tokens[-4:]):
+        try:
+            amounts.append(_token_amount(token))
+        except _LineError:
+            if strict and len(tokens) >= 5 and (amounts or any(ch.isdigit() for ch in token)):
+                raise _LineError("table.bad_amount") from None  # text or a misspelt number in an amount cell
+            break
+    if len(amounts) < 4 or len(tokens) < 5:
+        if strict and amounts:
+            raise _LineError("table.statement_columns")
+        return None
+    return " ".join(tokens[:-4]), tuple(reversed(amounts))
+
+
+def _trailing_amounts(normal: str) -> int:
+    count = 0
+    for token in reversed(normal.split()[1:]):
+        try:
+            _token_amount(token)
+        except _LineError:
+            break
+        count += 1
+    return count
+
+
+def _token_amount(token: str) -> Decimal:
+    token = token.removesuffix("元").removeprefix("¥").removesuffix("¥")
+    negative = token.startswith("-")
+    number = _parse_number(token.removeprefix("-").removeprefix("¥"))
+    return -number if negative else number
+
+
 def _normalise(line: str) -> str:
     return unicodedata.normalize("NFKC", line).translate(_MINUS_SIGNS).strip()
 
@@ -133,8 +242,11 @@ def _minus_stands_alone(rest: str) -> bool:
 # --- rendering --------------------------------------------------------------------------------
 
 
-def render_table(table: FinanceTable, total_label: str = "合计") -> str:
-    """Plain monospace text (the caller escapes it and wraps it in <pre>); all lines equally wide."""
+def render_table(table: FinanceTable, total_label: str = "合计", headings: tuple[str, ...] = ()) -> str:
+    """Plain monospace text (the caller escapes it and wraps it in <pre>); all lines equally wide.
+    `headings`: a statement's five column names (item, opening, income, spending, closing)."""
+    if table.statement:
+        return render_statement(table, total_label, headings or ("项目", "期初", "收入", "支出", "期末"))
     entries = [(_wrap(row.item), _money(row.amount)) for row in table.rows]
     total = (_wrap(total_label), _money(table.total))
     item_width = max(display_width(chunk) for chunks, _ in [*entries, total] for chunk in chunks)
@@ -160,11 +272,11 @@ def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-def _wrap(item: str) -> list[str]:
-    """Greedy wrap at WRAP_COLUMNS; zero-width marks ride along with their base character."""
+def _wrap(item: str, columns: int = WRAP_COLUMNS) -> list[str]:
+    """Greedy wrap at `columns`; zero-width marks ride along with their base character."""
     chunks = [""]
     for char in item:
-        if chunks[-1] and display_width(chunks[-1]) + _char_width(char) > WRAP_COLUMNS:
+        if chunks[-1] and display_width(chunks[-1]) + _char_width(char) > columns:
             chunks.append("")
         chunks[-1] += char
     return chunks
@@ -180,3 +292,33 @@ def _entry_lines(entry: tuple[list[str], str], item_width: int, amount_width: in
     first = _pad(chunks[0], item_width) + _GAP + amount.rjust(amount_width)
     rest = [_pad(chunk, item_width + len(_GAP) + amount_width) for chunk in chunks[1:]]
     return [first, *rest]
+
+
+STATEMENT_WRAP = 8  # columns of a statement's item before it continues on the next line (five columns on a phone)
+
+
+def render_statement(table: FinanceTable, total_label: str, headings: tuple[str, ...]) -> str:
+    """The statement as an aligned monospace table: headings, one row per account, a rule, the totals."""
+    whole = all(a == a.to_integral_value() for row in table.statement for a in row.amounts)
+    money = (lambda a: f"{a:,.0f}") if whole else _money  # no ".00" on every cell when there are no cents
+    body = [([*_wrap(row.item, STATEMENT_WRAP)], [money(a) for a in row.amounts]) for row in table.statement]
+    total = (_wrap(total_label, STATEMENT_WRAP), [money(a) for a in table.totals])
+    head = ([headings[0]], list(headings[1:5]))
+    every = [head, *body, total]
+    item_width = max(display_width(chunk) for chunks, _ in every for chunk in chunks)
+    widths = [max(display_width(cells[i]) for _, cells in every) for i in range(4)]
+
+    def lines_of(chunks: list[str], cells: list[str]) -> list[str]:
+        first = _pad(chunks[0], item_width) + "".join(
+            _GAP + " " * (w - display_width(c)) + c for c, w in zip(cells, widths, strict=True))
+        full = display_width(first)
+        return [first, *(_pad(chunk, full) for chunk in chunks[1:])]
+
+    out = lines_of(*head)
+    rule = "-" * display_width(out[0])
+    out.append(rule)
+    for chunks, cells in body:
+        out += lines_of(chunks, cells)
+    out.append(rule)
+    out += lines_of(*total)
+    return "\n".join(out)

@@ -38,11 +38,16 @@ async def notice_view(session: AsyncSession, policy: Policy, notice: Notice, *, 
     return {
         "notice_id": notice.id, "version": notice.version, "unit": policy.issuing_unit(village),
         "village": village.name, "title": notice.title, "body": notice.body,
-        "table": {lang: finance_table.render_table(table, policy.label(lang, "table.total")) for lang in ("zh", "en")}
+        "table": {lang: finance_table.render_table(table, policy.label(lang, "table.total"), tuple(
+            policy.label(lang, f"table.head.{c}") for c in ("item", *finance_table.STATEMENT_COLUMNS)))
+            for lang in ("zh", "en")}
         if table else None,
+        # a statement's cells, for the exports' real tables (the notice shows the aligned text above)
+        "statement": {"rows": [[row.item, *(f"{a:,.2f}" for a in row.amounts)] for row in table.statement],
+                      "totals": [f"{a:,.2f}" for a in table.totals]} if table and table.statement else None,
         "nothing_to_disclose": notice.nothing_to_disclose, "period": notice.period,
-        "item": {"zh": item.zh, "en": item.en, "id": item.full_id} if item else None,
-        "klass": {"zh": klass.names.zh, "en": klass.names.en} if klass else None,
+        "item": {"zh": item.zh_shown, "en": item.en, "id": item.full_id} if item else None,
+        "klass": {"zh": klass.names.zh_shown, "en": klass.names.en} if klass else None,
         "published_on": (published_on or policy.today(village, when)).isoformat(),
         "posting_until": notice.posting_until.isoformat() if notice.posting_until else None,
         "reviewers": reviewers, "corrected": corrected, "state": notice.state,

@@ -141,7 +141,7 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
 def petition_view(petition: Petition, item: Any = None) -> dict[str, Any]:
     return {
         "petition_id": petition.id, "title": petition.title, "request": petition.request, "state": petition.state,
-        "item": {"zh": item.zh, "en": item.en} if item else None,
+        "item": {"zh": item.zh_shown, "en": item.en} if item else None,
         "residents": petition.resident_count, "residents_needed": petition.residents_needed,
         "representatives": petition.representative_count, "representatives_needed": petition.representatives_needed,
         "expires_on": petition.expires_at.date().isoformat() if petition.expires_at else None,

@@ -61,7 +61,12 @@ def test_catalog_headers(registry: Registry) -> None:
 
 
 def test_cadence_readings_from_000(registry: Registry) -> None:
-    assert {item.cadence for item in _items(registry, "jyv", "zd")} == {"long_term"}
+    rules = _items(registry, "jyv", "zd")
+    assert {item.cadence for item in rules if not item.zh.startswith("其他")} == {"long_term"}
+    # catch-alls ("其他…") are disclosed when a matter arises, never owed as periodic duties (issue 12)
+    catch_alls = [i for c in ("jyv", "jyc") for i in registry.catalog(c).items() if i.zh.startswith("其他")]
+    assert len(catch_alls) == 6 and {i.cadence for i in catch_alls} == {"adhoc"}
+    assert registry.item("jyv:cw.17").owner == "supervisor" and registry.item("jyv:cw.1").owner == "staff"
     assert registry.item("jyv:sw.1").cadence == "long_term"  # T-LONG: term goals, annual plans
     assert registry.item("jyv:sw.18").cadence == "immediate"  # T-NOW: new benefit policies
     assert registry.item("jyv:sw.7").cadence == "immediate"  # T-NOW: meeting resolutions

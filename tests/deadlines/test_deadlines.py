@@ -178,7 +178,8 @@ async def test_reminder_once_then_escalations(harness: Harness, clock: FakeClock
     staff = users["staff"]
     await _run_hourly(h)  # 2026-04-03 10:00 local: T-7 for 2026Q1 (due 04-10)
     first = h.texts(staff)[1:]
-    assert len(first) == 1 and "还有 7 天到期" in first[0] and "2026Q1" in first[0]
+    assert len(first) == 1 and "还有 7 天到期" in first[0] and "2026年第一季度" in first[0]
+    assert "2026Q1" not in first[0]
     logged = await _nag_count(h)
     await _run_hourly(h)  # a second scan the same day
     await _run_hourly(h, name="restarted")  # and a "restart": a new scheduler on the same job store
@@ -304,7 +305,11 @@ async def test_a_resolution_is_met_by_an_ordinary_notice_of_its_item(harness: Ha
     assert notice.state == "published" and notice.obligation_id is None and notice.item_id == "jyv:sw.6"
     assert row.met_notice_id == notice.id
     await h.say(staff, "/due")
-    assert "🟠 村民会议向村民代表会议授权的事项和范围：2026-04-03 已公开（逾期）" in h.last(staff)
+    assert "第 1/3 页" in h.last(staff) and "近期已公开" not in h.last(staff)
+    await h.tap(staff, "更多（第 2/3 页）")  # the same message, edited in place
+    await h.tap(staff, "更多（第 3/3 页）")  # the published ones come last
+    assert "第 3/3 页" in h.last(staff)
+    assert "✅ 近期已公开（1 项）\n• 村民会议向村民代表会议授权的事项和范围，2026-04-03 已公开（逾期）" in h.last(staff)
     before = len(h.texts(staff))
     clock.set(_local("2026-04-06"))  # three days late by now, were it still open: no nag, no escalation
     await _run_hourly(h)
@@ -317,15 +322,27 @@ async def test_due_lists_due_overdue_and_met(harness: Harness, clock: FakeClock)
     item = _item_of(h)
     await _publish(h, village, item, "2026Q1", _local("2026-04-02"))
     await h.say(users["staff"], "/due")
-    text = "\n".join(h.texts(users["staff"])[1:])
-    assert "2026-04-10 前公开" in text and "2026-04-02 已按时公开" in text
+    first = h.last(users["staff"])
+    # a phone screen: grouped with counts, one line per obligation, at most about 20 lines, then "more"
+    assert "🟡 本月到期（12 项）" in first and "，2026-04-10 前" in first and len(first.splitlines()) <= 20
+    assert "其他需要公开的事项" not in first and "第 1/2 页" in first  # catch-alls are not periodic duties
+    await h.tap(users["staff"], "更多（第 2/2 页）")
+    second = h.last(users["staff"])
+    assert "⚪ 以后到期" in second and "✅ 近期已公开（1 项）" in second and "2026-04-02 已公开" in second
+    assert len(second.splitlines()) <= 20 and "第 2/2 页" in second and "上一页" in " ".join(
+        h.world.bot_messages(h.world.private_chat(users["staff"]))[-1].buttons)
+    clerk = first + second
+    assert "其他" not in clerk and "村级财务监督情况" not in clerk  # the committee's own item: not the clerk's
+    await h.say(users["supervisor"], "/due")  # the committee sees what it owes
+    assert "🟡 本月到期（13 项）" in h.last(users["supervisor"])
+    assert "村务监督委员会开展村级财务监督情况 · 2026年第一季度" in h.last(users["supervisor"])
     await h.say(users["secretary"], "/due")  # reviewers see the same list
     assert "兴隆村 · 应公开事项（2026-04-03）" in h.last(users["secretary"])
     clock.set(_local("2026-04-12"))
     await h.say(users["staff"], "/due")
     text = h.last(users["staff"])
-    assert "🔴 村集体债权债务情况 · 2026Q1：已逾期（2026-04-10）" in text
-    assert f"{h.runtime.policy.item(item).zh} · 2026Q1" not in text  # type: ignore[union-attr]  # met: off the list
+    assert "🔴 已逾期" in text and "• 村集体债权债务情况 · 2026年第一季度，应于 2026-04-10 前" in text
+    assert f"{h.runtime.policy.item(item).zh} · 2026年第一季度" not in text  # type: ignore[union-attr]  # met: off the list
     stranger = h.world.new_user("路人")
     await h.say(stranger, "/due")
     assert h.last(stranger) == "您在这里没有“村务公开人员”身份，不能进行此操作。"
@@ -348,10 +365,12 @@ async def test_report_text_and_chart(harness: Harness) -> None:
     await _publish(h, village, _item_of(h), "2025Q4", _local("2026-01-05"))
     await h.say(users["inspector"], "/report 2026Q1")
     text = "\n".join(h.texts(users["inspector"])[1:])
-    # the ranking (issue 15): 1 of 16 quarterly items due this year on time, 15 overdue since 10 January
-    assert "hongqi · 各村公开排名（2026-04-03，从差到好）" in text and "逾期未公开 15 项" in text
-    assert "1. 兴隆村 🔴 逾期 15 项，最长 83 天\n   按时率 本季度 - · 本年 6%" in text
-    assert "   · 村集体债权债务情况 2025Q4（2026-01-10）" in text and "……另有 12 项" in text
+    # the ranking (issue 15): 1 of 14 quarterly items due this year on time (the catch-alls are not periodic
+    # duties), 13 overdue since 10 January
+    assert "hongqi · 各村公开排名（2026-04-03，从差到好）" in text and "逾期未公开 13 项" in text
+    assert "1. 兴隆村 🔴 逾期 13 项，最长 83 天\n   按时率 本季度 - · 本年 7%" in text
+    assert "   · 村集体债权债务情况 2025年第四季度（2026-01-10）" in text and "……另有 10 项" in text
+    assert "2025Q4" not in text and "2026Q1" not in text  # periods in words (issue 12)
     photos = h.world.requests_for("sendPhoto")
     assert photos and photos[-1].ok
     content = [f for f in h.world.files.values() if f.file_path.startswith("photos/")][-1].content
@@ -409,7 +428,7 @@ async def test_a_village_with_broken_settings_is_logged_and_skipped(harness: Har
     await h.say(users["staff"], "/due")
     listing = "\n".join(h.texts(users["staff"])[-3:])
     assert "dongfeng村 · 应公开事项" in listing and "本村的政策配置有误" in listing
-    assert "兴隆村 · 应公开事项" in "\n".join(h.texts(users["staff"])) and "2026-04-10 前公开" in listing
+    assert "兴隆村 · 应公开事项" in "\n".join(h.texts(users["staff"])) and "，2026-04-10 前" in listing
     await h.say(users["inspector"], "/report 2026Q2")
     report = "\n".join(h.texts(users["inspector"]))
     assert "nanshan村 ⚠️ 政策配置有误，无法统计" in report
@@ -432,10 +451,10 @@ async def test_nothing_to_disclose_from_the_drafting_flow_meets_the_obligation(h
     await h.say(staff, "/draft")
     await h.tap(staff, "财务类")
     await h.tap(staff, "1. 村级财务收支情况")
-    await h.tap(staff, "2026Q1")
+    await h.tap(staff, "2026年第一季度")
     await h.tap(staff, "本期没有需要公开的事项")
     preview = "\n".join(h.texts(staff)[-2:])
-    assert "村级财务收支情况 2026Q1" in preview and "本期没有需要公开的事项。" in preview
+    assert "2026年第一季度村级财务收支情况" in preview and "本期没有需要公开的事项。" in preview
     await _approve(h, users)
     async with h.runtime.sessions() as session:
         notice = (await session.exec(select(Notice))).one()
@@ -444,10 +463,11 @@ async def test_nothing_to_disclose_from_the_drafting_flow_meets_the_obligation(h
     assert {o.key: o.status for o in owed}["jyv:cw.1@2026Q1"] == "met_on_time"
     await _run_hourly(h)  # the same day's T-7 reminder no longer lists it
     digest = h.last(staff)
-    assert "公开提醒" in digest and "村级财务收支情况 · 2026Q1" not in digest and "村务监督委员会开展" not in digest
+    assert "公开提醒" in digest and "村级财务收支情况 · 2026年第一季度" not in digest
+    assert "村务监督委员会开展" not in digest
     # the committee's own supervision of the finances (000 财务类 17) is nagged to the committee, not the clerk
     committee = h.last(users["supervisor"])
-    assert "公开提醒" in committee and "村务监督委员会开展村级财务监督情况 · 2026Q1：还有 7 天到期" in committee
+    assert "公开提醒" in committee and "村务监督委员会开展村级财务监督情况 · 2026年第一季度：还有 7 天到期" in committee
     assert "村集体债权债务情况" not in committee and "起草" not in committee  # only its own item, no draft button
 
 
@@ -460,7 +480,7 @@ async def test_nothing_to_disclose_from_the_nag(harness: Harness) -> None:
     async with h.runtime.sessions() as session:
         draft = (await session.exec(select(Notice))).one()
     assert draft.nothing_to_disclose and draft.period == "2026Q1" and draft.item_id == "jyv:cw.12"
-    assert "村集体债权债务情况" in message.buttons[0] and draft.title == "村集体债权债务情况 2026Q1"
+    assert "村集体债权债务情况" in message.buttons[0] and draft.title == "2026年第一季度村集体债权债务情况"
     assert "本期没有需要公开的事项。" in h.texts(staff)[-2]  # the preview, with the usual buttons below
     await _approve(h, users)
     async with h.runtime.sessions() as session:
@@ -518,7 +538,7 @@ async def test_re_runs_plan_only_new_villages_and_never_say_a_nag_twice(harness:
     before = len(h.texts(users["staff"]))
     fourth = await _scan(h)
     assert (fourth.planned, fourth.nags, fourth.messages) == (2, 1, 1)
-    assert len(h.texts(users["staff"])) == before + 1 and h.last(users["staff"]).count("•") == 1
+    assert len(h.texts(users["staff"])) == before + 1 and len(h.last(users["staff"]).splitlines()) == 2
 
 
 # --- many transactions: finance monthly (T-FIN-Q) -------------------------------------------------------
@@ -539,13 +559,13 @@ async def test_a_village_with_many_transactions_owes_finance_monthly(harness: Ha
     assert statuses["jyv:sw.14@2026Q1"][0] == "quarterly"  # not a finance item: still quarterly
     await _run_hourly(h)
     digest = h.last(users["staff"])
-    assert "村级财务收支情况 · 2026-03：还有 7 天到期（2026-04-10）" in digest
-    assert "村级财务收支情况 · 2026-02：已逾期 24 天" in digest and "2026Q1：还有 7 天到期" in digest
+    assert "村级财务收支情况 · 2026年3月：还有 7 天到期（2026-04-10）" in digest
+    assert "村级财务收支情况 · 2026年2月：已逾期 24 天" in digest and "2026年第一季度：还有 7 天到期" in digest
     staff = users["staff"]
     await h.say(staff, "/draft")
     await h.tap(staff, "财务类")
     await h.tap(staff, "1. 村级财务收支情况")
-    assert "建议：2026-03" in h.last(staff)  # monthly periods offered
+    assert "建议：2026年3月" in h.last(staff)  # monthly periods offered
     async with h.runtime.sessions() as session:
         person = await directory.person_by_tg(session, staff.id)
         assert person is not None
@@ -608,7 +628,9 @@ async def test_dates_no_seed_states_are_said_to_be_local_readings(harness: Harne
     reply = h.last(staff)
     assert "2027-02-10 前公开" in reply and "该年份尚无国家节假日安排，工作日暂按周一至周五计算" in reply
     await h.say(staff, "/due")
-    listed = "\n".join(h.texts(staff)[-3:])
-    assert "🟡 村级财务收支情况 · 2026Q1：2026-04-10 前公开\n" in listed  # quarterly: 000 states it, no mark
-    assert "2027-02-10 前公开（本地解读：上级文件未规定此期限）（该年份尚无国家节假日安排" in listed
-    assert not re.search(r"\bT-[A-Z]", listed)
+    listed = h.last(staff)
+    assert "• 村级财务收支情况 · 2026年第一季度，2026-04-10 前\n" in listed  # quarterly: 000 states it, no mark
+    await h.tap(staff, "更多（第 2/3 页）")  # due later: the events, marked in the grouped list too
+    later = h.last(staff)
+    assert "，2027-02-10 前（本地解读：上级文件未规定此期限）（该年份尚无国家节假日安排" in later, later
+    assert not re.search(r"\bT-[A-Z]", listed + later)

@@ -73,7 +73,7 @@ def test_obligations_json_and_text(cli_env: str, capsys: pytest.CaptureFixture[s
     assert main(["obligations", "--village", "xinglong", "--date", "2026-04-11"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("兴隆村（xinglong）2026-04-11 应公开事项")
-    assert "已逾期  2026-04-10  2026Q1  jyv:cw.1 " in text and "待公开" in text and "dl.status" not in text
+    assert "已逾期  2026-04-10  2026年第一季度  jyv:cw.1 " in text and "待公开" in text and "dl.status" not in text
 
 
 def test_unknown_village_and_township_are_one_line_in_the_deployment_language(
@@ -97,13 +97,13 @@ def test_report_csv_isolates_a_village_with_broken_settings(cli_env: str,
     assert main(["admin", "report", "--township", "hongqi", "--quarter", "2026Q1", "--format", "csv"]) == 0
     captured = capsys.readouterr()
     lines = list(csv.reader(io.StringIO(captured.out)))
-    assert lines[0] == list(compliance.CSV_FIELDS)
+    assert lines[0][:3] == ["村代码", "村名", "季度"] and len(lines[0]) == len(compliance.CSV_FIELDS)
     rows = {(r[0], r[2]): r for r in lines[1:]}
     assert len(rows) == 2 * compliance.QUARTERS_SHOWN
-    good = rows[("xinglong", "2026Q1")]  # 2025Q4 fell due in 2026Q1 (the report counts by due date)
+    good = rows[("xinglong", "2026年第一季度")]  # 2025Q4 fell due in 2026Q1 (the report counts by due date)
     assert (good[3], good[-1]) == ("1", "") and int(good[5]) > 0  # one on time; the rest overdue
-    assert "no_such_profile" in rows[("dongfeng", "2026Q1")][-1]
-    assert rows[("xinglong", "2025Q3")][3:7] == ["0", "0", "0", "0"]  # before the village joined: not owed
+    assert "no_such_profile" in rows[("dongfeng", "2026年第一季度")][-1]
+    assert rows[("xinglong", "2025年第三季度")][3:7] == ["0", "0", "0", "0"]  # before the village joined: not owed
     assert "ERROR cunwu.deadlines: village dongfeng skipped by the report of hongqi: unknown profile " \
            "'no_such_profile'" in captured.err
     assert main(["obligations", "--village", "dongfeng", "--date", "2026-04-11"]) == 1
@@ -130,14 +130,14 @@ def test_calendar_text_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     assert main(["calendar", "--profile", "dawukou", "--year", "2028"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("大武口区村务公开") and "2028 年公开日历" in text
-    assert "月度  2028-01  2028-02-29  文件规定\n" in text  # February: its last day
-    assert "季度  2028Q1   2028-04-30  本地解读 *\n" in text  # borrowed for quarters
+    assert "月度  2028年1月       2028-02-29  文件规定\n" in text  # February: its last day
+    assert "季度  2028年第一季度  2028-04-30  本地解读 *\n" in text  # borrowed for quarters
     assert "* 本地解读：上级文件未规定季度事项的公开期限" in text and "公示期：不少于 7 天\n" in text
     assert "T-" not in text  # rule ids stay in code and tests (issue 16)
     monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
     assert main(["calendar", "--profile", "dawukou", "--year", "2028"]) == 0
     text = capsys.readouterr().out
-    assert "quarterly  2028Q1   2028-04-30  local reading *" in text
+    assert "quarterly  Q1 2028         2028-04-30  local reading *" in text
     assert "* local reading: the published rules set no date for quarterly items" in text and "T-" not in text
     assert main(["calendar", "--profile", "yubei", "--year", "2026", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)

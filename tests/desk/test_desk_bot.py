@@ -62,13 +62,13 @@ async def test_report_ranks_urge_and_rectify_until_the_notice_is_published(harne
     report = h.texts(cast.inspector)[-2]
     assert "红旗镇 · 各村公开排名" in report and "共 2 个村，1 个村需要督办：逾期未公开 1 项" in report
     assert report.index("1. 兴隆村 🔴 逾期 1 项，最长 83 天") < report.index("2. 东风村 ✅ 无逾期")
-    assert "村级财务收支情况 2025Q4（2026-01-10）" in report
+    assert "村级财务收支情况 2025年第四季度（2026-01-10）" in report
     assert h.world.requests_for("sendPhoto")[-1].ok  # the chart follows
 
     await h.tap(cast.inspector, "督办 兴隆村")
     assert "已督办 兴隆村" in h.last(cast.inspector)
     for person in (cast.staff, cast.secretary):
-        assert "红旗镇 督办" in h.last(person) and "村级财务收支情况 · 2025Q4" in h.last(person)
+        assert "红旗镇 督办" in h.last(person) and "村级财务收支情况 · 2025年第四季度" in h.last(person)
     assert "督办" not in "".join(h.texts(cast.rival))  # another village's staff hears nothing
 
     await h.tap(cast.inspector, "限期整改 兴隆村")

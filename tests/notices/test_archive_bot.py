@@ -13,6 +13,8 @@ import pytest
 
 from bot.base.clock import FakeClock
 from bot.cli.main import main
+from bot.ui.texts import Texts
+from services.notices.archive import CSV_FIELDS
 from services.people import directory
 from services.people.roles import Role
 from tests.harness import Harness
@@ -49,8 +51,9 @@ async def export(h: Harness, folder: Path, monkeypatch: pytest.MonkeyPatch, quar
     code = await asyncio.to_thread(main, ["admin", "export-archive", "--village", "xinglong", "--quarter", quarter,
                                           "--output-dir", str(folder)])
     assert code == 0
+    heading = {Texts().plain("zh", f"csv.archive.{f}"): f for f in CSV_FIELDS}  # the headings are in Chinese
     with (folder / f"archive-xinglong-{quarter}.csv").open(encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = [{heading[k]: v for k, v in row.items()} for row in csv.DictReader(handle)]
     return rows, (folder / f"archive-xinglong-{quarter}.html").read_text(encoding="utf-8")
 
 
@@ -79,7 +82,8 @@ async def test_dates_are_the_villages_own(harness: Harness, cast: Cast, clock: F
     clock.set(datetime(2026, 6, 30, 17, 30, tzinfo=UTC))  # 01:30 on 1 July in Asia/Shanghai: the third quarter
     await publish(h, cast, "七月一日的公示", "本月收支见下。")
     await h.say(cast.resident, "/archive")
-    assert "兴隆村 · 2026Q3 已公开内容" in h.last(cast.resident) and "07-01 七月一日的公示" in h.last(cast.resident)
+    shown = h.last(cast.resident)
+    assert "兴隆村 · 2026年第三季度 已公开内容" in shown and "07-01 七月一日的公示" in shown
     await h.say(cast.resident, "/archive 2026Q2")
     assert "本季度还没有公开内容" in h.last(cast.resident)
     rows, _ = await export(h, tmp_path, monkeypatch, "2026Q3")
@@ -98,7 +102,7 @@ async def test_a_person_of_two_villages_chooses_which_archive(harness: Harness, 
     await h.say(cast.rival, "/archive")
     assert "请选择查看哪个村" in h.last(cast.rival)
     await h.tap(cast.rival, "兴隆村")
-    assert "兴隆村 · 2026Q2 已公开内容" in h.last(cast.rival) and "兴隆村的公示" in h.last(cast.rival)
+    assert "兴隆村 · 2026年第二季度 已公开内容" in h.last(cast.rival) and "兴隆村的公示" in h.last(cast.rival)
     assert not h.world.bot_messages(h.world.private_chat(cast.rival))[-1].buttons  # a resident there: no 更正
     await h.tap(cast.rival, "东风村")
     assert "东风村 · 2026Q2 已公开内容" in h.last(cast.rival) and "还没有公开内容" in h.last(cast.rival)

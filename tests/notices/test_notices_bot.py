@@ -17,8 +17,11 @@ async def draft_notice(h: Harness, cast: Cast, title: str = "2026年第一季度
     await h.say(staff, "/draft")
     await h.tap(staff, "财务类")
     await h.tap(staff, "1. 村级财务收支情况")
-    assert "建议：2026Q1" in h.last(staff)
-    await h.tap(staff, "2026Q1")
+    assert "建议：2026年第一季度" in h.last(staff)
+    # finished quarters, most recent first, then the current one marked as not yet ended (2026-04-03)
+    picker = h.world.bot_messages(h.world.private_chat(staff))[-1]
+    assert picker.buttons == ["2026年第一季度", "2025年第四季度", "2025年第三季度", "2026年第二季度（尚未结束）"]
+    await h.tap(staff, "2026年第一季度")
     await h.say(staff, title)
     await h.say(staff, body)
     await h.tap(staff, "完成")
@@ -30,7 +33,8 @@ async def test_draft_review_publish_broadcast_pin(harness: Harness) -> None:
     await h.flush()
     await draft_notice(h, cast)
     preview = "\n".join(h.texts(cast.staff)[-2:])
-    assert "兴隆村村民委员会" in preview and "村级财务收支情况" in preview and "2026Q1" in preview
+    assert "兴隆村村民委员会" in preview and "类别：财务类 · 村级财务收支情况 · 2026年第一季度" in preview
+    assert "2026Q1" not in preview
     await h.tap(cast.staff, "提交审核")
     assert "等待党组织书记审核" in h.last(cast.staff)
     assert "请审核" in h.last(cast.secretary) and "第 1/2 环节" in h.last(cast.secretary)

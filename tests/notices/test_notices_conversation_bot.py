@@ -43,7 +43,7 @@ async def test_drafts_review_and_archive_work_in_the_middle_of_a_draft(harness: 
     assert h.texts(staff)[-2] == LEFT_DRAFT and h.last(staff) == "目前没有等待您审核的内容。"
     await h.tap(staff, "改正文")
     await h.say(staff, "/archive")
-    assert h.texts(staff)[-2] == LEFT_DRAFT and "兴隆村 · 2026Q2 已公开内容" in h.last(staff)
+    assert h.texts(staff)[-2] == LEFT_DRAFT and "兴隆村 · 2026年第二季度 已公开内容" in h.last(staff)
     await h.tap(staff, "改正文")
     await h.say(staff, "/draft")
     assert h.texts(staff)[-2] == LEFT_DRAFT and "请选择公开事项的类别" in h.last(staff)

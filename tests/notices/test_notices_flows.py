@@ -261,15 +261,16 @@ async def test_archive_lists_the_quarter_and_exports_csv_and_html(harness: Harne
     h = harness
     await _publish(h, cast, title="村道维修<公示> & 验收")
     await h.say(cast.resident, "/archive")
-    assert "兴隆村 · 2026Q2 已公开内容" in h.last(cast.resident) and "村道维修<公示> & 验收" in h.last(cast.resident)
+    shown = h.last(cast.resident)
+    assert "兴隆村 · 2026年第二季度 已公开内容" in shown and "村道维修<公示> & 验收" in shown
     monkeypatch.setenv("DATABASE_URL", h.runtime.settings.database_url)
     code = await asyncio.to_thread(main, ["admin", "export-archive", "--village", "xinglong", "--quarter", "2026Q2",
                                           "--output-dir", str(tmp_path)])
     assert code == 0
     with (tmp_path / "archive-xinglong-2026Q2.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert rows[0]["title"] == "村道维修<公示> & 验收" and rows[0]["item"] == "村级财务收支情况"
-    assert "张书记" in rows[0]["reviewers"]
+    assert rows[0]["标题"] == "村道维修<公示> & 验收" and rows[0]["公开事项"] == "村级财务收支情况"
+    assert "党组织书记 张书记" in rows[0]["审核人"] and rows[0]["所属期间"] == "2026年第一季度"  # all in Chinese
     page = (tmp_path / "archive-xinglong-2026Q2.html").read_text(encoding="utf-8")
     assert "村道维修&lt;公示&gt; &amp; 验收" in page and "<script" not in page
     bad = await asyncio.to_thread(main, ["admin", "export-archive", "--village", "nowhere", "--quarter", "2026Q2",

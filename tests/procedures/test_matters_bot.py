@@ -78,19 +78,19 @@ async def test_a_matter_through_the_four_deliberations_and_two_disclosures(harne
     assert sorted((o.rule, o.due) for o in owed) == [("adhoc", date(2026, 7, 10)), ("immediate", date(2026, 4, 1))]
     # the resolution is owed at once: /due lists it overdue, the nag scan tells the staff
     await h.say(staff, "/due")
-    assert "🔴 决议公开：村道硬化工程：已逾期（2026-04-01）" in h.last(staff)
+    assert "🔴 已逾期（1 项）\n• 决议公开：村道硬化工程，应于 2026-04-01 前" in h.last(staff)
     async with h.runtime.sessions() as session:
         await nags.daily_scan(session, h.runtime.policy, h.runtime.clock.now())
         await session.commit()
     await h.worker.run_until_idle()
-    assert "• 决议公开：村道硬化工程：已逾期 2 天" in h.last(staff)
+    assert "1. 决议公开：村道硬化工程：已逾期 2 天" in h.last(staff)
     # completion recorded: the result is owed 10 days after it instead of after the period
     await h.tap(staff, "记录实施完成")
     await h.say(staff, "2026-04-02")
     assert "已记录实施完成（2026-04-02），实施结果须在 2026-04-12 前公开。" in "\n".join(h.texts(staff)[-2:])
     assert "⏳ 实施结果公开：2026-04-12 前公开（本地解读" in h.last(staff)
     # the resolution published through the nag's "draft it now": the obligation is met, the path says so
-    await h.tap(staff, "起草：决议公开：村道硬化工程")
+    await h.tap(staff, "起草 1：决议公开")
     await h.say(staff, "村道硬化工程决议")
     await h.say(staff, "经村民代表会议决议，村道硬化工程由村委会组织实施，预算 40 万元。")
     await h.tap(staff, "完成")

@@ -28,7 +28,7 @@ async def test_a_draft_conversation_survives_a_restart(harness: Harness, setting
     await h.say(cast.staff, "/draft")
     await h.tap(cast.staff, "财务类")
     await h.tap(cast.staff, "1. 村级财务收支情况")
-    await h.tap(cast.staff, "2026Q1")
+    await h.tap(cast.staff, "2026年第一季度")
     assert "标题" in h.last(cast.staff)
 
     # The process stops; a new one starts on the same database with a new Dispatcher.

@@ -5,6 +5,7 @@ disclosure closing it, expiry; every bad input; and 100 residents signing at onc
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 
 from sqlmodel import func, select
@@ -347,12 +348,12 @@ async def test_granted_petition_is_nagged_due_and_met_from_the_nag(harness: Harn
     for user in (cast.resident, cast.neighbour):
         await _sign(h, user, petition_id)
     assert (await _petition(h)).state == "granted"
-    assert "公开村集体土地流转合同：2026-04-03 前公开" in await _due(h, cast)
+    assert "• 公开村集体土地流转合同，2026-04-03 前" in await _due(h, cast)
     clock.advance(timedelta(minutes=5))  # the group post's last count edit goes out; the notice follows it
     await scheduler.scan(h.runtime)  # the hourly job's nag step
     await h.flush()
     assert "公开村集体土地流转合同：今天（2026-04-03）到期" in h.last(cast.staff)
-    await h.tap(cast.staff, "起草：公开村集体土地流转合同")
+    await h.tap(cast.staff, "起草 1：公开村集体土地")
     await h.say(cast.staff, "村集体土地流转合同公开")
     await h.say(cast.staff, "2025年起流转土地320亩，合同3份，年租金合计19.2万元。")
     await h.tap(cast.staff, "完成")
@@ -363,11 +364,14 @@ async def test_granted_petition_is_nagged_due_and_met_from_the_nag(harness: Harn
     assert petition.state == "closed"
     for user in (cast.resident, cast.neighbour):
         assert "已经公开" in h.last(user), user.first_name
-    assert "公开村集体土地流转合同：2026-04-03 已按时公开" in await _due(h, cast)
+    assert "• 公开村集体土地流转合同，2026-04-03 已公开" in await _due(h, cast)
 
 
 async def _due(h: Harness, cast: Cast) -> str:
-    """What the staff see in answer to /due (it may take several messages)."""
-    before = len(h.texts(cast.staff))
+    """What the staff see in answer to /due, every page of it (the "more" button edits the message)."""
     await h.say(cast.staff, "/due")
-    return "\n".join(h.texts(cast.staff)[before:])
+    pages = [h.last(cast.staff)]
+    while (found := re.search(r"第 (\d+)/(\d+) 页", pages[-1])) and found[1] != found[2]:
+        await h.tap(cast.staff, f"更多（第 {int(found[1]) + 1}/")
+        pages.append(h.last(cast.staff))
+    return "\n".join(pages)

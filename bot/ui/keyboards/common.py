@@ -3,6 +3,7 @@ the server re-checks who taps, every time. Prefixes are short and versioned (`jd
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from aiogram.filters.callback_data import CallbackData
@@ -64,14 +65,43 @@ class InviteRole(CallbackData, prefix="ir2"):
 
 
 PAGE = 6  # list items per page: fits a small phone screen without scrolling
+LABEL = 40  # a full-width button's label, in columns (a Chinese character takes two)
+_BREAKS = " 、，,；;：:·/（(-"  # a label may be cut after these
 
 
-def page_buttons(ui: UI, page: int, count: int, make: Callable[[int], CallbackData]) -> list[InlineKeyboardButton]:
-    """The previous/next buttons of a list of `count` entries shown PAGE at a time; `make(page)` names a page."""
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def shorten(text: str, width: int = LABEL) -> str:
+    """A button label of at most `width` columns, cut at a word boundary and ending in "…" when cut: never
+    half an English word, and a Chinese phrase cut at its last pause (、，) when one keeps most of it.
+    Every keyboard labels its buttons through this one function."""
+    text = " ".join(str(text).split())
+    if _columns(text) <= width:
+        return text
+    cut = ""
+    for ch in text:
+        if _columns(cut + ch) > width - 1:
+            break
+        cut += ch
+    rest = text[len(cut)]
+    if cut and (cut[-1].isascii() and cut[-1].isalnum()) and (rest.isascii() and rest.isalnum()):
+        space = cut.rfind(" ")
+        cut = cut[:space] if space > 0 else cut  # one word longer than the button: cut inside it
+    pause = max(cut.rfind(mark) for mark in _BREAKS)
+    if pause >= len(cut) * 2 // 3 and not cut.isascii():
+        cut = cut[:pause]
+    return cut.rstrip(_BREAKS) + "…"
+
+
+def page_buttons(ui: UI, page: int, count: int, make: Callable[[int], CallbackData],
+                 size: int = PAGE) -> list[InlineKeyboardButton]:
+    """The previous/next buttons of a list of `count` entries shown `size` at a time; `make(page)` names a page."""
     buttons = []
     if page > 0:
         buttons.append(InlineKeyboardButton(text=ui.plain("btn.prev"), callback_data=make(page - 1).pack()))
-    if (page + 1) * PAGE < count:
+    if (page + 1) * size < count:
         buttons.append(InlineKeyboardButton(text=ui.plain("btn.next"), callback_data=make(page + 1).pack()))
     return buttons
 
@@ -123,7 +153,7 @@ def keep_name(ui: UI, current: str) -> InlineKeyboardMarkup | None:
     if not current:
         return None
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=ui.plain("name.keep", name=current[:20]), callback_data=NameKeep().pack())]])
+        text=ui.plain("name.keep", name=shorten(current)), callback_data=NameKeep().pack())]])
 
 
 def village_numbers(ui: UI, village_id: int, finance_on: bool = False) -> InlineKeyboardMarkup:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.ui.keyboards.common import shorten
 from bot.ui.texts import UI
 
 DEADLINE_DAYS = (7, 15, 30)
@@ -30,9 +31,9 @@ class DeskRectify(CallbackData, prefix="dr1"):
 
 def villages(ui: UI, found: Sequence[tuple[int, str]], console: str | None = None) -> InlineKeyboardMarkup | None:
     """Per village needing action (worst first): urge, rectify; then the console's link when there is one."""
-    rows = [[InlineKeyboardButton(text=ui.plain("desk.btn.urge", village=name[:12]),
+    rows = [[InlineKeyboardButton(text=ui.plain("desk.btn.urge", village=shorten(name, 24)),
                                   callback_data=DeskUrge(village_id=vid).pack()),
-             InlineKeyboardButton(text=ui.plain("desk.btn.rectify", village=name[:12]),
+             InlineKeyboardButton(text=ui.plain("desk.btn.rectify", village=shorten(name, 24)),
                                   callback_data=DeskRectifyAsk(village_id=vid).pack())]
             for vid, name in found[:MAX_VILLAGES]]
     if console:

@@ -9,6 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.ui.keyboards.common import shorten
 from bot.ui.texts import UI
 
 
@@ -26,7 +27,7 @@ def next_steps(ui: UI, matter_id: int, step: Any | None, decided: bool) -> Inlin
     builder = InlineKeyboardBuilder()
     if step is not None:
         name = step.en if ui.lang == "en" else step.zh
-        builder.button(text=ui.plain("matter.btn_record", step=name)[:60],
+        builder.button(text=shorten(ui.plain("matter.btn_record", step=name), 60),
                        callback_data=MatterRecord(matter_id=matter_id, step=step.code))
     elif decided:
         builder.button(text=ui.plain("matter.btn_complete"), callback_data=MatterDone(matter_id=matter_id))

@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.ui.keyboards.common import PAGE, page_buttons
+from bot.ui.keyboards.common import PAGE, page_buttons, shorten
 from bot.ui.texts import UI
 
 
@@ -94,7 +94,7 @@ def items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]], p
     builder = InlineKeyboardBuilder()
     shown = choices[page * PAGE:(page + 1) * PAGE]
     for item_id, label in shown:
-        builder.row(InlineKeyboardButton(text=label[:60], callback_data=DraftItem(village_id=village_id,
+        builder.row(InlineKeyboardButton(text=shorten(label), callback_data=DraftItem(village_id=village_id,
                                                                                   item=item_id).pack()))
     nav = page_buttons(ui, page, len(choices), lambda p: DraftPage(village_id=village_id, klass=klass, page=p))
     if nav:
@@ -102,11 +102,14 @@ def items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]], p
     return builder.as_markup()
 
 
-def periods(notice_id: int, choices: list[str]) -> InlineKeyboardMarkup:
+def periods(ui: UI, notice_id: int, choices: list[str], current: str = "") -> InlineKeyboardMarkup:
+    """Finished periods in words, most recent first, then the current one marked as not yet ended."""
     builder = InlineKeyboardBuilder()
     for period in choices:
-        builder.button(text=period, callback_data=DraftPeriod(notice_id=notice_id, period=period))
-    builder.adjust(3)
+        words = ui.period(period)
+        text = ui.plain("clerk.period_open", period=words) if period == current else words
+        builder.button(text=text, callback_data=DraftPeriod(notice_id=notice_id, period=period))
+    builder.adjust(2)
     return builder.as_markup()
 
 
@@ -182,7 +185,7 @@ def archive(ui: UI, village_id: int, notices: list[dict[str, object]], before: s
         if n["state"] != "published":
             continue
         title = str(n["title"])
-        label = f"📄 {n['published_on']} {title if len(title) <= 24 else title[:23] + '…'}"
+        label = f"📄 {n['published_on']} {shorten(title, 48)}"
         rows.append([InlineKeyboardButton(text=label, callback_data=ArchiveOpen(notice_id=int(str(n["id"]))).pack())])
     nav = [InlineKeyboardButton(text=ui.plain("archive_nav.prev", quarter=before),
                                 callback_data=ArchiveVillage(village_id=village_id, quarter=before).pack())]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.ui.keyboards.common import PAGE, page_buttons
+from bot.ui.keyboards.common import PAGE, page_buttons, shorten
 from bot.ui.texts import UI
 
 
@@ -67,7 +67,7 @@ def question_send(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
 def question_offer(ui: UI, latest_id: int | None, latest_title: str | None) -> InlineKeyboardMarkup | None:
     if latest_id is None or not latest_title:
         return None
-    short = latest_title if len(latest_title) <= 16 else latest_title[:15] + "…"
+    short = shorten(latest_title, 32)
     return InlineKeyboardMarkup(inline_keyboard=[
         [_button(ui.plain("qoffer.about_latest", title=short), QuestionTopic(notice_id=latest_id))]])
 
@@ -92,7 +92,7 @@ def question_committee(ui: UI, question_id: int, photo: bool) -> InlineKeyboardM
 
 def petition_classes(ui: UI, village_id: int, classes: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """First a class, then its items (petition_items): a phone screen, not the whole catalog at once."""
-    rows = [[_button(label[:40], PetitionClass(village_id=village_id, klass=code))] for code, label in classes]
+    rows = [[_button(shorten(label), PetitionClass(village_id=village_id, klass=code))] for code, label in classes]
     rows.append([_button(ui.t("vbtn.skip_item"), PetitionItem(village_id=village_id, item="_skip"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -100,7 +100,7 @@ def petition_classes(ui: UI, village_id: int, classes: list[tuple[str, str]]) ->
 def petition_items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]],
                    page: int) -> InlineKeyboardMarkup:
     shown = choices[page * PAGE:(page + 1) * PAGE]
-    rows = [[_button(label if len(label) <= 40 else label[:39] + "…", PetitionItem(village_id=village_id,
+    rows = [[_button(shorten(label), PetitionItem(village_id=village_id,
                                                                                     item=item_id))]
             for item_id, label in shown]
     nav = page_buttons(ui, page, len(choices), lambda p: PetitionClass(village_id=village_id, klass=klass, page=p))
