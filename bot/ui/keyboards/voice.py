@@ -100,9 +100,7 @@ def petition_classes(ui: UI, village_id: int, classes: list[tuple[str, str]]) ->
 def petition_items(ui: UI, village_id: int, klass: str, choices: list[tuple[str, str]],
                    page: int) -> InlineKeyboardMarkup:
     shown = choices[page * PAGE:(page + 1) * PAGE]
-    rows = [[_button(shorten(label), PetitionItem(village_id=village_id,
-                                                                                    item=item_id))]
-            for item_id, label in shown]
+    rows = [[_button(shorten(label), PetitionItem(village_id=village_id, item=item_id))] for item_id, label in shown]
     nav = page_buttons(ui, page, len(choices), lambda p: PetitionClass(village_id=village_id, klass=klass, page=p))
     if nav:
         rows.append(nav)
