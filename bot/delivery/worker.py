@@ -63,6 +63,8 @@ from services.people import onboarding
 __all__ = ["ChatLimiters", "DeliveryWorker", "Limits"]
 
 log = logging.getLogger("cunwu.delivery")
+# Bot API answers to an edit of a message the bot may no longer change.
+UNEDITABLE = ("message can't be edited", "message to edit not found", "message is not modified")
 BATCH = 200
 CLAIM_LOCK = 0x63756E7776  # advisory lock key of the claim transaction (the leader's is ...75)
 CONFIG_WAIT = 60  # seconds: 401/404 mean the token or the API address is wrong; an operator must act
@@ -296,7 +298,10 @@ class DeliveryWorker:
             await self._after(job, "uncertain")
             return "wait"
         if isinstance(error, TelegramAPIError):  # 400 and the rest: this row cannot be sent
-            log.warning("outbox %s to %s refused: %s", row.id, row.chat_id, error.message)
+            # An edit of a message Telegram no longer lets the bot change (a review request whose decision is
+            # written into it, in a chat where it became inaccessible) is expected, not a fault.
+            gone = row.action == "edit" and any(words in error.message for words in UNEDITABLE)
+            (log.info if gone else log.warning)("outbox %s to %s refused: %s", row.id, row.chat_id, error.message)
             status = "failed"
         else:  # a bug or a database error: whether the current request went out is unknown
             log.error("outbox %s to %s: unexpected error", row.id, row.chat_id, exc_info=error)

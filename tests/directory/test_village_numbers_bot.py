@@ -22,7 +22,7 @@ async def test_the_admin_names_a_new_township(harness: Harness) -> None:
     h = harness
     admin = h.world.new_user("管理员", user_id=ADMIN_ID)
     await h.say(admin, "/newvillage hongqi xinglong 兴隆村")
-    assert "新乡镇 hongqi 的中文名称" in h.last(admin)
+    assert "新乡镇 “hongqi” 的中文名称" in h.last(admin)
     await h.say(admin, "🙂")
     assert "需要包含文字" in h.last(admin)
     await h.say(admin, "红旗镇")

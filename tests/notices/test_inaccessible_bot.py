@@ -111,7 +111,8 @@ async def test_petition_taps_on_inaccessible_messages(harness: Harness, caplog: 
     _no_crash(caplog)
     async with h.runtime.sessions() as session:
         [petition] = list(await session.exec(select(Petition)))
-    assert petition.state == "open" and petition.resident_count == 1
+    # The starter signed by starting it and the neighbour's tap counted once: 2 of 20 villagers reach 1/10.
+    assert petition.state == "granted" and petition.resident_count == 2
 
 
 async def test_the_fake_telegram_sends_an_inaccessible_message_as_the_bot_api_does(harness: Harness,
