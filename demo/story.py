@@ -623,7 +623,7 @@ async def _due_pages(stage: Stage, staff: FakeUser) -> list[str]:
     pages = [listing.text]
     for page in range(1, 10):
         current = next(m for m in stage.world.messages_in(chat) if m.message_id == listing.message_id)
-        wanted = f"du1:{page}"
+        wanted = f"dpg:{page}"
         rows = current.data.get("reply_markup", {}).get("inline_keyboard", [])
         if not any(button.get("callback_data") == wanted for row in rows for button in row):
             break
