@@ -144,10 +144,11 @@ KINDS = [  # the first marker found in a message names its kind
     ("join_request", "申请加入"),
     ("join_decided", "已同意"),
     ("join_approved", "工作人员已确认您是"),
+    ("name_ask", "请发送您的真实姓名"),  # asked once after an invite grants a role
 ]
 CADRE = Counter({"start_new": 1, "village_created": 1, "invite_role": 1, "invite_created": 1,
                  "join_requested": 1, "join_approved": 1})
-VILLAGER = Counter({"start_new": 1, "invite_accepted": 1, "home": 2, "join_decided": 1, "help": 1})
+VILLAGER = Counter({"start_new": 1, "invite_accepted": 1, "name_ask": 1, "home": 2, "join_decided": 1, "help": 1})
 
 
 def kind(text: str) -> str:
