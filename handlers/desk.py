@@ -57,8 +57,9 @@ async def console(message: Message, session: Session, person: Person, ui: UI, ru
         return
     secret = await signin.new_link(session, person, runtime.clock.now())
     minutes = int(signin.LINK_LIFE / timedelta(minutes=1))
+    app = kb.console_app(ui, f"{base.rstrip('/')}/console/app") if base.startswith("https://") else None
     await message.answer(ui.t("desk.console_link", url=f"{base.rstrip('/')}/console/in/{secret}", minutes=minutes),
-                         protect_content=True)
+                         protect_content=True, reply_markup=app)
 
 
 @router.callback_query(DeskUrge.filter())

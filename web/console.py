@@ -95,11 +95,16 @@ async def signin_post(request: web.Request) -> web.Response:
     except DomainError:
         log.info("a console sign-in link was refused from %s", request.remote)
         return _page(ctx, "console_signin", status=403, secret="", refused=True)
+    raise signed_in_response(ctx, token)
+
+
+def signed_in_response(ctx: Ctx, token: str) -> web.HTTPSeeOther:
+    """To the ranking, with the session's cookie (the one-time link's and the Mini App's sign-in alike)."""
     response = web.HTTPSeeOther(PATH)
     secure = (ctx.deps.public_base_url or "").startswith("https://")
     response.set_cookie(COOKIE, token, max_age=int(signin.SESSION_LIFE.total_seconds()), path=PATH, httponly=True,
                         samesite="Strict", secure=secure)
-    raise response
+    return response
 
 
 async def signout(request: web.Request) -> web.Response:

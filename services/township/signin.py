@@ -17,11 +17,14 @@ from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import ConsoleToken, Person
-from services.errors import DomainError
+from services.errors import DomainError, NotAllowed
+from services.people import directory
+from services.people.roles import Role
 from services.township import access
 
 LINK_LIFE = timedelta(minutes=10)
 SESSION_LIFE = timedelta(hours=8)
+APP_MAX_AGE = timedelta(hours=1)  # Mini App init data older than this signs nobody in (a replayed copy)
 LINK, SESSION = "link", "session"
 
 
@@ -58,6 +61,20 @@ async def redeem(session: AsyncSession, secret: str, now: datetime) -> str:
     if person_id is None:
         raise DomainError("desk.link_refused")
     await access.townships_of(session, person_id)  # still an inspector
+    return _open_session(session, person_id, now)
+
+
+async def from_web_app(session: AsyncSession, tg_user_id: int, now: datetime) -> str:
+    """A session for the Telegram user whose Mini App init data the caller has verified (signature and age):
+    only a person in the directory who inspects a township now; anyone else is refused like a stranger."""
+    person = await directory.person_by_tg(session, tg_user_id)
+    if person is None:
+        raise NotAllowed("err.not_role", role=Role.INSPECTOR.value)
+    await access.townships_of(session, person.id or 0)
+    return _open_session(session, person.id or 0, now)
+
+
+def _open_session(session: AsyncSession, person_id: int, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     session.add(ConsoleToken(digest=digest(token), kind=SESSION, person_id=person_id, csrf=secrets.token_urlsafe(24),
                              expires_at=now + SESSION_LIFE, created_at=now))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.ui.keyboards.common import shorten
 from bot.ui.texts import UI
@@ -46,3 +46,9 @@ def deadlines(ui: UI, village_id: int) -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=ui.plain("desk.btn.days", days=days),
                              callback_data=DeskRectify(village_id=village_id, days=days).pack())
         for days in DEADLINE_DAYS]])
+
+
+def console_app(ui: UI, url: str) -> InlineKeyboardMarkup:
+    """The console opened inside Telegram (a Mini App: Telegram sends only https addresses to web_app)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=ui.plain("desk_app.btn.open"), web_app=WebAppInfo(url=url))]])
