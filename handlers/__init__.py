@@ -19,6 +19,7 @@ from handlers import (
     drafting_actions,
     fallback,
     groups,
+    inspections,
     matters,
     onboarding,
     people,
@@ -42,6 +43,7 @@ def get_routers() -> list[Router]:
         archive.router.build(),
         questions.router.build(),
         petitions.router.build(),
+        inspections.router.build(),  # its photo conversation, before the desk's commands
         desk.router.build(),
         deadlines.router.build(),
         matters.router.build(),

@@ -6,7 +6,7 @@ from models.notices import Attachment, AuditEntry, Notice, Posting, ReviewDecisi
 from models.obligations import NagLog, NagScan, NagTally, Obligation, Snooze
 from models.procedures import Consultation, Matter, MatterStep
 from models.runtime_state import FsmRecord, OutboxMessage, ProcessedUpdate
-from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, Rectification
+from models.township import ConsoleToken, DeskAction, Inspection, InspectionFinding, InspectionPhoto, Rectification
 from models.voice import Petition, PetitionPost, Question, QuestionEntry, Signature, VoiceQuota
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "FsmRecord",
     "Inspection",
     "InspectionFinding",
+    "InspectionPhoto",
     "Invite",
     "Matter",
     "MatterStep",

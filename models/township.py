@@ -67,6 +67,20 @@ class InspectionFinding(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class InspectionPhoto(SQLModel, table=True):
+    """A photo the inspector sent the bot for an inspection record: Telegram's file id (the console fetches
+    the picture through the bot when a page shows it), never the bytes."""
+
+    __tablename__ = "inspection_photo"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    file_id: str = Field(max_length=200)
+    file_unique_id: str = Field(max_length=64)  # the same picture sent twice is kept once
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class ConsoleToken(SQLModel, table=True):
     """A console sign-in link (kind "link": single use, minutes long) or a signed-in session ("session",
     hours long, with its CSRF token). Only the SHA-256 of the secret is stored."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.errors import DomainError
-from web import console, console_app, miniapp, pages, posters, views
+from web import console, console_app, console_photos, miniapp, pages, posters, views
 from web.deps import DEPS, WebDeps
 from web.http import PAGE_COST, PDF_COST, client_address
 
@@ -42,6 +42,7 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("POST", "/app/me", "app-me", miniapp.mine),
     *console.ROUTES,  # the township console (web/console.py): signed-in inspectors only
     *console_app.ROUTES,  # signing in to it from a Mini App (web/console_app.py)
+    *console_photos.ROUTES,  # its inspections' photos (web/console_photos.py)
 )
 SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; " \

@@ -65,6 +65,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", (Role.INSPECTOR,)),
     Command("officialphone", (Role.STAFF, ADMIN)),
     Command("console", (Role.INSPECTOR,)),
+    Command("inspections", (Role.INSPECTOR,)),
     Command("bind", (Role.STAFF, Role.INSPECTOR), GROUP),
     Command("unbind", (Role.STAFF, Role.INSPECTOR, ADMIN), GROUP),
     Command("village", (Role.STAFF, ADMIN)),

@@ -34,7 +34,7 @@ class Table:
 COMPLIANCE = ("village", "name", "quarter", "on_time", "late", "overdue", "pending", "rate", "overdue_now")
 ORDERS = ("order", "village", "name", "ordered_at", "deadline", "obligations", "met", "state", "escalated",
           "closed_at", "note")
-INSPECTIONS = ("inspection", "day", "kind", "by", "village", "name", "finding")
+INSPECTIONS = ("inspection", "day", "kind", "by", "photos", "village", "name", "finding")
 
 
 def _rate(tally: Tally) -> float | None:
@@ -77,7 +77,7 @@ async def inspections(session: AsyncSession, township: Township) -> Table:
     table = Table("inspections", INSPECTIONS)
     for row in await of_township(session, township.id or 0):
         for code, name, text in row.findings or [("", "", "")]:
-            table.rows.append([row.id, row.day.isoformat(), row.kind, row.by, code, name, text])
+            table.rows.append([row.id, row.day.isoformat(), row.kind, row.by, len(row.photos), code, name, text])
     return table
 
 

@@ -3,7 +3,7 @@ site), and findings per village; written to the desk's log so each village's pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import col, select
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import DeskAction, Inspection, InspectionFinding, Person, Village
 from services.errors import DomainError
-from services.township import access
+from services.township import access, inspection_photos
 
 KINDS = ("half_monthly", "quarterly", "on_site")
 MAX_FINDING = 2000
@@ -24,6 +24,7 @@ class InspectionRow:
     kind: str
     by: str
     findings: list[tuple[str, str, str]]  # village code, name, text
+    photos: list[int] = field(default_factory=list)  # InspectionPhoto ids, first sent first
 
 
 async def record(session: AsyncSession, person: Person, township_id: int, day: date, kind: str,
@@ -63,4 +64,6 @@ async def of_township(session: AsyncSession, township_id: int) -> list[Inspectio
                 Village, col(Village.id) == InspectionFinding.village_id)
                 .where(col(InspectionFinding.inspection_id).in_(ids)).order_by(col(Village.code))):
             found[finding.inspection_id].append((village.code, village.name, finding.text))
-    return [InspectionRow(i.id or 0, i.day, i.kind, p.name if p else "", found[i.id or 0]) for i, p in rows]
+    photos = await inspection_photos.ids_of(session, ids)
+    return [InspectionRow(i.id or 0, i.day, i.kind, p.name if p else "", found[i.id or 0], photos[i.id or 0])
+            for i, p in rows]
