@@ -103,6 +103,23 @@ class Events(Strict):
     agenda: WorkingDaysBefore  # T-AGENDA3, event = meeting day
 
 
+class InspectionCadence(Strict):
+    """How often the township inspects its villages' disclosure (核查督导, catalogs/inspection.py). The seeds
+    give no rule id for it: `source` is the seed that says it, or `borrowed_from` the one a profile borrows."""
+
+    every: Literal["half_month", "quarter"]
+    source: str | None = None
+    borrowed: bool = False
+    borrowed_from: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _says_from_where(self) -> InspectionCadence:
+        if not (self.source or (self.borrowed and self.borrowed_from)):
+            raise ValueError("inspection: give its source seed, or borrowed with borrowed_from")
+        return self
+
+
 class Profile(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     names: Names
@@ -113,6 +130,7 @@ class Profile(Strict):
     finance_rule: RuleRef  # T-FIN-Q: finance items quarterly, monthly where transactions are many
     cadences: Cadences
     events: Events
+    inspection: InspectionCadence | None = None  # None: the township owes no inspection cadence
 
     def rule_for(self, cadence: Cadence | str) -> RuleRef:
         rule: RuleRef = getattr(self.cadences, Cadence(cadence).value)

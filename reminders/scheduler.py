@@ -29,7 +29,7 @@ from bot.process.runtime import Runtime
 from models.db import sync_url
 from reminders import voice
 from services import update_log
-from services.deadlines import history, housekeeping, nags
+from services.deadlines import history, housekeeping, inspection_due, nags
 from services.township import actions as desk
 
 log = logging.getLogger("cunwu.reminders")
@@ -107,7 +107,7 @@ def stop(scheduler: AsyncIOScheduler | None) -> None:
 
 async def hourly(name: str) -> None:
     runtime = runtime_named(name)
-    for step in (scan, voice.hourly, unpin_sweep, keep_posted, rectification_orders):
+    for step in (scan, voice.hourly, unpin_sweep, keep_posted, rectification_orders, inspection_cadence):
         try:
             await step(runtime)
         except Exception:  # one failing step must not stop the others
@@ -137,6 +137,15 @@ async def rectification_orders(runtime: Runtime) -> int:
     """Open rectification orders: reminders before the deadline, one escalation after it."""
     async with runtime.sessions() as session:
         count = await desk.scan(session, runtime.policy, runtime.clock.now())
+        await session.commit()
+    return count
+
+
+async def inspection_cadence(runtime: Runtime) -> int:
+    """The townships' own inspections owed by their profile's cadence: reminders, daily nags, one escalation."""
+    async with runtime.sessions() as session:
+        count = await inspection_due.scan(session, runtime.policy, runtime.clock.now(),
+                                          scan_hour=runtime.settings.scan_hour)
         await session.commit()
     return count
 

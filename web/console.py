@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from catalogs import Cadence, Period
-from services.deadlines import compliance
+from services.deadlines import compliance, inspection_due
 from services.errors import DomainError
 from services.township import access, actions, exports, inspections, ranking, signin, timeline
 from services.township.signin import Signed
@@ -211,7 +211,9 @@ async def inspection(request: web.Request) -> web.Response:
         township = await _township(session, signed, request.match_info["code"])
         found = await ranking.rank(session, ctx.deps.policy, [township], ctx.now)
         done = await inspections.of_township(session, township.id or 0)
-    return _page(ctx, "console_inspections", township=township, villages=found.villages, rows=done,
+        owed = await inspection_due.status(session, ctx.deps.policy, township, ctx.now)
+    owed_view = inspection_due.view(owed, _lang(ctx), ctx.deps.policy.today(None, ctx.now))
+    return _page(ctx, "console_inspections", township=township, villages=found.villages, rows=done, owed=owed_view,
                  kinds=inspections.KINDS, csrf=signed.csrf, error=error, today=date.isoformat(ctx.now.date()),
                  done=request.query.get("done", ""), status=status)
 
