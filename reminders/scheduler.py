@@ -1,5 +1,5 @@
-"""APScheduler 3: the hourly scan (nags, the residents' voice, the posting-period unpin sweep) and the
-weekly township report, in a job store in the bot's own database.
+"""APScheduler 3: the hourly scan (nags, the residents' voice, the posting-period unpin sweep, rectification
+orders, the townships' inspection cadence) and the weekly township report, in a job store in the bot's own database.
 
 Why a registry of runtimes: jobs in a persistent store are pickled, so a job must be a module-level
 function named by its text ("reminders.scheduler:hourly") with picklable arguments. The Runtime (engine,
