@@ -252,3 +252,27 @@ async def test_the_township_console_story(served: Served, browser: Any) -> None:
     shown = await page.locator("#ranking tbody td:nth-child(3)").all_inner_texts()  # each village's overdue
     assert total[8] == sum(int(value) for value in shown)
     await page.context.close()
+
+
+async def test_the_console_opens_inside_telegram_for_an_inspector_only(served: Served, browser: Any) -> None:
+    """The Mini App page's script posts Telegram's init data: an inspector's lands on the ranking (signed in by
+    the session cookie); a member of staff's is refused; outside Telegram the page says how to sign in."""
+    world, people = served.stage.world, served.stage.people
+    await served.stage.send(people["inspector"], "/start")
+    page = await _page(browser)
+    await page.goto(f"{served.base}/console/app")
+    await page.wait_for_selector("#tg-outside:not([hidden])", timeout=10_000)
+    assert "/console" in await page.locator("#tg-outside").inner_text()
+    await page.context.close()
+    page = await _page(browser)
+    staff = world.web_app_init_data(people["staff"])
+    await page.goto(f"{served.base}/console/app#tgWebAppData={quote(staff)}&tgWebAppVersion=8.0")
+    await page.wait_for_selector("#tg-refused", timeout=10_000)
+    assert "您不是镇（街道）检查员" in await page.locator("#tg-refused").inner_text()
+    await page.context.close()
+    page = await _page(browser)
+    inspector = world.web_app_init_data(people["inspector"])
+    await page.goto(f"{served.base}/console/app#tgWebAppData={quote(inspector)}&tgWebAppVersion=8.0")
+    await page.wait_for_url(f"{served.base}/console", timeout=10_000)
+    assert "兴隆村" in await page.locator("#ranking").inner_text()
+    await page.context.close()
