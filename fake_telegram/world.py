@@ -444,9 +444,12 @@ class FakeTelegram:
         return message
 
     def user_sends_photo(self, user: FakeUser | int, chat: FakeChat | int, caption: str | None = None,
-                         reply_to: int | None = None) -> FakeMessage:
+                         reply_to: int | None = None, media_group_id: str | None = None) -> FakeMessage:
+        """`media_group_id`: one photo of an album (Telegram sends each as its own message, sharing the id)."""
         record = self._store_file("photo", b"\xff\xd8\xff\xe0fake-jpeg", "photo.jpg")
         fields: Json = {"photo": [_photo_size(record)]}
+        if media_group_id:
+            fields["media_group_id"] = media_group_id
         if caption:
             fields["caption"] = caption
         return self._user_posts(self._user(user), self._chat(chat), fields, caption or "", reply_to)

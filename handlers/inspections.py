@@ -58,11 +58,17 @@ async def pick(query: CallbackQuery, callback_data: InspectionPick, session: Ses
 async def photo(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime,
                 state: FSMContext) -> None:
     sent = message.photo[-1]  # type: ignore[index]  # the largest size Telegram made
-    inspection_id = int((await state.get_data()).get("inspection_id", 0))
+    data = await state.get_data()
+    inspection_id = int(data.get("inspection_id", 0))
     added = await inspection_photos.add(session, person, inspection_id, sent.file_id, sent.file_unique_id,
                                         runtime.clock.now())
-    await message.answer(ui.t("insp.saved" if added.new else "insp.again", count=added.count),
-                         reply_markup=kb.done(ui, inspection_id))
+    album = message.media_group_id
+    if album and data.get("album") == album:
+        return  # an album arrives as a message per photo: one answer for all of it ("done" says the total)
+    if album:
+        await state.update_data(album=album)
+    key = "insp.album" if album else "insp.saved" if added.new else "insp.again"
+    await message.answer(ui.t(key, count=added.count), reply_markup=kb.done(ui, inspection_id))
 
 
 @router.message(InspectionPhotos.sending)

@@ -44,15 +44,20 @@ async def test_photos_sent_in_the_bot_show_on_the_console_and_count_in_the_expor
             h.world.user_sends_photo(cast.inspector, h.world.private_chat(cast.inspector))
             await h.flush()
         assert "照片已保存（这条检查记录共 2 张）" in h.last(cast.inspector)
+        answered = len(h.texts(cast.inspector))
+        for _ in range(3):  # an album: a message per photo, one answer
+            h.world.user_sends_photo(cast.inspector, h.world.private_chat(cast.inspector), media_group_id="a1")
+        await h.flush()
+        assert len(h.texts(cast.inspector)) == answered + 1 and "正在保存这组照片" in h.last(cast.inspector)
         await h.tap(cast.inspector, "完成")
-        assert "2026-04-02 实地检查 的检查记录共有 2 张照片" in h.last(cast.inspector)
+        assert "2026-04-02 实地检查 的检查记录共有 5 张照片" in h.last(cast.inspector)
         h.world.user_sends_photo(cast.inspector, h.world.private_chat(cast.inspector))  # after "done": not kept
         await h.flush()
 
         page = (await get(client, "/console/t/hongqi/inspections")).text
         async with h.runtime.sessions() as session:
             photos = list(await session.exec(select(InspectionPhoto).order_by(InspectionPhoto.id)))  # type: ignore[arg-type]
-        assert len(photos) == 2
+        assert len(photos) == 5
         paths = [f"/console/t/hongqi/photo/{p.id}.jpg" for p in photos]
         assert all(f'src="{path}"' in page for path in paths) and photos[0].file_id not in page
         shown = await get(client, paths[0])
@@ -61,7 +66,7 @@ async def test_photos_sent_in_the_bot_show_on_the_console_and_count_in_the_expor
         assert (await get(client, f"/console/t/hongqi/photo/{(photos[-1].id or 0) + 100}.jpg")).status == 404
         text = (await get(client, "/console/t/hongqi/export/inspections.csv")).body.decode("utf-8-sig")
         lines = list(csv.reader(io.StringIO(text)))
-        assert lines[0][4] == "现场照片数" and lines[1][4] == "2" and lines[1][-1] == "公开栏玻璃破损"
+        assert lines[0][4] == "现场照片数" and lines[1][4] == "5" and lines[1][-1] == "公开栏玻璃破损"
 
     async with board_client(h, public_base_url=BASE) as (stranger, _):  # nobody signed in
         assert (await get(stranger, paths[0])).status == 401
