@@ -101,3 +101,28 @@ async def harness(runtime: Runtime, world: FakeTelegram) -> AsyncIterator[Harnes
     h = Harness(runtime, world)
     yield h
     await h.bot.session.close()
+
+
+# The longest tests start first, so that under xdist no worker is handed a minute-long test when the others are
+# nearly done (the browser tests are one group on one worker). Order only; every test stays independent.
+LONGEST_FIRST = (
+    "tests/browser/",
+    "tests/e2e/",
+    "tests/runtime/test_lazy_aiogram.py",
+    "tests/runtime/test_command_imports.py",
+    "tests/runtime/test_delivery_bot.py",
+    "tests/runtime/test_splitting.py",
+    "tests/runtime/test_migrations.py",
+    "tests/test_layout.py",
+    "tests/notices/test_archive_bot.py",
+    "tests/deadlines/test_deadlines_cli.py",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::")[0]
+    return next((rank for rank, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)
