@@ -8,10 +8,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from catalogs.loader import parse_yaml
 from catalogs.periods import EN_MONTHS, period_words
 from web.qr import qr_svg
 
@@ -77,7 +77,7 @@ def _locales(folder: Path, lang: str) -> dict[str, str]:
 
 def _locale(path: Path) -> dict[str, str]:
     with path.open(encoding="utf-8") as handle:
-        return _flatten(yaml.safe_load(handle) or {})
+        return _flatten(parse_yaml(handle) or {})
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:

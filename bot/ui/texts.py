@@ -18,11 +18,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from catalogs.loader import parse_yaml
 from catalogs.periods import period_words
 
 HERE = Path(__file__).parent
@@ -53,7 +53,7 @@ def load_locale(lang: str, folder: Path = HERE / "locales") -> dict[str, str]:
     merged: dict[str, str] = {}
     for path in sorted((folder / lang).glob("*.yaml")):
         with path.open(encoding="utf-8") as handle:
-            strings = _flatten(yaml.safe_load(handle) or {})
+            strings = _flatten(parse_yaml(handle) or {})
         clash = merged.keys() & strings.keys()
         if clash:
             raise ValueError(f"{path}: keys already defined in another file: {sorted(clash)}")

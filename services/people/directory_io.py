@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Registry, load_registry
+from catalogs.loader import parse_yaml
 from models import BoundChat, Person, RoleGrant, Township, Village
 from models.types import utcnow
 from services.board.visibility import board_of, set_visibility
@@ -198,7 +199,7 @@ def parse(text: str, source: str = "directory.yaml") -> DirectoryFile:
     """The file's shape and what it says against itself; `import_file` checks it against the deployment."""
     try:
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
