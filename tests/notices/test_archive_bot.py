@@ -66,14 +66,14 @@ async def test_export_prints_a_retracted_notice_without_its_content(harness: Har
     rows, page = await export(h, tmp_path, monkeypatch, "2026Q2")
 
     retracted, live = rows
-    assert retracted["state"] == "retracted" and retracted["title"] == "低保名单公示"
+    assert retracted["state"] == "已撤回" and retracted["title"] == "低保名单公示"
     assert retracted["body"] == "" and retracted["reviewers"] == "" and retracted["item"] == ""
     assert retracted["reason"] == "误将住址公开" and retracted["retracted_at"] == "2026-04-03 10:00"
     assert retracted["published_at"] == "2026-04-03 10:00"
     assert "住址" not in page.replace("误将住址公开", "") and "张三" not in page
     assert "已撤回" in page and "撤回理由：误将住址公开" in page
     assert live["title"].startswith("'=HYPERLINK") and live["body"].startswith("'-100")
-    assert live["state"] == "published" and "张书记" in live["reviewers"]
+    assert live["state"] == "已公开" and "张书记" in live["reviewers"]
 
 
 async def test_dates_are_the_villages_own(harness: Harness, cast: Cast, clock: FakeClock, tmp_path: Path,
