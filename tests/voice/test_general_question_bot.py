@@ -42,7 +42,7 @@ async def test_a_typed_general_question_reaches_the_staff_and_its_answer_the_res
     assert (question.notice_id, question.village_id, question.text, question.state) == (
         None, cast.village_id, "村里的路灯坏了找谁修？", "open")
     to_staff = h.last(cast.staff)
-    assert "村里的路灯坏了找谁修？" in to_staff and "一般问题" in to_staff and "李大爷" in to_staff
+    assert "村里的路灯坏了找谁修？" in to_staff and "关于：村务（一般问题）\n提问人：李大爷" in to_staff
     assert "低保名单公示" not in to_staff
     await h.say(cast.staff, "/questions")
     assert "一般问题" in h.last(cast.staff) and "路灯" in h.last(cast.staff)
