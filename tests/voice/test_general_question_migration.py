@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from sqlmodel import select
 
-from models import Notice, Question
+from models import Notice, Question, QuestionEntry
 from models.db import create_engine, session_factory
 from models.migrate import alembic_config, upgrade
 from services.people import directory
@@ -48,8 +48,12 @@ async def _ask(url: str, *, about_notice: bool) -> None:
             session.add(notice)
             await session.flush()
             notice_id = notice.id
-        session.add(Question(notice_id=notice_id, village_id=village.id or 0, person_id=resident.id or 0,
-                             text="about notice" if about_notice else "general", due=NOW.date()))
+        question = Question(notice_id=notice_id, village_id=village.id or 0, person_id=resident.id or 0,
+                            text="about notice" if about_notice else "general", due=NOW.date())
+        session.add(question)
+        await session.flush()  # answered: its history points at the question (the table SQLite rebuilds)
+        session.add(QuestionEntry(question_id=question.id or 0, kind="reply", text="a", person_id=resident.id or 0,
+                                  created_at=NOW))
         await session.commit()
     await engine.dispose()
 
@@ -62,6 +66,14 @@ async def _questions(url: str) -> list[tuple[str, bool]]:
     return [(q.text, q.notice_id is not None) for q in rows]
 
 
+async def _entries(url: str) -> int:
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        rows = list(await session.exec(select(QuestionEntry)))
+    await engine.dispose()
+    return len(rows)
+
+
 async def test_a_question_may_have_no_notice_and_the_migration_goes_down_and_up(empty_database: str) -> None:
     url = empty_database
     await asyncio.to_thread(upgrade, url, "0017")
@@ -72,5 +84,6 @@ async def test_a_question_may_have_no_notice_and_the_migration_goes_down_and_up(
     assert await _questions(url) == [("about notice", True), ("general", False)]
     await asyncio.to_thread(command.downgrade, alembic_config(url), "0017")
     assert await _questions(url) == [("about notice", True)]
+    assert await _entries(url) == 1  # the general question's history went with it
     await asyncio.to_thread(upgrade, url)
     assert await asyncio.to_thread(_voice_differences, url) == []
