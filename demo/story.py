@@ -58,7 +58,9 @@ SCRIPT: dict[str, dict[str, str]] = {
                 "支出8.2万元（道路维修5万元，办公经费1.2万元，环境整治2万元）。",
         "ch.onboarding": "第一章 · 建村、邀请、绑定群、村民加入",
         "ch.notices": "第二章 · 起草公开事项、两级审核、发布到村民群与备案群",
-        "ch.deadlines": "第五章 · 一个季度过去：到期提醒、一键起草、审核发布、/due 显示已按时公开",
+        "ch.deadlines": "第五章 · 一个季度过去：到期提醒、一键起草、录入财务明细表、审核发布、/due 显示已按时公开",
+        "statement": "转移支付 0 80000 62000 18000\n资产租金 30000 45000 20000 55000\n合计 30000 125000 82000 73000",
+        "statement_row": "转移支付",
         "sees": "看到的内容", "taps": "点了", "private": "私聊", "pinned": "已置顶", "edited": "已编辑",
         "done": "演示完成：{chapters} 章，用时 {seconds:.1f} 秒。",
         "board_written": "兴隆村公开栏的网页和张贴版（PDF）已写入 {folder}\n打开：{page}",
@@ -74,7 +76,10 @@ SCRIPT: dict[str, dict[str, str]] = {
                 "Spending: 82,000 yuan (road repair 50,000; office 12,000; environment 20,000).",
         "ch.onboarding": "Chapter 1 · A village, invites, a bound group, a resident joins",
         "ch.notices": "Chapter 2 · Drafting a notice, two approvals, broadcast to the groups and filing",
-        "ch.deadlines": "Chapter 5 · A quarter passes: a reminder, draft it now, reviewed and published, /due says met",
+        "ch.deadlines": "Chapter 5 · A quarter passes: a reminder, draft it now, a finance statement entered, "
+                        "reviewed and published, /due says met",
+        "statement": "Grants 0 80000 62000 18000\nRent 30000 45000 20000 55000\nTotal 30000 125000 82000 73000",
+        "statement_row": "Grants",
         "sees": "sees", "taps": "taps", "private": "private chat", "pinned": "pinned", "edited": "edited",
         "done": "Demo finished: {chapters} chapters in {seconds:.1f} s.",
         "board_written": "Xinglong's board (pages and PDF posters) was written to {folder}\nOpen: {page}",
@@ -341,7 +346,7 @@ async def _expect_published(stage: Stage, title: str) -> None:
 
 VOICE_SCRIPT: dict[str, dict[str, str]] = {
     "zh": {
-        "ch.voice": "第三章 · 村民提问与投诉、联名申请公开",
+        "ch.voice": "第三章 · 村民提问与投诉、私聊直接打字提问、联名申请公开",
         "rep1": "孙代表", "rep2": "吴代表",
         "question": "道路维修5万元修的是哪一段路？",
         "answer": "修的是村东头到小学的1.2公里水泥路，工程明细已贴在村委会公示栏。",
@@ -356,12 +361,16 @@ VOICE_SCRIPT: dict[str, dict[str, str]] = {
         "p_count_start": "已有1位村民联署，需要3位",
         "p_count_sun": "已有1位村民代表联署，需要2位",
         "p_count_wu": "已有2位村民联署，需要3位",
+        "typed_general": "村里的路灯坏了好几盏，找谁修？",
+        "general_answer": "已安排村委会电工老张本周内修好，以后路灯坏了可以直接找他。",
+        "typed_latest": "办公经费1.2万元都花在哪了？",
+        "latest_answer": "办公经费用于购买办公用品和支付村委会水电费，票据在村委会可以查看。",
         "d_title": "村道硬化工程承包合同及工程款支付情况",
         "d_body": "经村民代表会议决定，村道硬化工程（1.2公里）由红旗建筑公司承建，合同价36万元；"
                   "已支付工程款20万元，余款在验收合格后支付。",
     },
     "en": {
-        "ch.voice": "Chapter 3 · Residents' questions and complaints; a petition forces a disclosure",
+        "ch.voice": "Chapter 3 · Residents' questions and complaints, typed questions; a petition forces a disclosure",
         "rep1": "Representative Sun", "rep2": "Representative Wu",
         "question": "Which road was repaired for the 50,000 yuan?",
         "answer": "The 1.2 km concrete road from the east end to the primary school; the details are on the "
@@ -377,6 +386,11 @@ VOICE_SCRIPT: dict[str, dict[str, str]] = {
         "p_count_start": "1 resident has signed; 3 are needed",
         "p_count_sun": "1 representative has signed; 2 are needed",
         "p_count_wu": "2 residents have signed; 3 are needed",
+        "typed_general": "Several street lights in the village are out: whom do I ask to repair them?",
+        "general_answer": "Electrician Zhang of the committee will repair them this week; ask him directly next time.",
+        "typed_latest": "What were the 12,000 yuan of office spending for?",
+        "latest_answer": "Office supplies and the committee's water and power bills; the receipts can be seen at "
+                         "the committee.",
         "d_title": "Village road paving: the contract and payments so far",
         "d_body": "As decided by the villagers' representatives meeting, Hongqi Construction paves the 1.2 km "
                   "village road for 360,000 yuan; 200,000 yuan has been paid, the rest is paid after acceptance.",
@@ -393,6 +407,7 @@ async def chapter_voice(stage: Stage) -> None:
     /due, then met by a published disclosure."""
     await _voice_question(stage)
     await _voice_complaint(stage)
+    await _voice_typed(stage)
     signers = await _voice_petition(stage)
     await _voice_disclosure(stage, signers)
 
@@ -429,6 +444,21 @@ async def _voice_question(stage: Stage) -> None:
     stage.expect(stage.say_("question") in stage.last(staff) and resident.first_name in stage.last(staff),
                  "the staff did not receive the question with the asker's name")
     await _voice_reply(stage, stage.say_("answer"))
+
+
+async def _voice_typed(stage: Stage) -> None:
+    """The resident types a question in the private chat, with no button: the bot offers to send it as a
+    question about the latest notice or as a general question. Once each, and each answered."""
+    resident, staff = stage.people["resident"], stage.people["staff"]
+    for line, answer, choice in (("typed_general", "general_answer", "qt1:0"),
+                                 ("typed_latest", "latest_answer", "qt1:[1-9]*")):
+        await stage.send(resident, stage.say_(line))
+        stage.expect(stage.say_(line) in stage.last(resident) and stage.facts["title"] in stage.last(resident),
+                     "typed text was not offered as a question")
+        await stage.tap(resident, data=choice)
+        await stage.tap(resident, stage.ui("vbtn.send_question"))
+        stage.expect(stage.say_(line) in stage.last(staff), "the staff did not receive the typed question")
+        await _voice_reply(stage, stage.say_(answer))
 
 
 async def _voice_complaint(stage: Stage) -> None:
@@ -603,6 +633,10 @@ async def chapter_deadlines(stage: Stage) -> None:
     await stage.send(staff, title)
     await stage.send(staff, stage.say_("body"))
     await stage.tap(staff, stage.ui("btn.done"))
+    await stage.tap(staff, stage.ui("btn.table"))  # the finance statement: five columns, the sums checked
+    await stage.send(staff, stage.say_("statement"))
+    stage.expect(stage.say_("statement_row") in "\n".join(stage.texts_in(staff)[-2:]),
+                 "the finance statement is not in the preview")
     await stage.tap(staff, stage.ui("btn.submit"))
     await stage.tap(secretary, stage.ui("btn.approve"))
     await stage.tap(supervisor, stage.ui("btn.approve"))

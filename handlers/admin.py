@@ -131,9 +131,3 @@ async def invite_role(query: CallbackQuery, callback_data: InviteRole, session: 
         link = runtime.deep_link(f"{onboarding.INVITE_PREFIX}{outcome.invite.token}")
         await query.message.answer(ui.render("invite_created", role=ui.t(f"role.{role.value}"),
                                              village=outcome.place, link=link, expires=outcome.invite.expires_at))
-
-
-@router.message(InviteFlow.village, ~F.text.startswith("/"))
-@router.message(InviteFlow.role, ~F.text.startswith("/"))
-async def invite_expects_button(message: Message, ui: UI) -> None:
-    await message.answer(ui.t("err.use_buttons"))

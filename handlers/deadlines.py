@@ -39,6 +39,7 @@ router.message.filter(F.chat.type == "private")
 
 
 class Registering(StatesGroup):
+    kind = State()  # the event's village, kind or item picker is shown
     date = State()
 
 
@@ -80,6 +81,7 @@ async def event(message: Message, session: Session, person: Person, ui: UI, stat
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
+    await state.set_state(Registering.kind)
     village_id = await one_or_ask(message, ui.t("dl.event_which_village"), [(v.id or 0, v.name) for v in villages],
                                   lambda i: EventVillage(village_id=i))
     if village_id is not None:

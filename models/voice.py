@@ -12,7 +12,7 @@ from models.types import UTCDateTime, utcnow
 
 class Question(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    notice_id: int = Field(foreign_key="notice.id", index=True)
+    notice_id: int | None = Field(default=None, foreign_key="notice.id", index=True)  # None: a general question
     village_id: int = Field(foreign_key="village.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))

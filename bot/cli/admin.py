@@ -85,7 +85,8 @@ async def export_archive(settings: Settings, village: str, quarter: str, output_
     with stem.with_suffix(".csv").open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writerow({field: runtime.texts.plain(lang, f"csv.archive.{field}") for field in CSV_FIELDS})
-        writer.writerows(csv_row(row, lang, lambda role: runtime.texts.plain(lang, f"role.{role}")) for row in rows)
+        writer.writerows(csv_row(row, lang, lambda role: runtime.texts.plain(lang, f"role.{role}"),
+                                 lambda state: runtime.texts.plain(lang, f"csv.archive_state.{state}")) for row in rows)
     page = runtime.texts.render(lang, "archive_print", village=found, unit=runtime.policy.issuing_unit(found),
                                 quarter=quarter, notices=rows)
     stem.with_suffix(".html").write_text(page, encoding="utf-8")

@@ -477,9 +477,14 @@ class DeliveryWorker:
         row = job.row
         text = self._render(job)
         if row.posting_id is None and row.target_message_id:
-            # Not a notice (a petition's live count, a review request's decision): edit that one message. A text
-            # once sent in parts carries its buttons on the last part, which gets the end of the new text.
-            await self._edit_one(job, int(row.target_message_id), (split_html(text) or [text])[-1], job.markup)
+            # Not a notice (a petition's live count, a review request's decision): edit that message. A text
+            # once sent in parts carries its buttons on the last part, which gets the end of the new text;
+            # when the row names all the parts (`part_ids`), each is rewritten.
+            parts = split_html(text) or [text]
+            part_ids = [int(i) for i in row.context.get("part_ids") or []]
+            if len(part_ids) > 1:
+                return await self._edit_parts(job, part_ids, parts)
+            await self._edit_one(job, int(row.target_message_id), parts[-1], job.markup)
             return int(row.target_message_id)
         posting = await self._posting(row)
         parts = split_html(text)
@@ -499,6 +504,23 @@ class DeliveryWorker:
         pinned = await self._pin_first(job)
         self._record(job, "posted", parts=len(parts), pinned=pinned, attachment_ids=posting.attachment_ids)
         return posting.message_ids[0]
+
+    async def _edit_parts(self, job: _Job, message_ids: list[int], parts: list[str]) -> int:
+        """A message sent in parts rewritten part by part, the markup under the last. The new text rarely
+        needs another number of parts; when it needs fewer the spare messages go, when more the rest is sent
+        below (an edit repeated after a failure is harmless; such a send might be repeated)."""
+        last = message_ids[-1]
+        for index, part in enumerate(parts):
+            markup = job.markup if index == len(parts) - 1 else None
+            if index < len(message_ids):
+                await self._edit_one(job, message_ids[index], part, markup)
+                last = message_ids[index]
+            else:
+                await self._turn(job)
+                last = (await self.bot.send_message(job.chat_id, part, reply_markup=markup)).message_id
+        for spare in message_ids[len(parts):]:
+            await self._delete(job, spare)
+        return last
 
     async def _edit_one(self, job: _Job, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         await self._turn(job)  # an edit counts against the limits as a message does

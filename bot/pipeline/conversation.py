@@ -15,7 +15,7 @@ from aiogram import F
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import StatesGroup
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.pipeline.routes import Routes
@@ -30,3 +30,20 @@ def leave_on_command(routes: Routes, states: type[StatesGroup], note_key: str) -
         await state.clear()
         await message.answer(ui.t(note_key))
         raise SkipHandler()
+
+
+def wait_for_buttons(routes: Routes, *states: State) -> None:
+    """In a state whose step shows buttons (a picker), anything but a command (typed text, a photo, a sticker)
+    is answered with "please tap one of the buttons above" rather than taken as an answer, swallowed, or
+    offered as a question; a command leaves the picker and runs. One pair of handlers for every such state,
+    declared in handlers/conversations.py. (/cancel, /help, /start and /lang are answered earlier.)"""
+
+    @routes.message(StateFilter(*states), F.text.startswith("/"))
+    async def leave_picker(message: Message, state: FSMContext) -> None:
+        """A command leaves the picker quietly (nothing was collected yet that needs a word) and runs."""
+        await state.clear()
+        raise SkipHandler()
+
+    @routes.message(StateFilter(*states), ~F.text.startswith("/"))
+    async def tap_a_button(message: Message, ui: UI) -> None:
+        await message.answer(ui.t("err.use_buttons"))

@@ -89,8 +89,8 @@ async def topic_picked(query: CallbackQuery, callback_data: kb.QuestionTopic, se
     data = await state.get_data()
     if await state.get_state() != Asking.offered.state or "text" not in data:
         raise DomainError("err.stale_button")
-    await questions.start(session, runtime.policy, person, callback_data.notice_id, runtime.clock.now(),
-                          runtime.settings.question_daily_limit)
+    await questions.start_on(session, runtime.policy, person, callback_data.notice_id, runtime.clock.now(),
+                             runtime.settings.question_daily_limit)
     await state.set_state(Asking.text)
     await state.update_data(notice_id=callback_data.notice_id, photo=None)
     await query.answer()
@@ -100,13 +100,13 @@ async def topic_picked(query: CallbackQuery, callback_data: kb.QuestionTopic, se
 
 
 @router.message(Asking.text, F.photo | (F.text & ~F.text.startswith("/")))
-async def question_written(message: Message, session: Session, ui: UI, state: FSMContext) -> None:
+async def question_written(message: Message, session: Session, person: Person, ui: UI, state: FSMContext) -> None:
     text = message.text or message.caption or ""
     photo = message.photo[-1].file_id if message.photo else None
     notice_id = (await state.get_data()).get("notice_id")
-    if not notice_id:
+    if notice_id is None:
         raise DomainError("err.stale_button")
-    checked = await questions.written(session, int(notice_id), text, photo)
+    checked = await questions.written(session, person, int(notice_id), text, photo)
     await state.update_data(text=checked, photo=photo)
     await message.answer(ui.render("question_preview", text=checked, has_photo=bool(photo)),
                          reply_markup=kb.question_send(ui, int(notice_id)))

@@ -18,6 +18,12 @@ MIGRATION_LOCK = 7_314_159  # a PostgreSQL advisory lock key of this project's o
 
 def _run(connection: Connection) -> None:
     render_batch = connection.dialect.name == "sqlite"
+    if render_batch:
+        # To alter a column SQLite rebuilds the table (batch mode) and drops the old one while other tables'
+        # rows still point at it; the rebuilt table keeps every id. Foreign keys are off while migrating: the
+        # pragma works only outside a transaction, so it comes first (the app's connections turn them on).
+        connection.execute(text("PRAGMA foreign_keys=OFF"))
+        connection.commit()
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=render_batch)
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

@@ -117,15 +117,17 @@ CSV_FIELDS = ("notice_id", "published_at", "class", "item", "period", "title", "
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_row(view: dict[str, Any], lang: str = "zh", role_words: Callable[[str], str] = str) -> dict[str, str]:
-    """`role_words`: a reviewer's role in the reader's words (the caller's texts; services hold none)."""
+def csv_row(view: dict[str, Any], lang: str = "zh", role_words: Callable[[str], str] = str,
+            state_words: Callable[[str], str] = str) -> dict[str, str]:
+    """`role_words`, `state_words`: a reviewer's role and the notice's state in the reader's words (the caller's
+    texts; services hold none)."""
     reviewers = "; ".join(f"{role_words(r['role'])} {r['name']} {r['at']}" for r in view["reviewers"])
     row = {
         "notice_id": str(view["notice_id"]), "published_at": view["published_at"],
         "class": (view["klass"] or {}).get(lang, ""), "item": (view["item"] or {}).get(lang, ""),
         "period": period_words(view["period"], lang), "title": view["title"], "body": view["body"],
         "reviewers": reviewers,
-        "posting_until": view["posting_until"] or "", "state": view["state"],
+        "posting_until": view["posting_until"] or "", "state": state_words(str(view["state"])),
         "retracted_at": view.get("retracted_at", ""), "reason": view.get("reason", ""),
     }
     return {key: safe_cell(value) for key, value in row.items()}

@@ -128,7 +128,11 @@ async def _write_into_requests(session: AsyncSession, policy: Policy, notice: No
     recorded_in = set()
     allowed = await passable(session, notice)  # the request passed the gate with these; so does its record
     for row in rows:
-        queue(session, row.chat_id, "review_request", {**row.context, "decided": decided},
+        # A long request went out in parts (the buttons under the last): every part is rewritten, so no
+        # earlier part still says "please review" above the record.
+        parts = [int(i) for i in (row.progress or {}).get("ids", [])]
+        queue(session, row.chat_id, "review_request", {**row.context, "decided": decided,
+                                                       "part_ids": parts if len(parts) > 1 else None},
               lang=row.lang, action="edit", target_message_id=row.message_id, village_id=row.village_id,
               allowed=allowed)
         recorded_in.add((row.chat_id, row.message_id or 0))

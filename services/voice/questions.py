@@ -60,14 +60,43 @@ def daily_quota(policy: Policy, village: Village, now: datetime, limit: int) -> 
     return voice_limits.daily(policy, village, now, voice_limits.QUESTION, limit, "voice.rate_limited")
 
 
+GENERAL = 0  # the notice id a general question (one not about any notice) goes by in buttons and conversations
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a question is about: a published notice of the village, or (notice None) the village's affairs."""
+
+    village: Village
+    notice: Notice | None
+
+
+async def subject(session: AsyncSession, person: Person, notice_id: int) -> Subject:
+    """The notice `notice_id` (published), or for GENERAL the village where the person is a confirmed resident."""
+    if notice_id != GENERAL:
+        notice = await published_notice(session, notice_id)
+        await require_resident(session, person.id or 0, notice.village_id)
+        return Subject(await directory.village_by_id(session, notice.village_id), notice)
+    villages = await directory.villages_where(session, person.id or 0, Role.RESIDENT)
+    if not villages:
+        raise NotAllowed("voice.not_resident")
+    return Subject(villages[0], None)
+
+
+async def start_on(session: AsyncSession, policy: Policy, person: Person, notice_id: int, now: datetime,
+                   limit: int) -> Subject:
+    """May this person ask about this notice (or, for GENERAL, a general question) now? Says why not."""
+    found = await subject(session, person, notice_id)
+    await voice_limits.check(session, person.id or 0, daily_quota(policy, found.village, now, limit))
+    return found
+
+
 async def start(session: AsyncSession, policy: Policy, person: Person, notice_id: int, now: datetime,
                 limit: int) -> Notice:
     """May this person ask about this notice now? Returns the notice, or says why not."""
-    notice = await published_notice(session, notice_id)
-    await require_resident(session, person.id or 0, notice.village_id)
-    village = await directory.village_by_id(session, notice.village_id)
-    await voice_limits.check(session, person.id or 0, daily_quota(policy, village, now, limit))
-    return notice
+    found = await start_on(session, policy, person, notice_id, now, limit)
+    assert found.notice is not None
+    return found.notice
 
 
 @dataclass(frozen=True)
@@ -90,10 +119,11 @@ async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
     return Offer(villages[0], latest)
 
 
-async def written(session: AsyncSession, notice_id: int, text: str | None, photo_file_id: str | None) -> str:
+async def written(session: AsyncSession, person: Person, notice_id: int, text: str | None,
+                  photo_file_id: str | None) -> str:
     """The question as the resident wrote it, checked before the preview (the village's official numbers pass)."""
-    notice = await published_notice(session, notice_id)
-    return check_text(text, photo_file_id, await official_numbers.keys(session, notice.village_id))
+    found = await subject(session, person, notice_id)
+    return check_text(text, photo_file_id, await official_numbers.keys(session, found.village.id or 0))
 
 
 def check_text(text: str | None, photo_file_id: str | None, official: Collection[str] = ()) -> str:
@@ -105,19 +135,21 @@ def check_text(text: str | None, photo_file_id: str | None, official: Collection
 
 async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: int, text: str,
               photo_file_id: str | None, complaint: bool, now: datetime, limit: int) -> Question:
-    notice = await start(session, policy, person, notice_id, now, limit)
-    body = check_text(text, photo_file_id, await official_numbers.keys(session, notice.village_id))
-    village = await directory.village_by_id(session, notice.village_id)
+    """A question about a published notice, or for GENERAL about the village's affairs; both go to the
+    village's staff with the same buttons, deadline and reminders."""
+    found = await start_on(session, policy, person, notice_id, now, limit)
+    notice, village, village_id = found.notice, found.village, found.village.id or 0
+    body = check_text(text, photo_file_id, await official_numbers.keys(session, village_id))
     await voice_limits.take(session, person.id or 0, daily_quota(policy, village, now, limit))
     due = event_due_date(policy.profile_for(village), QUESTION_REPLY, policy.today(village, now))
-    question = Question(notice_id=notice.id or 0, village_id=notice.village_id, person_id=person.id or 0,
+    question = Question(notice_id=notice.id if notice else None, village_id=village_id, person_id=person.id or 0,
                         text=body, photo_file_id=photo_file_id, complaint=complaint, due=due, created_at=now)
     session.add(question)
     await session.flush()
     view = question_view(question, notice, person.name, [])
-    for staff in await directory.people_with_role(session, notice.village_id, Role.STAFF):
+    for staff in await directory.people_with_role(session, village_id, Role.STAFF):
         queue_to_person(session, staff, "question_to_staff", view,
-                        allowed=await passable(session, notice), village_id=notice.village_id,
+                        allowed=await _passable(session, question, notice), village_id=village_id,
                         keyboard=_staff_keyboard(question))
     if complaint:
         await _tell_committee(session, question, notice, "question_to_committee")
@@ -127,10 +159,11 @@ async def ask(session: AsyncSession, policy: Policy, person: Person, notice_id: 
 Entry = dict[str, Any]  # one step of a question's history as templates show it: kind and text
 
 
-def question_view(question: Question, notice: Notice, asker: str | None = None,
+def question_view(question: Question, notice: Notice | None, asker: str | None = None,
                   history: list[Entry] | None = None) -> dict[str, Any]:
-    """What a message about a question shows; `asker` only in what staff receive."""
-    return {"question_id": question.id, "notice_title": notice.title, "text": question.text,
+    """What a message about a question shows; `asker` only in what staff receive; no notice title for a
+    general question (the templates then say it is one)."""
+    return {"question_id": question.id, "notice_title": notice.title if notice else None, "text": question.text,
             "complaint": question.complaint, "due": question.due.isoformat(), "asker": asker,
             "has_photo": bool(question.photo_file_id), "reply": question.reply, "state": question.state,
             "history": history or []}
@@ -150,16 +183,24 @@ async def history(session: AsyncSession, question_id: int) -> list[Entry]:
     return (await histories(session, [question_id])).get(question_id, [])
 
 
+async def _passable(session: AsyncSession, question: Question, notice: Notice | None) -> set[str]:
+    """What the outbox's gate lets through in messages about this question: for a notice's question what it
+    lets through for the notice, for a general one the village's official numbers."""
+    if notice is not None:
+        return await passable(session, notice)
+    return set(await official_numbers.keys(session, question.village_id))
+
+
 def _staff_keyboard(question: Question) -> dict[str, Any]:
     return {"name": "question_staff", "question_id": question.id, "photo": bool(question.photo_file_id)}
 
 
-async def _tell_committee(session: AsyncSession, question: Question, notice: Notice, template: str) -> None:
+async def _tell_committee(session: AsyncSession, question: Question, notice: Notice | None, template: str) -> None:
     # no name: the committee sees the question, not who asked
     view = question_view(question, notice, None, await history(session, question.id or 0))
     for supervisor in await directory.people_with_role(session, question.village_id, Role.SUPERVISOR):
         queue_to_person(session, supervisor, template, view,
-                        allowed=await passable(session, notice), village_id=question.village_id,
+                        allowed=await _passable(session, question, notice), village_id=question.village_id,
                         keyboard={"name": "question_committee", "question_id": question.id,
                                   "photo": bool(question.photo_file_id)})
 
@@ -169,15 +210,14 @@ async def _tell_committee(session: AsyncSession, question: Question, notice: Not
 @dataclass(frozen=True)
 class Loaded:
     question: Question
-    notice: Notice
+    notice: Notice | None  # None for a general question
 
 
 async def _load(session: AsyncSession, question_id: int) -> Loaded:
     question = await session.get(Question, question_id)
     if question is None:
         raise DomainError("err.stale_button")
-    notice = await session.get(Notice, question.notice_id)
-    assert notice is not None
+    notice = await session.get(Notice, question.notice_id) if question.notice_id is not None else None
     return Loaded(question, notice)
 
 
@@ -222,7 +262,7 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     added to the question's history; the question shows the latest."""
     loaded = await for_role(session, staff, question_id, Role.STAFF)
     answer = require_clean(drafts.clean_text(text, REPLY_MAX, too_long="voice.too_long"),
-                           await official_numbers.keys(session, loaded.notice.village_id))
+                           await official_numbers.keys(session, loaded.question.village_id))
     before = loaded.question.state
     claimed = await session.exec(
         update(Question).where(col(Question.id) == question_id, col(Question.state) == before,
@@ -239,7 +279,7 @@ async def reply(session: AsyncSession, staff: Person, question_id: int, text: st
     if asker is not None:
         view = {**question_view(question, loaded.notice), "explanation": kind == "explanation"}
         queue_to_person(session, asker, "question_reply", view,
-                        allowed=await passable(session, loaded.notice), village_id=question.village_id)
+                        allowed=await _passable(session, question, loaded.notice), village_id=question.village_id)
     if question.complaint or question.passed_to_committee:
         await _tell_committee(session, question, loaded.notice, "question_replied")
     return question
@@ -274,7 +314,7 @@ async def require_explanation(session: AsyncSession, supervisor: Person, questio
             "by": supervisor.name}
     for staff in await directory.people_with_role(session, question.village_id, Role.STAFF):
         queue_to_person(session, staff, "question_explain", view,
-                        allowed=await passable(session, loaded.notice), village_id=question.village_id,
+                        allowed=await _passable(session, question, loaded.notice), village_id=question.village_id,
                         keyboard=_staff_keyboard(question))
     return question
 
@@ -291,14 +331,14 @@ async def close(session: AsyncSession, supervisor: Person, question_id: int, now
     asker = await session.get(Person, question.person_id)
     if asker is not None:
         queue_to_person(session, asker, "question_closed", question_view(question, loaded.notice),
-                        village_id=question.village_id, allowed=await passable(session, loaded.notice))
+                        village_id=question.village_id, allowed=await _passable(session, question, loaded.notice))
     return question
 
 
 @dataclass(frozen=True)
 class Listed:
     question: Question
-    notice: Notice
+    notice: Notice | None  # None for a general question
     asker: str | None  # None for the committee
     as_staff: bool
 
@@ -312,7 +352,7 @@ async def open_for(session: AsyncSession, person: Person, limit: int = 20) -> li
     if not staff_of and not committee_of:
         raise NotAllowed("err.not_role", role=Role.STAFF.value)
     rows = await session.exec(
-        select(Question, Notice, Person).join(Notice, col(Notice.id) == Question.notice_id)
+        select(Question, Notice, Person).outerjoin(Notice, col(Notice.id) == Question.notice_id)
         .join(Person, col(Person.id) == Question.person_id)
         .where(col(Question.village_id).in_(staff_of | committee_of), col(Question.state) != "closed")
         .order_by(col(Question.due), col(Question.id)))
@@ -345,7 +385,7 @@ async def remind_and_escalate(session: AsyncSession, policy: Policy, now: dateti
     on the question is the committee's too (as if passed to it). Each once: the outbox row's topic is the
     record that it was said."""
     rows = await session.exec(select(Question, Notice, Village)
-                              .join(Notice, col(Notice.id) == Question.notice_id)
+                              .outerjoin(Notice, col(Notice.id) == Question.notice_id)
                               .join(Village, col(Village.id) == Question.village_id)
                               .where(col(Question.state).in_(OPEN_STATES)))
     queued = 0
@@ -358,7 +398,7 @@ async def remind_and_escalate(session: AsyncSession, policy: Policy, now: dateti
     return queued
 
 
-async def _nag(session: AsyncSession, question: Question, notice: Notice, role: Role, template: str,
+async def _nag(session: AsyncSession, question: Question, notice: Notice | None, role: Role, template: str,
                topic_pattern: str) -> int:
     topic = topic_pattern.format(id=question.id)
     if await _already(session, topic):
@@ -371,7 +411,7 @@ async def _nag(session: AsyncSession, question: Question, notice: Notice, role: 
         "name": "question_committee", "question_id": question.id, "photo": bool(question.photo_file_id)}
     for person in people:
         queue_to_person(session, person, template, question_view(question, notice),
-                        allowed=await passable(session, notice), topic=topic,
+                        allowed=await _passable(session, question, notice), topic=topic,
                         village_id=question.village_id, keyboard=keyboard)
     return len(people)
 
@@ -408,7 +448,7 @@ async def answered_since_last_digest(session: AsyncSession, village_id: int,
     while a digest waited for review goes into the next one."""
     digest = aliased(Notice)
     covered = col(digest.published_at).is_not(None) & (col(Question.replied_at) <= col(digest.created_at))
-    query = (select(Question, Notice).join(Notice, col(Notice.id) == Question.notice_id)
+    query = (select(Question, Notice).outerjoin(Notice, col(Notice.id) == Question.notice_id)
              .outerjoin(digest, col(digest.id) == Question.digest_notice_id)
              .where(Question.village_id == village_id, col(Question.reply).is_not(None), ~covered))
     cutoff = await _legacy_cutoff(session, village_id, item_id)
@@ -416,7 +456,7 @@ async def answered_since_last_digest(session: AsyncSession, village_id: int,
         query = query.where(col(Question.digest_notice_id).is_not(None) | (col(Question.replied_at) > cutoff))
     rows = list(await session.exec(query.order_by(col(Question.replied_at), col(Question.id))))
     found = await histories(session, [q.id or 0 for q, _ in rows])
-    return [(q, {"notice_title": n.title, "text": q.text, "reply": q.reply, "complaint": q.complaint,
+    return [(q, {"notice_title": n.title if n else None, "text": q.text, "reply": q.reply, "complaint": q.complaint,
                  "asked_on": q.created_at.date().isoformat(), "history": found.get(q.id or 0, [])}) for q, n in rows]
 
 

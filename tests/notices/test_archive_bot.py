@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,14 +67,14 @@ async def test_export_prints_a_retracted_notice_without_its_content(harness: Har
     rows, page = await export(h, tmp_path, monkeypatch, "2026Q2")
 
     retracted, live = rows
-    assert retracted["state"] == "retracted" and retracted["title"] == "低保名单公示"
+    assert retracted["state"] == "已撤回" and retracted["title"] == "低保名单公示"
     assert retracted["body"] == "" and retracted["reviewers"] == "" and retracted["item"] == ""
     assert retracted["reason"] == "误将住址公开" and retracted["retracted_at"] == "2026-04-03 10:00"
     assert retracted["published_at"] == "2026-04-03 10:00"
     assert "住址" not in page.replace("误将住址公开", "") and "张三" not in page
     assert "已撤回" in page and "撤回理由：误将住址公开" in page
     assert live["title"].startswith("'=HYPERLINK") and live["body"].startswith("'-100")
-    assert live["state"] == "published" and "张书记" in live["reviewers"]
+    assert live["state"] == "已公开" and "张书记" in live["reviewers"]
 
 
 async def test_dates_are_the_villages_own(harness: Harness, cast: Cast, clock: FakeClock, tmp_path: Path,
@@ -113,3 +114,33 @@ async def test_a_person_of_two_villages_chooses_which_archive(harness: Harness, 
     chat = h.world.private_chat(cast.resident)
     await h.forge_tap(cast.resident, chat, 1, f"av1:{(xinglong.id or 0) + 1}:2026Q2")
     assert "失效" in h.last_alert()
+
+
+# The state column says 已公开 / 已撤回 in Chinese and published / retracted in English (issue 12, point 9).
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _export(h: Harness, folder: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> list[list[str]]:
+    monkeypatch.setenv("DATABASE_URL", h.runtime.settings.database_url)
+    out = folder / lang
+    assert main(["admin", "export-archive", "--village", "xinglong", "--quarter", "2026Q2", "--output-dir", str(out),
+                 "--lang", lang]) == 0
+    with (out / "archive-xinglong-2026Q2.csv").open(encoding="utf-8-sig") as handle:
+        return list(csv.reader(handle))
+
+
+async def test_the_state_column_is_in_the_deployments_words(harness: Harness, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    await publish(h, cast, "低保名单公示", "低保户名单见村委会。")
+    await retract_last(h, cast, "名单有误")
+    await publish(h, cast, "村道维修公示", "维修村道3公里。")
+    zh = await asyncio.to_thread(_export, h, tmp_path, monkeypatch, "zh")
+    en = await asyncio.to_thread(_export, h, tmp_path, monkeypatch, "en")
+    column = zh[0].index("状态")
+    assert [row[column] for row in zh[1:]] == ["已撤回", "已公开"]
+    column = en[0].index("State")
+    assert [row[column] for row in en[1:]] == ["retracted", "published"]
+    assert not any(CJK.search(cell) for cell in en[0])

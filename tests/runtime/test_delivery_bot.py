@@ -413,3 +413,40 @@ async def test_every_message_and_pin_into_a_group_takes_a_turn_from_the_limiters
                     and int(r.params.get("chat_id", 0)) == group.id]
         assert sorted(r.method.lower() for r in requests) == ["pinchatmessage", "sendmessage"]
         assert turns[group.id] == len(requests)
+
+
+async def test_a_message_sent_in_parts_is_edited_part_by_part_whatever_its_new_length(harness: Harness,
+                                                                                      cast: Cast) -> None:
+    """An edit row naming every part of a message (`part_ids`, as a review request's record does) rewrites
+    each part; a shorter text deletes the spare parts, a longer one sends the rest below."""
+    from services.outbox import queue
+
+    h = harness
+    chat = h.world.private_chat(cast.secretary)
+
+    def context(lines: int, mark: str) -> dict[str, object]:
+        text = "\n".join(f"{mark}第{n}行：村道维修支出明细，材料费人工费合计见附表。" for n in range(lines))
+        return {"complaint": False, "explanation": False, "notice_title": "村道维修", "text": text, "reply": "好"}
+
+    async def edit(ids: list[int], lines: int, mark: str) -> list[FakeMessage]:
+        async with h.runtime.sessions() as session:
+            queue(session, cast.secretary.id, "question_reply", {**context(lines, mark), "part_ids": ids},
+                  action="edit", target_message_id=ids[-1])
+            await session.commit()
+        await h.flush()
+        return [m for m in h.world.bot_messages(chat) if not m.deleted]
+
+    async with h.runtime.sessions() as session:
+        queue(session, cast.secretary.id, "question_reply", context(300, "旧"))
+        await session.commit()
+    await h.flush()
+    sent = h.world.bot_messages(chat)
+    assert len(sent) >= 3
+    ids = [m.message_id for m in sent]
+    shown = await edit(ids, 150, "新")  # about half as long: the spare parts go
+    assert 2 <= len(shown) < len(ids) and all(m.message_id in ids and "新第0行" in shown[0].text for m in shown)
+    assert not any("旧" in m.text for m in shown) and "新第149行" in shown[-1].text
+    kept = [m.message_id for m in shown]
+    shown = await edit(kept, 300, "再")  # longer again: the rest is sent below
+    assert [m.message_id for m in shown][:len(kept)] == kept and len(shown) > len(kept)
+    assert "再第0行" in shown[0].text and "再第299行" in shown[-1].text and not any("新" in m.text for m in shown)

@@ -11,12 +11,12 @@ from bot.ui.texts import UI
 
 
 class QuestionSend(CallbackData, prefix="qs1"):
-    notice_id: int
+    notice_id: int  # 0: a general question, not about any notice
     complaint: bool
 
 
 class QuestionTopic(CallbackData, prefix="qt1"):
-    """What typed text is about: a published notice of the person's village."""
+    """What typed text is about: a published notice of the person's village, or 0 for a general question."""
 
     notice_id: int
 
@@ -64,12 +64,13 @@ def question_send(ui: UI, notice_id: int) -> InlineKeyboardMarkup:
     ])
 
 
-def question_offer(ui: UI, latest_id: int | None, latest_title: str | None) -> InlineKeyboardMarkup | None:
-    if latest_id is None or not latest_title:
-        return None
-    short = shorten(latest_title, 32)
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [_button(ui.plain("qoffer.about_latest", title=short), QuestionTopic(notice_id=latest_id))]])
+def question_offer(ui: UI, latest_id: int | None, latest_title: str | None) -> InlineKeyboardMarkup:
+    """About the latest notice (when there is one) or a general question (notice id 0)."""
+    rows = [[_button(ui.plain("qoffer.general"), QuestionTopic(notice_id=0))]]
+    if latest_id is not None and latest_title:
+        rows.insert(0, [_button(ui.plain("qoffer.about_latest", title=shorten(latest_title, 32)),
+                                QuestionTopic(notice_id=latest_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def _act(ui: UI, question_id: int, action: str) -> InlineKeyboardButton:
