@@ -1,5 +1,5 @@
-"""bot/base/lazy_aiogram.py leaves aiogram's types unbuilt at import, and each one, once built, is the same model
-aiogram would have built itself. Each side runs in a fresh interpreter (imports can't be undone)."""
+"""bot/base/lazy_aiogram.py leaves aiogram's types and API methods unbuilt at import, and each one, once built, is
+the same model aiogram would have built itself. Each side runs in a fresh interpreter (imports can't be undone)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ PROBE = """
 import hashlib, json, sys
 if sys.argv[1] == "lazy":
     import bot  # noqa: F401  (imports aiogram lazily)
+import aiogram.methods as methods
 import aiogram.types as types
 from pydantic import BaseModel
-models = [getattr(types, name) for name in types.__all__]
-models = [m for m in models if isinstance(m, type) and issubclass(m, BaseModel)]
+def models_of(module):
+    found = [getattr(module, name) for name in module.__all__]
+    return [m for m in found if isinstance(m, type) and issubclass(m, BaseModel)]
+models = models_of(types)
 unbuilt = sum(not m.__pydantic_complete__ for m in models)
+calls = [m for m in models_of(methods) if issubclass(m, methods.TelegramMethod) and m is not methods.TelegramMethod]
+unbuilt_calls = sum(not m.__pydantic_complete__ for m in calls)
 def fingerprint(model):
     # The JSON schema names every sub-model the same way, whichever build order inlined it; the few models
     # holding arbitrary classes (files) have none: their annotated fields, then.
@@ -25,10 +30,10 @@ def fingerprint(model):
         text = repr(sorted((field, str(info.annotation)) for field, info in model.model_fields.items()))
     return hashlib.sha1(text.encode()).hexdigest()
 schemas = {}
-for model in models:
+for model in [*models, *calls]:
     model.model_rebuild()
-    schemas[model.__name__] = fingerprint(model)
-print(json.dumps({"unbuilt": unbuilt, "schemas": schemas}))
+    schemas[f"{model.__module__}.{model.__name__}"] = fingerprint(model)
+print(json.dumps({"unbuilt": unbuilt, "unbuilt_calls": unbuilt_calls, "calls": len(calls), "schemas": schemas}))
 """
 
 
@@ -44,10 +49,13 @@ def _probes(*modes: str) -> list[dict[str, object]]:
     return results
 
 
-def test_every_type_builds_lazily_into_the_model_aiogram_builds() -> None:
+def test_every_type_and_method_builds_lazily_into_the_model_aiogram_builds() -> None:
     lazy, eager = _probes("lazy", "eager")
-    assert eager["unbuilt"] == 0  # aiogram on its own builds every type at import
+    assert eager["unbuilt"] == eager["unbuilt_calls"] == 0  # aiogram on its own builds every one at import
     schemas = eager["schemas"]
-    assert isinstance(schemas, dict) and len(schemas) > 300
-    assert lazy["unbuilt"] == len(schemas)  # with bot/ first, none is built until used
+    assert isinstance(schemas, dict) and len(schemas) > 450
+    calls = eager["calls"]
+    assert isinstance(calls, int) and calls > 150
+    assert lazy["unbuilt"] == len(schemas) - calls  # with bot/ first, no type is built until used
+    assert lazy["unbuilt_calls"] == calls  # nor any method
     assert lazy["schemas"] == schemas
