@@ -47,7 +47,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # a while after the demo's scheduler once hit "database is locked"; that hazard is not this adapter's:
         # APScheduler's job store is synchronous SQLite on the event loop's thread, so a job-store write that
         # meets an update's open write transaction stops the loop that transaction needs to commit, whichever
-        # adapter runs it (fewer hops make such a transaction shorter). See reminders/scheduler.py.
+        # adapter runs it (fewer hops make such a transaction shorter).
         if make_url(url).get_driver_name() == "aiosqlite":
             kwargs.setdefault("module", OneHopDBAPI())
         engine = create_async_engine(url, **kwargs)
