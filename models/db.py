@@ -44,10 +44,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_reset_on_return", None)
         # One hop to aiosqlite's thread per statement, not four (models/sqlite_hops.py): on the loaded 2-CPU
         # machine the dispatch mix went from 9.5 hops and 7.5 ms CPU an update to 2.9 and 3.9 ms. It was off for
-        # a while after the demo's scheduler once hit "database is locked"; that hazard is not this adapter's:
-        # APScheduler's job store is synchronous SQLite on the event loop's thread, so a job-store write that
-        # meets an update's open write transaction stops the loop that transaction needs to commit, whichever
-        # adapter runs it (fewer hops make such a transaction shorter).
+        # a while after the demo's scheduler once hit "database is locked"; that hazard was not this adapter's:
+        # APScheduler's job store, synchronous SQLite, wrote on the event loop's thread, so a write meeting an
+        # update's open write transaction stopped the loop that transaction needed to commit, whichever adapter
+        # ran it. The store now works off the loop's thread (reminders/loop.py).
         if make_url(url).get_driver_name() == "aiosqlite":
             kwargs.setdefault("module", OneHopDBAPI())
         engine = create_async_engine(url, **kwargs)
