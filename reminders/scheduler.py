@@ -28,6 +28,7 @@ from bot.delivery.keeper import keep_postings
 from bot.process.runtime import Runtime
 from models.db import sync_url
 from reminders import voice
+from reminders.loop import OffLoopScheduler
 from services import update_log
 from services.deadlines import history, housekeeping, inspection_due, nags
 from services.township import actions as desk
@@ -55,7 +56,7 @@ def build_scheduler(runtime: Runtime, name: str = "main") -> AsyncIOScheduler:
     """The scheduler and its job store in the bot's database; `start` adds the jobs."""
     register(runtime, name)
     store = SQLAlchemyJobStore(url=sync_url(runtime.settings.database_url), tablename="apscheduler_jobs")
-    return AsyncIOScheduler(jobstores={"default": store}, timezone=UTC,
+    return OffLoopScheduler(jobstores={"default": store}, timezone=UTC,
                             job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE,
                                           "max_instances": 1})
 

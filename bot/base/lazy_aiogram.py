@@ -19,6 +19,12 @@ finally builds the model) and builds nothing. A type is then built the first tim
 calling `model_rebuild` this way, nothing is replaced and aiogram builds everything as before: slower,
 never wrong.
 tests/runtime/test_lazy_aiogram.py builds every type this way and compares it with aiogram's own build.
+
+The ~230 API methods (`aiogram.methods`, SendMessage and the like) are pydantic models too, built as each class
+is defined (they have no `defer_build`), and each build inlines every type its fields mention: another ~26 MB
+and seconds of start-up for the few dozen methods the bot calls. Once `aiogram.methods.base` has run, its
+`TelegramMethod` gets `defer_build=True`, which every method class then inherits: a method is built the first
+time the bot calls it (the test compares these too).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 TYPES = "aiogram.types"
+METHODS = "aiogram.methods.base"
 
 
 class _LazyTypesLoader(importlib.abc.Loader):
@@ -79,17 +86,33 @@ class _LazyTypesLoader(importlib.abc.Loader):
             BaseModel.model_rebuild = _REBUILD  # type: ignore[method-assign]
 
 
+class _LazyMethodsLoader(_LazyTypesLoader):
+    """aiogram.methods.base's own loader; then the methods defined after it are built when first used."""
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loader.exec_module(module)
+        method = getattr(module, "TelegramMethod", None)
+        if isinstance(method, type) and issubclass(method, BaseModel):
+            method.model_config["defer_build"] = True
+
+
 class _LazyTypesFinder(importlib.abc.MetaPathFinder):
-    """Finds nothing but aiogram.types, once, with the ordinary path finder, and wraps its loader."""
+    """Finds nothing but aiogram.types and aiogram.methods.base, once each, with the ordinary path finder, and
+    wraps their loaders."""
+
+    def __init__(self) -> None:
+        self.pending: set[str] = set()
 
     def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
                   ) -> ModuleSpec | None:
-        if name != TYPES:
+        if name not in self.pending:
             return None
-        uninstall()
+        self.pending.discard(name)
+        if not self.pending:
+            uninstall()
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None:
-            spec.loader = _LazyTypesLoader(spec.loader)
+            spec.loader = (_LazyTypesLoader if name == TYPES else _LazyMethodsLoader)(spec.loader)
         return spec
 
 
@@ -98,7 +121,8 @@ _FINDER = _LazyTypesFinder()
 
 def install() -> None:
     """From now on, the first import of aiogram (by anyone) builds its types lazily. Imports nothing."""
-    if TYPES not in sys.modules and _FINDER not in sys.meta_path:
+    _FINDER.pending = {name for name in (TYPES, METHODS) if name not in sys.modules}
+    if _FINDER.pending and _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
 
