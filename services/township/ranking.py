@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Integer, String, and_, column, func, or_, type_coerce, values
+from sqlalchemy import DateTime, Integer, String, and_, cast, column, func, or_, type_coerce, values
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -166,23 +167,44 @@ class Planned:
 
 @dataclass
 class Shape:
-    """Villages of one profile, catalog, kind, finance cadence, zone and local day: one plan, one query."""
+    """Villages of one profile, catalog, kind, finance cadence, zone and local day: one plan, one query.
+
+    Sets of places in the plan are kept as bit masks (bit n: the plan's n-th obligation), so that a village's
+    overdue, pending, this year's and this quarter's obligations are a few integer operations, not loops."""
 
     today: date
     plan: list[Planned]  # in order of due date: those that fell due first, then those not yet due
     villages: list[int] = field(default_factory=list)
-    names: list[str] = field(init=False)  # each place as the query names it
-    fell_due: int = field(init=False)  # places before it fell due
     late: list[int] = field(init=False)  # days late on the village's day, per place
+    past: int = field(init=False)  # the places that fell due before today
+    year: int = field(init=False)  # the places due this year
+    quarter: int = field(init=False)  # the places due this quarter
 
     def __post_init__(self) -> None:
-        self.names = [str(place) for place in range(len(self.plan))]
-        self.fell_due = sum(1 for p in self.plan if p.past)
         self.late = [(self.today - p.due).days for p in self.plan]
+        self.past = _mask(place for place, p in enumerate(self.plan) if p.past)
+        self.year = _mask(place for place, p in enumerate(self.plan) if p.in_year)
+        self.quarter = _mask(place for place, p in enumerate(self.plan) if p.in_quarter)
 
     def owed_from(self, joined: date) -> int:
-        """The place in the plan of the first obligation owed by a village that joined on that day."""
-        return bisect_left(self.plan, joined, key=lambda p: p.due)
+        """The places of the obligations owed by a village that joined on that day (those due since)."""
+        first = bisect_left(self.plan, joined, key=lambda p: p.due)
+        return (1 << len(self.plan)) - (1 << first)
+
+
+def _mask(places: Iterable[int]) -> int:
+    found = 0
+    for place in places:
+        found |= 1 << place
+    return found
+
+
+def _places(mask: int) -> Iterator[int]:
+    """The places of a mask, lowest (earliest due) first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def _plan(policy: Policy, village: Village, today: date, since: date, cache: SlotCache,
@@ -212,72 +234,69 @@ class Counts:
 
     year: tuple[int, int]
     quarter: tuple[int, int]
-    met: frozenset[str]  # places in the plan, as Shape.names
+    met: int  # the places in the plan met, as a mask (Shape)
 
 
 async def _tallies(session: AsyncSession, shape: Shape, townships: list[int], everyone: int) -> dict[int, Counts]:
-    """One query for all the shape's villages, counted in the database: each village's first publication of
-    each (item, period) (ix_notice_first_published), joined to the shape's plan (a VALUES list) from the day
-    the village joined (joined on or before the due day, locally: created before the end of that day, the
-    plan's cutoff); grouped by village, on time and late counted with FILTER, the places met as one string.
-    One row per village that met something, whatever the number of notices."""
+    """One query for all the shape's villages, counted in the database, one row per village that met something.
+
+    The notices that count (published, not a correction) are joined to the shape's plan (a VALUES list of
+    (item, period) with its on-time cutoff) and to their village (nothing owed before it joined: created before
+    the end of the due day, locally, the plan's cutoff); grouped by village and place, a place was met on time
+    when its first publication came before the cutoff; then grouped by village, on time and late counted with
+    FILTER for the year and the quarter, and the places met as one string. One pass over the notices, two
+    aggregates (the first over places, a few dozen per village; the second over villages)."""
     if not shape.plan:
         return {}
-    plan = values(column("place", String), column("item", String), column("period", String),
+    plan = values(column("place", Integer), column("item", String), column("period", String),
                   column("cutoff", DateTime), column("yr", Integer), column("qt", Integer),
-                  name="plan").data([(str(place), p.item_id, p.period, p.cutoff, int(p.in_year), int(p.in_quarter))
+                  name="plan").data([(place, p.item_id, p.period, p.cutoff, int(p.in_year), int(p.in_quarter))
                                      for place, p in enumerate(shape.plan)]).cte("plan")
     notice, village = Notice.__table__.c, Village.__table__.c  # type: ignore[attr-defined]
     mine = village.township_id.in_(townships) if len(shape.villages) == everyone else \
         village.id.in_(shape.villages)
-    first = core_select(notice.village_id, notice.item_id, notice.period,
-                   type_coerce(func.min(notice.published_at), DateTime()).label("first"),
-                   func.max(village.created_at).label("joined")).select_from(
-        Notice.__table__.join(Village.__table__, village.id == notice.village_id)).where(  # type: ignore[attr-defined]
-        mine, notice.state.in_(COUNTED_STATES), notice.item_id.is_not(None), notice.period.is_not(None),
-        notice.corrects_id.is_(None), notice.published_at.is_not(None)).group_by(
-        notice.village_id, notice.item_id, notice.period).subquery("first")
-    on_time, late = first.c.first < plan.c.cutoff, first.c.first >= plan.c.cutoff
+    on_time = (type_coerce(func.min(notice.published_at), DateTime()) < plan.c.cutoff).label("on_time")
+    met = core_select(notice.village_id, plan.c.place, plan.c.yr, plan.c.qt, on_time).select_from(
+        Notice.__table__.join(Village.__table__, village.id == notice.village_id).join(  # type: ignore[attr-defined]
+            plan, and_(plan.c.item == notice.item_id, plan.c.period == notice.period))).where(
+        mine, notice.state.in_(COUNTED_STATES), notice.corrects_id.is_(None), notice.published_at.is_not(None),
+        or_(village.created_at.is_(None), village.created_at < plan.c.cutoff)).group_by(
+        notice.village_id, plan.c.place, plan.c.yr, plan.c.qt, plan.c.cutoff).subquery("met")
+    early, late = met.c.on_time.is_(True), met.c.on_time.is_(False)
     query = core_select(
-        first.c.village_id,
-        *(func.count().filter(and_(flag == 1, met)) for flag in (plan.c.yr, plan.c.qt) for met in (on_time, late)),
-        func.aggregate_strings(plan.c.place, ","),
-    ).select_from(first.join(plan, and_(plan.c.item == first.c.item_id, plan.c.period == first.c.period))).where(
-        or_(first.c.joined.is_(None), first.c.joined < plan.c.cutoff)).group_by(first.c.village_id)
+        met.c.village_id,
+        *(func.count().filter(and_(flag == 1, when)) for flag in (met.c.yr, met.c.qt) for when in (early, late)),
+        func.aggregate_strings(cast(met.c.place, String), ","),
+    ).group_by(met.c.village_id)
     connection = await session.connection()  # Core: one plain tuple per village
-    return {vid: Counts((y_on, y_late), (q_on, q_late), frozenset(met.split(",")))
-            for vid, y_on, y_late, q_on, q_late, met in await connection.execute(query)}
+    return {vid: Counts((y_on, y_late), (q_on, q_late), _mask(map(int, places.split(","))))
+            for vid, y_on, y_late, q_on, q_late, places in await connection.execute(query)}
 
 
 def _evaluate(policy: Policy, village: Village, row: VillageRank, shape: Shape, counts: Counts | None,
               events: list[Obligation]) -> None:
     """The village's periodic obligations: met ones as counted in SQL; the rest of those owed since it joined
     are overdue (fell due) or pending. Then its event obligations."""
-    today, vid, plan, names = row.today, village.id or 0, shape.plan, shape.names
-    met = counts.met if counts is not None else frozenset()
-    start = shape.owed_from(joined_on(policy, village))
-    overdue = [place for place in range(start, shape.fell_due) if names[place] not in met]
-    pending = [place for place in range(max(start, shape.fell_due), len(plan)) if names[place] not in met]
-    for place in overdue:
-        p = plan[place]
-        row.overdue.append(Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en))
+    vid, plan, late = village.id or 0, shape.plan, shape.late
+    unmet = shape.owed_from(joined_on(policy, village)) & ~(counts.met if counts is not None else 0)
+    overdue, pending = unmet & shape.past, unmet & ~shape.past
     if overdue:
-        row.days_late = sum(shape.late[place] for place in overdue)
-        row.longest = shape.late[overdue[0]]  # the earliest due
+        places = list(_places(overdue))
+        row.overdue = [Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en)
+                       for p in map(plan.__getitem__, places)]
+        row.days_late = sum(map(late.__getitem__, places))
+        row.longest = late[places[0]]  # the earliest due
     # pending (not yet due, unmet) is counted apart, as in the report
-    year, quarter = [0, 0, 0, 0], [0, 0, 0, 0]  # on time, late, overdue, pending
-    if counts is not None:
-        year[0:2], quarter[0:2] = counts.year, counts.quarter
-    for index, places in ((2, overdue), (3, pending)):
-        year[index] = sum(1 for place in places if plan[place].in_year)
-        quarter[index] = sum(1 for place in places if plan[place].in_quarter)
-    for tally, found in ((row.year, year), (row.quarter, quarter)):
-        tally.on_time, tally.late, tally.overdue, tally.pending = found
-    this_quarter = Period.containing(Cadence.QUARTERLY, today)
-    for obligation in events:
-        owed = event_owed(policy, village, obligation, today)
-        _count_in(row, this_quarter, obligation.due, owed.status, owed if owed.status == OVERDUE else None)
-    row.overdue.sort(key=lambda o: (o.due or date.max, o.key))
+    for tally, span, met in ((row.year, shape.year, counts.year if counts else (0, 0)),
+                             (row.quarter, shape.quarter, counts.quarter if counts else (0, 0))):
+        tally.on_time, tally.late = met
+        tally.overdue, tally.pending = (overdue & span).bit_count(), (pending & span).bit_count()
+    if events:
+        this_quarter = Period.containing(Cadence.QUARTERLY, row.today)
+        for obligation in events:
+            owed = event_owed(policy, village, obligation, row.today)
+            _count_in(row, this_quarter, obligation.due, owed.status, owed if owed.status == OVERDUE else None)
+        row.overdue.sort(key=lambda o: (o.due or date.max, o.key))
 
 
 def _count_in(row: VillageRank, quarter: Period, due: date, status: str, overdue: Owed | None) -> None:
