@@ -326,6 +326,51 @@ def owed_view(owed: Owed) -> dict[str, str]:
             "ob": str(owed.obligation_id or "")}
 
 
+@dataclass
+class TownshipRank:
+    """A township's villages added up, for the county's view."""
+
+    township: Township
+    villages: int = 0
+    needing: int = 0  # villages needing action
+    overdue: int = 0
+    days_late: int = 0
+    quarter: Tally = field(default_factory=Tally)
+    year: Tally = field(default_factory=Tally)
+    questions_late: int = 0
+    petitions_waiting: int = 0
+    rank: int = 0
+
+    def add(self, row: VillageRank) -> None:
+        self.villages += 1
+        self.needing += row.needs_action
+        self.overdue += len(row.overdue)
+        self.days_late += row.days_late
+        self.questions_late += row.questions_late
+        self.petitions_waiting += row.petitions_waiting
+        for mine, theirs in ((self.quarter, row.quarter), (self.year, row.year)):
+            mine.on_time += theirs.on_time
+            mine.late += theirs.late
+            mine.overdue += theirs.overdue
+            mine.pending += theirs.pending
+
+    def sort_key(self) -> tuple[float, float, str]:
+        """Worst first: the lowest on-time rate this year, then the most overdue per village."""
+        rate = self.year.rate if self.year.rate is not None else 1.0
+        return (rate, -self.overdue / max(self.villages, 1), self.township.code)
+
+
+def townships_ranked(ranking: Ranking) -> list[TownshipRank]:
+    """The ranking's townships, each its villages added up, worst first (a township without villages last)."""
+    found = {t.id or 0: TownshipRank(t) for t in ranking.townships}
+    for row in ranking.villages:
+        found[row.township_id].add(row)
+    ranked = sorted(found.values(), key=lambda t: (t.villages == 0, *t.sort_key()))
+    for place, township in enumerate(ranked, 1):
+        township.rank = place
+    return ranked
+
+
 def by_township(ranking: Ranking) -> dict[int, list[VillageRank]]:
     found: dict[int, list[VillageRank]] = defaultdict(list)
     for row in ranking.villages:
@@ -333,4 +378,5 @@ def by_township(ranking: Ranking) -> dict[int, list[VillageRank]]:
     return found
 
 
-__all__ = ["LONG", "Ranking", "VillageRank", "by_township", "owed_view", "rank"]
+__all__ = ["LONG", "Ranking", "TownshipRank", "VillageRank", "by_township", "owed_view", "rank",
+           "townships_ranked"]
