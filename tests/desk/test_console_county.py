@@ -7,6 +7,7 @@ board is at its key, not at the village's code)."""
 from __future__ import annotations
 
 import re
+
 from sqlmodel import select
 
 from models import DeskAction, Township
