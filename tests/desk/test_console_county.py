@@ -108,10 +108,10 @@ async def test_the_village_page_says_periods_in_words_and_links_a_links_only_boa
             page = await get(client, f"/console/v/xinglong?lang={lang}")
             assert page.status == 200 and words in page.text, lang
             assert not CODE.search(shown(page.text)), CODE.findall(shown(page.text))
-        page = (await get(client, "/console/v/xinglong")).text
-        notices = re.findall(r'href="(/v/[\w-]+/n/\d+)"', page)
+        text = (await get(client, "/console/v/xinglong")).text
+        notices = re.findall(r'href="(/v/[\w-]+/n/\d+)"', text)
         assert notices and all(link.startswith(f"/v/{board.ref}/n/") for link in notices)
-        assert 'href="/v/xinglong' not in page  # the code's address is not the board's: it would be 404
+        assert 'href="/v/xinglong' not in text  # the code's address is not the board's: it would be 404
         for link in notices:
             assert (await get(client, link)).status == 200, link
         assert (await get(client, notices[0].replace(board.ref, "xinglong"))).status == 404
