@@ -54,7 +54,6 @@ class VillageRank:
     township_id: int
     township: str
     today: date
-    overdue: list[Owed] = field(default_factory=list)
     days_late: int = 0  # summed over the overdue obligations
     longest: int = 0  # the oldest overdue obligation's days late
     quarter: Tally = field(default_factory=Tally)
@@ -63,14 +62,37 @@ class VillageRank:
     petitions_waiting: int = 0
     problem: str | None = None
     rank: int = 0
+    # what is overdue: the places of the village's plan (periodic obligations, earliest due first) and its
+    # event obligations; made into Owed rows only when asked for (`overdue`), since a county's view ranks
+    # 1,600 villages and names the obligations of twenty
+    late_places: list[int] = field(default_factory=list)
+    plan: list[Planned] = field(default_factory=list, repr=False)
+    late_events: list[Owed] = field(default_factory=list)
+    _overdue: list[Owed] | None = field(default=None, repr=False)
+
+    @property
+    def overdue_count(self) -> int:
+        return len(self.late_places) + len(self.late_events)
+
+    @property
+    def overdue(self) -> list[Owed]:
+        """The obligations overdue, earliest due first."""
+        if self._overdue is None:
+            found = [Owed(self.village_id, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en)
+                     for p in map(self.plan.__getitem__, self.late_places)]
+            if self.late_events:
+                found.extend(self.late_events)
+                found.sort(key=lambda o: (o.due or date.max, o.key))
+            self._overdue = found
+        return self._overdue
 
     @property
     def needs_action(self) -> bool:
-        return bool(self.overdue or self.questions_late)
+        return bool(self.overdue_count or self.questions_late)
 
     def sort_key(self) -> tuple[int, int, int, float, str]:
         rate = self.year.rate if self.year.rate is not None else 1.0
-        return (0 if self.problem is None else 1, -len(self.overdue), -self.days_late, rate, self.code)
+        return (0 if self.problem is None else 1, -self.overdue_count, -self.days_late, rate, self.code)
 
 
 @dataclass
@@ -82,7 +104,7 @@ class Ranking:
 
     @property
     def overdue(self) -> int:
-        return sum(len(v.overdue) for v in self.villages)
+        return sum(v.overdue_count for v in self.villages)
 
     @property
     def needing_action(self) -> list[VillageRank]:
@@ -277,15 +299,13 @@ def _evaluate(policy: Policy, village: Village, row: VillageRank, shape: Shape, 
               events: list[Obligation]) -> None:
     """The village's periodic obligations: met ones as counted in SQL; the rest of those owed since it joined
     are overdue (fell due) or pending. Then its event obligations."""
-    vid, plan, late = village.id or 0, shape.plan, shape.late
+    late = shape.late
     unmet = shape.owed_from(joined_on(policy, village)) & ~(counts.met if counts is not None else 0)
     overdue, pending = unmet & shape.past, unmet & ~shape.past
     if overdue:
-        places = list(_places(overdue))
-        row.overdue = [Owed(vid, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en)
-                       for p in map(plan.__getitem__, places)]
-        row.days_late = sum(map(late.__getitem__, places))
-        row.longest = late[places[0]]  # the earliest due
+        row.late_places, row.plan = list(_places(overdue)), shape.plan
+        row.days_late = sum(map(late.__getitem__, row.late_places))
+        row.longest = late[row.late_places[0]]  # the earliest due
     # pending (not yet due, unmet) is counted apart, as in the report
     for tally, span, met in ((row.year, shape.year, counts.year if counts else (0, 0)),
                              (row.quarter, shape.quarter, counts.quarter if counts else (0, 0))):
@@ -296,13 +316,12 @@ def _evaluate(policy: Policy, village: Village, row: VillageRank, shape: Shape, 
         for obligation in events:
             owed = event_owed(policy, village, obligation, row.today)
             _count_in(row, this_quarter, obligation.due, owed.status, owed if owed.status == OVERDUE else None)
-        row.overdue.sort(key=lambda o: (o.due or date.max, o.key))
 
 
 def _count_in(row: VillageRank, quarter: Period, due: date, status: str, overdue: Owed | None) -> None:
     if overdue is not None:
         late = (row.today - due).days
-        row.overdue.append(overdue)
+        row.late_events.append(overdue)
         row.days_late += late
         row.longest = max(row.longest, late)
     if due.year == row.today.year:  # pending (not yet due, unmet) is counted apart, as in the report
@@ -344,7 +363,7 @@ class TownshipRank:
     def add(self, row: VillageRank) -> None:
         self.villages += 1
         self.needing += row.needs_action
-        self.overdue += len(row.overdue)
+        self.overdue += row.overdue_count
         self.days_late += row.days_late
         self.questions_late += row.questions_late
         self.petitions_waiting += row.petitions_waiting

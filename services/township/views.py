@@ -17,12 +17,12 @@ Words = Callable[..., str]
 
 def village_view(row: VillageRank, named: int = 3) -> dict[str, object]:
     return {"id": row.village_id, "rank": row.rank, "code": row.code, "name": row.name, "township": row.township,
-            "overdue": len(row.overdue), "days_late": row.days_late, "longest": row.longest,
+            "overdue": row.overdue_count, "days_late": row.days_late, "longest": row.longest,
             "quarter": row.quarter.percent, "year": row.year.percent, "questions": row.questions_late,
             "petitions": row.petitions_waiting, "broken": row.problem is not None, "needs": row.needs_action,
             "owed": [{"zh": o.zh, "en": o.en, "period": o.period or "", "due": o.due.isoformat() if o.due else "",
                       "key": o.key} for o in row.overdue[:named]],
-            "more": max(0, len(row.overdue) - named)}
+            "more": max(0, row.overdue_count - named)}
 
 
 def ranking_view(ranking: Ranking, today: date, shown: int | None = SHOWN) -> dict[str, object]:
