@@ -78,13 +78,22 @@ class VillageRank:
     def overdue(self) -> list[Owed]:
         """The obligations overdue, earliest due first."""
         if self._overdue is None:
-            found = [Owed(self.village_id, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en)
-                     for p in map(self.plan.__getitem__, self.late_places)]
+            found = self._owed(self.late_places)
             if self.late_events:
                 found.extend(self.late_events)
                 found.sort(key=lambda o: (o.due or date.max, o.key))
             self._overdue = found
         return self._overdue
+
+    def first_overdue(self, count: int) -> list[Owed]:
+        """The `count` obligations overdue the longest (a ranking names a few per village)."""
+        if self._overdue is None and not self.late_events:
+            return self._owed(self.late_places[:count])
+        return self.overdue[:count]
+
+    def _owed(self, places: list[int]) -> list[Owed]:
+        return [Owed(self.village_id, p.key, p.item_id, p.period, p.cadence, p.due, OVERDUE, zh=p.zh, en=p.en)
+                for p in map(self.plan.__getitem__, places)]
 
     @property
     def needs_action(self) -> bool:

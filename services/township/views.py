@@ -21,7 +21,7 @@ def village_view(row: VillageRank, named: int = 3) -> dict[str, object]:
             "quarter": row.quarter.percent, "year": row.year.percent, "questions": row.questions_late,
             "petitions": row.petitions_waiting, "broken": row.problem is not None, "needs": row.needs_action,
             "owed": [{"zh": o.zh, "en": o.en, "period": o.period or "", "due": o.due.isoformat() if o.due else "",
-                      "key": o.key} for o in row.overdue[:named]],
+                      "key": o.key} for o in row.first_overdue(named)],
             "more": max(0, row.overdue_count - named)}
 
 
