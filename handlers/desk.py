@@ -55,7 +55,7 @@ async def console(message: Message, session: Session, person: Person, ui: UI, ru
     if not base:
         await message.answer(ui.t("desk.no_console"))
         return
-    secret = await signin.new_link(session, person, runtime.clock.now())
+    secret = await signin.new_link(session, person, runtime.clock.now(), runtime.settings.admin_ids)
     minutes = int(signin.LINK_LIFE / timedelta(minutes=1))
     app = kb.console_app(ui, f"{base.rstrip('/')}/console/app") if base.startswith("https://") else None
     await message.answer(ui.t("desk.console_link", url=f"{base.rstrip('/')}/console/in/{secret}", minutes=minutes),

@@ -20,11 +20,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from catalogs import Cadence, Period
+from services.board import visibility
 from services.deadlines import compliance, inspection_due
 from services.errors import DomainError
 from services.township import access, actions, exports, inspections, ranking, signin, timeline
 from services.township.signin import Signed
-from services.township.views import chart_title, ranking_view
+from services.township.views import chart_title, county_view, ranking_view
 from web.deps import Ctx
 from web.pages import ctx_of
 from web.views import speak
@@ -91,7 +92,7 @@ async def signin_post(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         async with ctx.deps.sessions() as session:
-            token = await signin.redeem(session, str(form.get("secret", "")), ctx.now)
+            token = await signin.redeem(session, str(form.get("secret", "")), ctx.now, ctx.deps.county)
             await session.commit()
     except DomainError:
         log.info("a console sign-in link was refused from %s", request.remote)
@@ -130,12 +131,42 @@ async def home(request: web.Request) -> web.Response:
     signed = await _signed(request, ctx)
     if signed is None:
         return _signin_needed(ctx)
+    if access.is_county(signed.person, ctx.deps.county):
+        raise web.HTTPSeeOther(PATH + "/county")
     async with ctx.deps.sessions() as session:
         townships = await access.townships_of(session, signed.person.id or 0)
         found = await ranking.rank(session, ctx.deps.policy, townships, ctx.now)
     view = ranking_view(found, ctx.deps.policy.today(None, ctx.now), shown=None)
     return _page(ctx, "console_ranking", r=view, townships=townships, person=signed.person, csrf=signed.csrf,
-                 several=len(townships) > 1, done=request.query.get("done", ""))
+                 several=len(townships) > 1, done=request.query.get("done", ""), acting=True)
+
+
+async def county(request: web.Request) -> web.Response:
+    """The county's view, for the county-level admins: the townships ranked, each a link to its own ranking."""
+    ctx = ctx_of(request)
+    signed = await _signed(request, ctx)
+    if signed is None:
+        return _signin_needed(ctx)
+    async with ctx.deps.sessions() as session:
+        townships = await access.county_townships(session, signed.person, ctx.deps.county)
+        found = await ranking.rank(session, ctx.deps.policy, townships, ctx.now)
+    view = county_view(found, ranking.townships_ranked(found), ctx.deps.policy.today(None, ctx.now))
+    return _page(ctx, "console_county", r=view, person=signed.person, csrf=signed.csrf)
+
+
+async def township(request: web.Request) -> web.Response:
+    """One township's ranking: for its inspectors, and for the county-level admins (to look, not to act)."""
+    ctx = ctx_of(request)
+    signed = await _signed(request, ctx)
+    if signed is None:
+        return _signin_needed(ctx)
+    async with ctx.deps.sessions() as session:
+        found = await access.township_to_view(session, signed.person, ctx.deps.county, request.match_info["code"])
+        ranked = await ranking.rank(session, ctx.deps.policy, [found], ctx.now)
+    view = ranking_view(ranked, ctx.deps.policy.today(None, ctx.now), shown=None)
+    return _page(ctx, "console_ranking", r=view, townships=[found], person=signed.person, csrf=signed.csrf,
+                 several=False, done="", acting=not access.is_county(signed.person, ctx.deps.county),
+                 county=access.is_county(signed.person, ctx.deps.county))
 
 
 async def village(request: web.Request) -> web.Response:
@@ -149,12 +180,13 @@ async def village(request: web.Request) -> web.Response:
 async def _village_page(ctx: Ctx, signed: Signed, code: str, *, done: str = "", error: str = "",
                         status: int = 200) -> web.Response:
     async with ctx.deps.sessions() as session:
-        township, found = await access.village_by_code(session, signed.person.id or 0, code)
+        township, found, acting = await access.village_to_view(session, signed.person, ctx.deps.county, code)
         today = ctx.deps.policy.today(found, ctx.now)
         desk = await timeline.desk(session, ctx.deps.policy, found, today.year, ctx.now)
         overdue = await actions.overdue_of(session, ctx.deps.policy, township, found, ctx.now)
+        board = await visibility.board_of(session, found)  # a links-only board is at its key, not its code
     return _page(ctx, "console_village", d=desk, township=township, overdue=overdue, today=today.isoformat(),
-                 csrf=signed.csrf, done=done, error=error, board_ref=found.code, status=status)
+                 csrf=signed.csrf, done=done, error=error, board_ref=board.ref, status=status, acting=acting)
 
 
 async def act(request: web.Request) -> web.Response:
@@ -233,7 +265,7 @@ async def export(request: web.Request) -> web.Response:
         return _signin_needed(ctx)
     name, fmt = request.match_info["table"], request.match_info["fmt"]
     async with ctx.deps.sessions() as session:
-        township = await _township(session, signed, request.match_info["code"])
+        township = await access.township_to_view(session, signed.person, ctx.deps.county, request.match_info["code"])
         table = await exports.table(session, ctx.deps.policy, township, name, ctx.now)
     lang = _lang(ctx)
 
@@ -254,7 +286,7 @@ async def chart(request: web.Request) -> web.Response:
         return _signin_needed(ctx)
     lang, t = _lang(ctx), _words(ctx)
     async with ctx.deps.sessions() as session:
-        township = await _township(session, signed, request.match_info["code"])
+        township = await access.township_to_view(session, signed.person, ctx.deps.county, request.match_info["code"])
         quarter = Period.containing(Cadence.QUARTERLY, ctx.deps.policy.today(None, ctx.now))
         report = await compliance.township_report(session, ctx.deps.policy, township, quarter, ctx.now)
     png = compliance.chart_png(report, compliance.legend(t, lang), chart_title(t, lang, report, ctx.now), lang)
@@ -267,6 +299,8 @@ ROUTES: tuple[tuple[str, str, str, Any], ...] = (
     ("GET", PATH + "/in/{secret:[A-Za-z0-9_-]{1,100}}", "console-signin", signin_page),
     ("POST", PATH + "/in", "console-signin-post", signin_post),
     ("POST", PATH + "/out", "console-out", signout),
+    ("GET", PATH + "/county", "console-county", county),
+    ("GET", PATH + f"/t/{CODE}", "console-township", township),
     ("GET", PATH + f"/v/{CODE}", "console-village", village),
     ("POST", PATH + f"/v/{CODE}/{{action:urge|rectify}}", "console-act", act),
     ("GET", PATH + f"/t/{CODE}/inspections", "console-inspections", inspection),

@@ -35,7 +35,7 @@ async def verify(request: web.Request) -> web.Response:
         user_id = verified_user(ctx.deps.bot_token, str(form.get("init_data", "")), ctx.now,
                                 int(signin.APP_MAX_AGE.total_seconds()))
         async with ctx.deps.sessions() as session:
-            token = await signin.from_web_app(session, user_id, ctx.now)
+            token = await signin.from_web_app(session, user_id, ctx.now, ctx.deps.county)
             await session.commit()
     except Refused as refused:
         log.info("console Mini App sign-in refused (%s) from %s", refused.reason, request.remote)

@@ -34,6 +34,7 @@ class WebDeps:
     app_max_age: int = 86_400
     pdfs: PdfMaker = field(default_factory=PdfMaker)
     wake: Callable[[], None] = field(default=lambda: None)  # the console queued messages: deliver them now
+    county: frozenset[int] = frozenset()  # Telegram ids of the county-level admins (ADMIN_IDS): the county's view
 
     def public_links(self, request: web.Request | None = None) -> Links | None:
         """Absolute addresses for QR codes: the configured public address, else the one the page was asked

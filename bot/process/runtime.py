@@ -54,7 +54,7 @@ class Runtime:
                 texts=WebTexts(settings.default_language), public_base_url=settings.public_base_url,
                 bot_token=settings.bot_token.get_secret_value(), rate_limits=RateLimits(settings.web_rate_limit),
                 trusted_proxies=frozenset(settings.web_trusted_proxies), app_max_age=settings.web_app_max_age,
-                wake=self.wake_delivery)
+                wake=self.wake_delivery, county=frozenset(settings.admin_ids))
         return self._pages
 
     def wake_delivery(self) -> None:

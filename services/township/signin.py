@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,9 +39,9 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-async def new_link(session: AsyncSession, person: Person, now: datetime) -> str:
-    """The secret of a one-time sign-in link for an inspector (anyone else is refused)."""
-    await access.townships_of(session, person.id or 0)
+async def new_link(session: AsyncSession, person: Person, now: datetime, county: Collection[int] = ()) -> str:
+    """The secret of a one-time sign-in link for an inspector or a county-level admin (anyone else is refused)."""
+    await access.may_sign_in(session, person, county)
     secret = secrets.token_urlsafe(24)
     session.add(ConsoleToken(digest=digest(secret), kind=LINK, person_id=person.id or 0, expires_at=now + LINK_LIFE,
                              created_at=now))
@@ -48,7 +49,7 @@ async def new_link(session: AsyncSession, person: Person, now: datetime) -> str:
     return secret
 
 
-async def redeem(session: AsyncSession, secret: str, now: datetime) -> str:
+async def redeem(session: AsyncSession, secret: str, now: datetime, county: Collection[int] = ()) -> str:
     """The link's secret -> a new session's secret; a forged, used or expired link is refused. The link is
     spent by one conditional UPDATE, so two tabs racing with the same link cannot both sign in."""
     if not secret or len(secret) > 100:
@@ -60,17 +61,21 @@ async def redeem(session: AsyncSession, secret: str, now: datetime) -> str:
     person_id = spent.scalar_one_or_none()
     if person_id is None:
         raise DomainError("desk.link_refused")
-    await access.townships_of(session, person_id)  # still an inspector
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise DomainError("desk.link_refused")
+    await access.may_sign_in(session, person, county)  # still an inspector (or a county-level admin)
     return _open_session(session, person_id, now)
 
 
-async def from_web_app(session: AsyncSession, tg_user_id: int, now: datetime) -> str:
+async def from_web_app(session: AsyncSession, tg_user_id: int, now: datetime, county: Collection[int] = ()) -> str:
     """A session for the Telegram user whose Mini App init data the caller has verified (signature and age):
-    only a person in the directory who inspects a township now; anyone else is refused like a stranger."""
+    only a person in the directory who inspects a township now (or a county-level admin); anyone else is
+    refused like a stranger."""
     person = await directory.person_by_tg(session, tg_user_id)
     if person is None:
         raise NotAllowed("err.not_role", role=Role.INSPECTOR.value)
-    await access.townships_of(session, person.id or 0)
+    await access.may_sign_in(session, person, county)
     return _open_session(session, person.id or 0, now)
 
 
