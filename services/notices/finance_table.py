@@ -272,14 +272,47 @@ def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
+LONGEST_WHOLE_WORD = 14  # a narrow word up to this wide stays whole even in a narrower column ("Infrastructure")
+
+
 def _wrap(item: str, columns: int = WRAP_COLUMNS) -> list[str]:
-    """Greedy wrap at `columns`; zero-width marks ride along with their base character."""
+    """Greedy wrap at `columns`, between words: a run of narrow letters and digits ("Transfers") stays whole
+    unless it alone is wider than a line; wide (CJK) characters may break anywhere, as Chinese text does;
+    zero-width marks ride along with their base character; spaces at a break are dropped."""
     chunks = [""]
-    for char in item:
-        if chunks[-1] and display_width(chunks[-1]) + _char_width(char) > columns:
+    for word in _words(item):
+        width = display_width(word)
+        if chunks[-1] and display_width(chunks[-1]) + width > columns:
             chunks.append("")
-        chunks[-1] += char
-    return chunks
+            if word.isspace():
+                continue
+        if width <= max(columns, LONGEST_WHOLE_WORD):  # the column widens for it rather than cut it
+            chunks[-1] += word
+            continue
+        for char in word:  # a word longer than that is cut where it must be
+            if chunks[-1] and display_width(chunks[-1]) + _char_width(char) > columns:
+                chunks.append("")
+            chunks[-1] += char
+    return [chunk.rstrip() or chunk for chunk in chunks]
+
+
+def _words(text: str) -> list[str]:
+    """Spaces, runs of narrow non-space characters, and single wide characters (with their marks)."""
+    words: list[str] = []
+    for char in text:
+        width = _char_width(char)
+        previous = words[-1] if words else ""
+        joins = previous and (width == 0 or (width == 1 and not char.isspace() and _narrow_word(previous))
+                              or (char.isspace() and previous.isspace()))
+        if joins:
+            words[-1] += char
+        else:
+            words.append(char)
+    return words
+
+
+def _narrow_word(word: str) -> bool:
+    return not word.isspace() and all(_char_width(char) < 2 for char in word)
 
 
 def _pad(text: str, width: int) -> str:

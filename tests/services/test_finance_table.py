@@ -187,3 +187,16 @@ def test_amounts_right_aligned_with_two_decimals() -> None:
 
 def test_render_empty_table() -> None:
     assert render_table(FinanceTable([])).splitlines() == ["-" * 10, "合计  0.00"]
+
+
+def test_a_statement_wraps_english_items_between_words_and_chinese_between_characters() -> None:
+    text = ("Transfers from above 100 50 20 130\n"
+            "Infrastructure 0 10 0 10\n"
+            "上级转移支付资金 5 0 5 0\n")
+    lines = render_table(parse_table(text), total_label="Total",
+                         headings=("Item", "Opening", "Income", "Spending", "Closing")).splitlines()
+    items = [line.split("  ")[0].strip() for line in lines]
+    assert ["Transfers", "from", "above", "Infrastructure"] == [i for i in items if i.isascii() and i.isalpha()
+                                                                and i not in ("Item", "Total")]
+    assert "上级转移" in items and "支付资金" in items
+    assert len({width(line) for line in lines}) == 1
