@@ -13,7 +13,10 @@ high-water mark of the process: interpreter, imports and data; not tracemalloc's
 scan's alone, and time is not inflated by tracing. The scan process imports what the hourly job needs:
 services, models, SQLAlchemy; not aiogram or matplotlib.
 
-    .venv/bin/python bench/obligations.py [--sizes 1000,5000,10000] [--no-postgres]
+    .venv/bin/python bench/obligations.py [--sizes 1000,5000,10000] [--no-postgres] [--runs 3]
+
+The data are seeded once per size and engine; each of the `--runs` scans runs on a fresh copy of them (a
+file copy on SQLite, a database made from the seeded one as its template on PostgreSQL).
 
 PostgreSQL: a dedicated database `cunwu_bench` is created (never the test suite's `test`).
 Target: 10,000 villages in < 2 s and < 300 MB, growing linearly, on both engines.
@@ -27,6 +30,8 @@ import json
 import os
 import random
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -184,9 +189,31 @@ async def fresh_postgres() -> str | None:
     return PG_URL
 
 
-async def run(sizes: list[int], postgres: bool) -> None:
-    print(f"{'db':<11}{'villages':>9}{'seed s':>8}{'scan s':>8}{'cpu s':>7}{'s/1k':>7}{'peak MB':>9}"
-          f"{'imports MB':>11}{'nags':>9}{'msgs':>7}{'rerun s':>9}{'rerun nags':>11}{'log rows':>9}{'prune s':>8}")
+async def fresh_copy(url: str, run: int) -> str:
+    """A copy of the seeded database for one scan (a scan writes: each run starts from the same state)."""
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        copy = path.with_name(f"run{run}.db")
+        shutil.copyfile(path, copy)
+        return f"sqlite+aiosqlite:///{copy}"
+    admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text("DROP DATABASE IF EXISTS cunwu_bench_run"))
+        await conn.execute(text("CREATE DATABASE cunwu_bench_run TEMPLATE cunwu_bench"))
+    await admin.dispose()
+    return PG_URL + "_run"
+
+
+def spread(values: list[float]) -> str:
+    """min / median / max"""
+    return " / ".join(f"{v:.2f}" for v in (min(values), statistics.median(values), max(values)))
+
+
+async def run(sizes: list[int], postgres: bool, runs: int) -> None:
+    print(f"{'db':<11}{'villages':>9}{'run':>4}{'seed s':>8}{'scan s':>8}{'cpu s':>7}{'s/1k':>7}{'peak MB':>9}"
+          f"{'imports MB':>11}{'nags':>9}{'msgs':>7}{'rerun s':>9}{'rerun nags':>11}{'log rows':>9}{'prune s':>8}"
+          f"{'load':>6}")
+    summary: list[str] = []
     for engine in ("sqlite", "postgresql") if postgres else ("sqlite",):
         for size in sizes:
             if engine == "sqlite":
@@ -194,29 +221,44 @@ async def run(sizes: list[int], postgres: bool) -> None:
             else:
                 found = await fresh_postgres()
                 if found is None:
-                    return
+                    break
                 url = found
             await asyncio.to_thread(upgrade, url)
             started = time.perf_counter()
             await seed(url, size)
             seeded = time.perf_counter() - started
-            f = await asyncio.to_thread(scan_in_child, url)
-            print(f"{engine:<11}{size:>9}{seeded:>8.1f}{f['first_s']:>8.2f}{f['first_cpu']:>7.2f}"
-                  f"{1000 * f['first_s'] / size:>7.2f}"
-                  f"{f['peak_mb']:>9.1f}{f['imports_mb']:>11.1f}{f['first_nags']:>9}{f['first_msgs']:>7}"
-                  f"{f['rerun_s']:>9.2f}{f['rerun_nags']:>11}{f['log_rows']:>9}{f['prune_s']:>8.2f}", flush=True)
+            figures = []
+            for number in range(1, runs + 1):
+                copy = await fresh_copy(url, number)
+                f = await asyncio.to_thread(scan_in_child, copy)
+                figures.append(f)
+                print(f"{engine:<11}{size:>9}{number:>4}{seeded:>8.1f}{f['first_s']:>8.2f}{f['first_cpu']:>7.2f}"
+                      f"{1000 * f['first_s'] / size:>7.2f}"
+                      f"{f['peak_mb']:>9.1f}{f['imports_mb']:>11.1f}{f['first_nags']:>9}{f['first_msgs']:>7}"
+                      f"{f['rerun_s']:>9.2f}{f['rerun_nags']:>11}{f['log_rows']:>9}{f['prune_s']:>8.2f}"
+                      f"{os.getloadavg()[0]:>6.1f}", flush=True)
+                if url.startswith("sqlite"):
+                    Path(copy.split("///", 1)[1]).unlink()
+            if url.startswith("sqlite"):
+                shutil.rmtree(Path(url.split("///", 1)[1]).parent)  # the seeded file (228 MB for 10,000)
+            summary.append(f"{engine:<11}{size:>9}  scan s {spread([f['first_s'] for f in figures])}"
+                           f"  cpu s {spread([f['first_cpu'] for f in figures])}"
+                           f"  peak MB {spread([f['peak_mb'] for f in figures])}")
+    print(f"min / median / max of {runs} runs (cpu: the scan process's; PostgreSQL's own server time is not in it)")
+    print("\n".join(summary))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="scans per size, each on a fresh copy of the seeded data")
     parser.add_argument("--scan", metavar="URL", help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.scan:
         print(json.dumps(asyncio.run(scan_here(args.scan))))
         return
-    asyncio.run(run([int(s) for s in args.sizes.split(",")], not args.no_postgres))
+    asyncio.run(run([int(s) for s in args.sizes.split(",")], not args.no_postgres, args.runs))
 
 
 if __name__ == "__main__":

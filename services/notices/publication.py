@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import posting_end
@@ -291,17 +291,21 @@ async def postings_moved(session: AsyncSession, old_chat_id: int, new_chat_id: i
 
 async def progress(session: AsyncSession, notice_id: int) -> dict[str, Any]:
     """Delivery of one notice so far: counts, and the titles of chats that failed or are uncertain."""
-    rows = await session.exec(
-        select(Posting, BoundChat.title).outerjoin(BoundChat, col(BoundChat.chat_id) == Posting.chat_id)
-        .where(Posting.notice_id == notice_id)
-    )
+    # counted in SQL (the worker asks every few seconds while a notice goes to hundreds of groups); only the
+    # chats that failed or are uncertain are read, for their titles
     counts: dict[str, Any] = {"total": 0, "sent": 0, "failed": [], "uncertain": []}
-    for posting, title in rows:
-        counts["total"] += 1
-        if posting.state == "posted":
-            counts["sent"] += 1
-        elif posting.state in ("failed", "uncertain"):
-            counts[posting.state].append(title or str(posting.chat_id))
+    for state, number in await session.exec(select(Posting.state, func.count()).where(Posting.notice_id == notice_id)
+                                            .group_by(col(Posting.state))):
+        counts["total"] += number
+        if state == "posted":
+            counts["sent"] += number
+    troubled = await session.exec(
+        select(Posting.state, Posting.chat_id, BoundChat.title)
+        .outerjoin(BoundChat, col(BoundChat.chat_id) == Posting.chat_id)
+        .where(Posting.notice_id == notice_id, col(Posting.state).in_(["failed", "uncertain"]))
+        .order_by(col(Posting.id)))
+    for state, chat_id, title in troubled:
+        counts[state].append(title or str(chat_id))
     counts["done"] = counts["sent"] + len(counts["failed"]) + len(counts["uncertain"]) >= counts["total"]
     return counts
 

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -288,7 +288,9 @@ async def remember_title(session: AsyncSession, chat_id: int, title: str | None)
     """Groups imported from a directory file arrive without a title; the first message sent there tells it."""
     if not title:
         return
-    chat = (await session.exec(select(BoundChat).where(BoundChat.chat_id == chat_id))).first()
-    if chat is not None and chat.title != title[:255]:
-        chat.title = title[:255]
-        session.add(chat)
+    # one UPDATE that changes nothing when the title is known (the delivery worker calls this for every group
+    # message it sends): no read of the chat first
+    title = title[:255]
+    await session.exec(update(BoundChat).where(col(BoundChat.chat_id) == chat_id,
+                                               or_(col(BoundChat.title).is_(None), col(BoundChat.title) != title))
+                       .values(title=title))
