@@ -37,7 +37,8 @@ def test_operator_commands_never_import_aiogram(sqlite_template: Path, tmp_path:
     # One engine is enough: what is imported does not depend on it (the commands' output on both engines is
     # tested in tests/deadlines and tests/e2e), and each command costs a fresh interpreter.
     shutil.copy(sqlite_template, tmp_path / "cunwu.db")
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}", "BOT_TOKEN": "", "DEFAULT_LANGUAGE": "zh"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}", "BOT_TOKEN": "",
+           "DEFAULT_LANGUAGE": "zh"}
     (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
     (tmp_path / "text.txt").write_text("联系电话 13912345678", encoding="utf-8")
     commands = [
