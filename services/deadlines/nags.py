@@ -45,6 +45,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from catalogs import CatalogError
 from models import NagLog, NagScan, Notice, Obligation, OutboxMessage, Person, RoleGrant, Snooze, Village
 from models.types import utcnow
+from services import outbox
 from services.deadlines.obligations import (
     COUNTED_STATES,
     LONG,
@@ -55,7 +56,7 @@ from services.deadlines.obligations import (
     slots,
 )
 from services.errors import DomainError
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 
@@ -197,12 +198,13 @@ async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, sc
                                           open_only=True)
     snoozes = await _snoozes(session, min(v.today for v in villages))
     for chunk in _chunks(villages, VILLAGE_CHUNK):
-        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes)
+        official = await official_numbers.keys_of(session, {v.id: v.township_id for v in chunk})
+        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes, official)
         claimed = await _claim(session, nags)
         result.nags += len(claimed)
         for nag in claimed:
             result.kinds[nag.kind] = result.kinds.get(nag.kind, 0) + 1
-        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language)
+        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language, official)
     await _mark(session, fresh, now)
     return result
 
@@ -280,9 +282,11 @@ def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedul
 
 async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], planning: set[int],
                 schedules: Schedules, published: dict[int, str], events: dict[int, list[Obligation]],
-                snoozes: dict[int, dict[str, dict[int, date]]]) -> list[Nag]:
+                snoozes: dict[int, dict[str, dict[int, date]]], official: dict[int, frozenset[str]]) -> list[Nag]:
     """The nags of one chunk of villages: periodic ones for the villages being planned today, event ones
-    for all. What was already claimed today is filtered by the claim itself."""
+    for all. What was already claimed today is filtered by the claim itself. An event obligation's title was
+    typed by a person (a matter's, a consultation's topic, a petition's): masked here by the outbox's rule
+    for bulk rows (`outbox.masked`), so the digest and its buttons carry it masked."""
     planned = [v for v in chunk if v.id in planning]
     if not planned and not any(v.id in events for v in chunk):
         return []
@@ -298,6 +302,9 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
             item = policy.item(row.item_id)
             # without a catalog item the obligation's own title names it (a petition's, a matter's), as /due does
             zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
+            if not item:
+                keys = official.get(village.id, frozenset())
+                zh, en = outbox.masked(zh, keys), outbox.masked(en, keys)
             about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id, zh, en,
                         row.rule, item.owner if item else "staff")
             nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
@@ -516,8 +523,12 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     return by_village, by_township
 
 
-async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str) -> int:
-    """One digest per person per village per day: the entries of every kind that person hears."""
+async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str,
+                official: dict[int, frozenset[str]]) -> int:
+    """One digest per person per village per day: the entries of every kind that person hears. The rows are
+    inserted in bulk, not through `outbox.queue`; what in them a person typed is masked by the gate's rule
+    for bulk rows (`outbox.masked`): the village's name here, event obligations' titles in `_plan`. The
+    rest is the bot's: catalog names, periods, dates, counts, kinds (see `_digest_row`)."""
     if not claimed:
         return 0
     by_village: dict[int, list[Nag]] = defaultdict(list)
@@ -528,6 +539,7 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
     rows: list[dict[str, Any]] = []
     for vid, nags in by_village.items():
         village = villages[vid]
+        village = village._replace(name=outbox.masked(village.name, official.get(vid, frozenset())))
         listeners = list(people.get(vid, ())) + [(Role.INSPECTOR, p) for p in inspectors.get(village.township_id, ())]
         digests: dict[int, tuple[Listener, bool, list[Nag]]] = {}
         for role, person in listeners:
@@ -545,10 +557,10 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
         for person, staff, heard in digests.values():
             lang = person.language if person.language in LANGUAGES else language
             rows.append(_digest_row(village, person, lang, staff, heard, created_at))
-    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    outbox_table = OutboxMessage.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
     for start in range(0, len(rows), CHUNK):
-        await connection.execute(core_insert(outbox), rows[start:start + CHUNK])
+        await connection.execute(core_insert(outbox_table), rows[start:start + CHUNK])
     return len(rows)
 
 
