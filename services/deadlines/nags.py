@@ -198,15 +198,22 @@ async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, sc
                                           open_only=True)
     snoozes = await _snoozes(session, min(v.today for v in villages))
     for chunk in _chunks(villages, VILLAGE_CHUNK):
-        official = await official_numbers.keys_of(session, {v.id: v.township_id for v in chunk})
-        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes, official)
+        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes)
         claimed = await _claim(session, nags)
         result.nags += len(claimed)
         for nag in claimed:
             result.kinds[nag.kind] = result.kinds.get(nag.kind, 0) + 1
-        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language, official)
+        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language)
     await _mark(session, fresh, now)
     return result
+
+
+async def _official(session: AsyncSession, villages: list[Awake]) -> dict[int, frozenset[str]]:
+    """The official numbers' keys of these villages (what `outbox.masked` keeps), in a query per 2,000
+    villages; none when there are none (the hourly re-runs say nothing on most villages)."""
+    if not villages:
+        return {}
+    return await official_numbers.keys_of(session, {v.id: v.township_id for v in villages}, CHUNK)
 
 
 def _chunks(villages: list[Awake], size: int) -> Iterator[list[Awake]]:
@@ -282,7 +289,7 @@ def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedul
 
 async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], planning: set[int],
                 schedules: Schedules, published: dict[int, str], events: dict[int, list[Obligation]],
-                snoozes: dict[int, dict[str, dict[int, date]]], official: dict[int, frozenset[str]]) -> list[Nag]:
+                snoozes: dict[int, dict[str, dict[int, date]]]) -> list[Nag]:
     """The nags of one chunk of villages: periodic ones for the villages being planned today, event ones
     for all. What was already claimed today is filtered by the claim itself. An event obligation's title was
     typed by a person (a matter's, a consultation's topic, a petition's): masked here by the outbox's rule
@@ -291,6 +298,7 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
     if not planned and not any(v.id in events for v in chunk):
         return []
     escalated = await _escalated(session, chunk[0].id, chunk[-1].id)
+    official = await _official(session, [v for v in chunk if v.id in events])
     nags: list[Nag] = []
     for village in planned:
         schedule = schedules[(village.shape, village.today)]
@@ -523,8 +531,7 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     return by_village, by_township
 
 
-async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str,
-                official: dict[int, frozenset[str]]) -> int:
+async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str) -> int:
     """One digest per person per village per day: the entries of every kind that person hears. The rows are
     inserted in bulk, not through `outbox.queue`; what in them a person typed is masked by the gate's rule
     for bulk rows (`outbox.masked`): the village's name here, event obligations' titles in `_plan`. The
@@ -535,6 +542,7 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
     for nag in claimed:
         by_village[nag.village_id].append(nag)
     people, inspectors = await _recipients(session, villages, set(by_village))
+    official = await _official(session, [villages[vid] for vid in by_village])
     created_at = utcnow()
     rows: list[dict[str, Any]] = []
     for vid, nags in by_village.items():
