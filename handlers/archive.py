@@ -61,7 +61,9 @@ async def _show(message: Message, session: Session, person: Person, ui: UI, runt
                 village: Village, quarter: str) -> None:
     rows = await archive.entries(session, runtime.policy, village, quarter)
     before, after = archive.neighbour_quarters(runtime.policy, village, quarter, runtime.clock.now())
-    await message.answer(ui.render("archive", village=village.name, quarter=quarter, notices=rows),
+    consulted = await archive.consultations_in(session, village, quarter)
+    await message.answer(ui.render("archive", village=village.name, quarter=quarter, notices=rows,
+                                   consultations=consulted),
                          reply_markup=kb.archive(ui, village.id or 0, rows, before, after))
     if await directory.holds(session, person.id or 0, Role.STAFF, village.id or 0):
         for notice in rows:

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.pipeline.routes import Routes
 from bot.process.runtime import Runtime
 from bot.ui.keyboards import matters as kb
-from bot.ui.keyboards.matters import ConsultFeedback, ConsultRecord, MatterDone, MatterRecord
+from bot.ui.keyboards.matters import ConsultFeedback, ConsultRecord, MatterDone, MatterRecord, MatterVillage
 from bot.ui.texts import UI
 from models import Consultation, Matter, Person
 from services import Session
@@ -25,6 +25,7 @@ router.message.filter(F.chat.type == "private")
 class Recording(StatesGroup):
     form = State()
     completion = State()
+    village = State()  # staff of several villages choose the new matter's village
 
 
 class Consulting(StatesGroup):
@@ -41,9 +42,15 @@ async def _show(message: Message, session: Session, runtime: Runtime, ui: UI, ma
 
 @router.message(Command("matter"))
 async def matter(message: Message, command: CommandObject, session: Session, person: Person, ui: UI,
-                 runtime: Runtime) -> None:
+                 runtime: Runtime, state: FSMContext) -> None:
     if command.args:
         created = await matters.create_for(session, runtime.policy, person, command.args, runtime.clock.now())
+        if isinstance(created, list):  # staff of several villages: which one (the title waits meanwhile)
+            await state.set_state(Recording.village)
+            await state.update_data(matter_title=command.args)
+            await message.answer(ui.t("matter.which_village"),
+                                 reply_markup=kb.matter_villages([(v.id or 0, v.name) for v in created]))
+            return
         await message.answer(ui.t("matter.created", title=created.title))
         await _show(message, session, runtime, ui, created)
         return
@@ -52,6 +59,23 @@ async def matter(message: Message, command: CommandObject, session: Session, per
         await message.answer(ui.t("matter.none"))
     for one in found:
         await _show(message, session, runtime, ui, one)
+
+
+@router.callback_query(MatterVillage.filter())
+async def village_picked(query: CallbackQuery, callback_data: MatterVillage, session: Session, person: Person,
+                         ui: UI, state: FSMContext, runtime: Runtime) -> None:
+    title = (await state.get_data()).get("matter_title") if await state.get_state() == Recording.village else None
+    created = await matters.create_in(session, runtime.policy, person, callback_data.village_id, title,
+                                      runtime.clock.now())
+    await state.clear()
+    await query.answer()
+    await query.message.answer(ui.t("matter.created", title=created.title))  # type: ignore[union-attr]
+    await _show(query.message, session, runtime, ui, created)  # type: ignore[arg-type]
+
+
+@router.message(Recording.village)
+async def village_expected(message: Message, ui: UI) -> None:
+    await message.answer(ui.t("matter.pick_village"))
 
 
 @router.callback_query(MatterRecord.filter())

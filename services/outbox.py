@@ -26,16 +26,16 @@ from services.errors import DomainError
 # Keys whose values the bot made, not a person: Telegram file ids, the board's address key, ids, times; and a
 # finance table as rendered (aligned columns of amounts), made by the bot from the notice's table_text, which the
 # screen reads in its source form (services.notices.screening.screened_text) before submission and publication.
-# "supervision_phone" is the village's official public number (services.people.official_numbers), set by staff or
-# the admin for publication; the screen never flags official numbers.
-# session.info[OFFICIAL_KEYS]: {village id: the keys of its official numbers}, filled by
-# services.people.official_numbers.keys (which every path to a group loads first): the gate lets them pass, in any
-# format. A path that did not load them fails closed (the official number is refused like any other).
+# The village's official numbers (services.people.official_numbers: its and its township's supervision and office
+# lines, the notice's "supervision_phone" among them) pass by ONE mechanism: session.info[OFFICIAL_KEYS], {village
+# id: the keys of its official numbers}, filled by services.people.official_numbers.keys (which every path that
+# queues loads first) and read here by the row's village_id: the screen never flags them, in any format. A path that
+# did not load them fails closed (the official number is refused like any other). `allowed` is for the rest: what
+# a supervisor allowed, or a person's own numbers shown back to them.
 OFFICIAL_KEYS = "cunwu.official_keys"
 
 MACHINE_KEYS = frozenset({"file_id", "board", "chat_id", "township_id", "notice_id", "petition_id", "question_id",
-                          "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at", "table",
-                          "supervision_phone"})
+                          "at", "published_on", "posting_until", "expires_on", "due", "day", "created_at", "table"})
 
 
 @lru_cache(maxsize=256)
@@ -61,16 +61,10 @@ def _texts(value: Any) -> Iterator[str]:
             yield from _texts(item)
 
 
-def _passes(finding: privacy.Finding, allowed: Collection[str]) -> bool:
-    """Allowed as written (a supervisor's allowance), or by its number's key (an official number, written in
-    any format: services.people.official_numbers)."""
-    return finding.text in allowed or (privacy.number_key(finding.text) or finding.text) in allowed
-
-
 def open_findings(context: dict[str, Any] | None, allowed: Collection[str] = (),
                   official: frozenset[str] = frozenset()) -> list[privacy.Finding]:
     """The personal numbers in a context's texts that nobody allowed (a village's official numbers aside)."""
-    return [f for text in _texts(context or {}) for f in _findings(text, official) if not _passes(f, allowed)]
+    return [f for text in _texts(context or {}) for f in _findings(text, official) if f.text not in allowed]
 
 
 def check(context: dict[str, Any] | None, allowed: Collection[str] = (),
@@ -81,11 +75,19 @@ def check(context: dict[str, Any] | None, allowed: Collection[str] = (),
         raise DomainError("privacy_gate.blocked", masked=", ".join(sorted({f.masked for f in found})))
 
 
+def masked(text: str, official: frozenset[str] = frozenset()) -> str:
+    """The gate's rule for rows written in bulk (the nag digests, services.deadlines.nags), where refusing one
+    row would hold up every other village's reminders: each personal number the screen finds is masked
+    (the village's official numbers aside), so what a person typed leaves masked, never as written."""
+    found = _findings(text, official)
+    return privacy.mask_all(text, list(found)) if found else text
+
+
 def require_clean(text: str, official: Collection[str] = ()) -> str:
     """For text typed to be shown to others (a reason, a reply): refused at once, with what was found, so the
     person can write it again; the gate would refuse it later anyway. `official`: the village's official
     numbers' keys, which pass."""
-    found = [f for f in _findings(text) if not _passes(f, official)]
+    found = list(_findings(text, frozenset(official)))
     if found:
         raise DomainError("privacy_gate.text_has_numbers", masked=", ".join(f.masked for f in found))
     return text

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import Period
-from models import Attachment, AuditEntry, Notice, Person, PostingProof, ReviewDecision, Township, Village
+from models import Attachment, AuditEntry, Consultation, Notice, Person, PostingProof, ReviewDecision, Township, Village
 from services import privacy
 from services.board import official
 from services.board.visibility import Board, BoardNotFound, board_of, boards_of
@@ -29,6 +29,7 @@ from services.notices.archive import parse_quarter, quarter_bounds
 from services.notices.workflow import Action, State
 from services.people import official_numbers
 from services.policy import Policy
+from services.procedures import consultations
 from services.procedures.matters import published_path
 
 LISTED = (State.PUBLISHED, State.RETRACTED)  # the versions a board lists: the newest of each chain
@@ -102,6 +103,7 @@ class VillageBoard:
     quarters: list[QuarterGroup]  # the recent ones, newest first, in full
     older: list[tuple[str, int]]  # (quarter, count), newest first
     phone: str | None
+    consultations: list[dict[str, Any]] = field(default_factory=list)  # completed ones, newest first
 
 
 @dataclass(frozen=True)
@@ -209,12 +211,15 @@ async def village_changed_at(session: AsyncSession, board: Board) -> tuple[datet
     def proofs(value: Any) -> Any:
         return select(value).join(Notice, col(Notice.id) == PostingProof.notice_id).where(of_village).scalar_subquery()
 
-    notices, count, proved, posted = (await session.exec(select(
+    consulted = (select(func.count()).select_from(Consultation)  # completed consultations (their own section)
+                 .where(col(Consultation.village_id) == board.village.id, col(Consultation.adopted).is_not(None)))
+    notices, count, proved, posted, completed = (await session.exec(select(  # type: ignore[call-overload]
         select(func.max(Notice.updated_at)).where(shown).scalar_subquery(),
         select(func.count()).select_from(Notice).where(shown).scalar_subquery(),
-        proofs(func.max(PostingProof.at)), proofs(func.count(col(PostingProof.id)))))).one()
+        proofs(func.max(PostingProof.at)), proofs(func.count(col(PostingProof.id))),
+        consulted.scalar_subquery()))).one()
     stamps = [s for s in (notices, proved, board.changed_at, board.village.created_at) if s is not None]
-    return max(_aware(s) for s in stamps), f"{count}.{posted}"
+    return max(_aware(s) for s in stamps), f"{count}.{posted}.{completed}"
 
 
 def _aware(stamp: datetime) -> datetime:
@@ -268,7 +273,8 @@ async def village_board(session: AsyncSession, policy: Policy, board: Board, now
     recent = [QuarterGroup(q, len(ls), _by_class(ls)) for q, ls in ordered[:RECENT_QUARTERS]]
     return VillageBoard(board, today, [line for line in lines if line.current], recent,
                         [(q, len(ls)) for q, ls in ordered[RECENT_QUARTERS:]],
-                        await official.supervision_phone(session, board.village))
+                        await official.supervision_phone(session, board.village),
+                        await consultations.disclosed(session, board.village.id or 0))
 
 
 async def quarter_lines(session: AsyncSession, policy: Policy, board: Board, quarter: str,

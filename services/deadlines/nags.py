@@ -47,6 +47,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from catalogs import CatalogError
 from models import NagLog, NagScan, Notice, Obligation, OutboxMessage, Person, RoleGrant, Snooze, Village
 from models.types import utcnow
+from services import outbox
 from services.deadlines.obligations import (
     COUNTED_STATES,
     LONG,
@@ -57,7 +58,7 @@ from services.deadlines.obligations import (
     slots,
 )
 from services.errors import DomainError
-from services.people import directory
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 
@@ -216,6 +217,14 @@ async def _rows(session: AsyncSession, statement: Any) -> Any:
     return await (await session.connection()).execute(statement)
 
 
+async def _official(session: AsyncSession, villages: list[Awake]) -> dict[int, frozenset[str]]:
+    """The official numbers' keys of these villages (what `outbox.masked` keeps), in a query per 2,000
+    villages; none when there are none (the hourly re-runs say nothing on most villages)."""
+    if not villages:
+        return {}
+    return await official_numbers.keys_of(session, {v.id: v.township_id for v in villages}, CHUNK)
+
+
 def _chunks(villages: list[Awake], size: int) -> Iterator[list[Awake]]:
     for start in range(0, len(villages), size):
         yield villages[start:start + size]
@@ -291,11 +300,14 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
                 schedules: Schedules, published: dict[int, str], events: dict[int, list[Obligation]],
                 snoozes: dict[int, dict[str, dict[int, date]]]) -> list[Nag]:
     """The nags of one chunk of villages: periodic ones for the villages being planned today, event ones
-    for all. What was already claimed today is filtered by the claim itself."""
+    for all. What was already claimed today is filtered by the claim itself. An event obligation's title was
+    typed by a person (a matter's, a consultation's topic, a petition's): masked here by the outbox's rule
+    for bulk rows (`outbox.masked`), so the digest and its buttons carry it masked."""
     planned = [v for v in chunk if v.id in planning]
     if not planned and not any(v.id in events for v in chunk):
         return []
     escalated = await _escalated(session, chunk[0].id, chunk[-1].id)
+    official = await _official(session, [v for v in chunk if v.id in events])
     nags: list[Nag] = []
     for village in planned:
         schedule = schedules[(village.shape, village.today)]
@@ -307,6 +319,9 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
             item = policy.item(row.item_id)
             # without a catalog item the obligation's own title names it (a petition's, a matter's), as /due does
             zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
+            if not item:
+                keys = official.get(village.id, frozenset())
+                zh, en = outbox.masked(zh, keys), outbox.masked(en, keys)
             about = Due(obligation_key(row.id or 0), row.due, row.item_id, None, row.id, zh, en,
                         row.rule, item.owner if item else "staff")
             nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
@@ -533,7 +548,10 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
 
 async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str,
                 texts: _Texts | None = None) -> int:
-    """One digest per person per village per day: the entries of every kind that person hears."""
+    """One digest per person per village per day: the entries of every kind that person hears. The rows are
+    inserted in bulk, not through `outbox.queue`; what in them a person typed is masked by the gate's rule
+    for bulk rows (`outbox.masked`): the village's name here, event obligations' titles in `_plan`. The
+    rest is the bot's: catalog names, periods, dates, counts, kinds (see `_digest_row`)."""
     if not claimed:
         return 0
     texts = texts if texts is not None else _Texts()
@@ -541,10 +559,12 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
     for nag in claimed:
         by_village[nag.village_id].append(nag)
     people, inspectors = await _recipients(session, villages, set(by_village))
+    official = await _official(session, [villages[vid] for vid in by_village])
     created_at = utcnow()
     rows: list[dict[str, Any]] = []
     for vid, nags in by_village.items():
         village = villages[vid]
+        village = village._replace(name=outbox.masked(village.name, official.get(vid, frozenset())))
         listeners = list(people.get(vid, ())) + [(Role.INSPECTOR, p) for p in inspectors.get(village.township_id, ())]
         nags.sort(key=_order)  # every digest lists its entries in this order
         personal = any(n.people is not None or n.skip for n in nags)

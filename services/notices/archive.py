@@ -22,6 +22,7 @@ from services.notices.notice_view import notice_view
 from services.notices.workflow import Action, State
 from services.people import directory
 from services.policy import Policy
+from services.procedures import consultations
 from services.procedures.matters import published_path
 
 SHOWN = (State.PUBLISHED, State.RETRACTED)
@@ -58,6 +59,12 @@ async def published_in(session: AsyncSession, policy: Policy, village: Village, 
 
 def current_quarter(policy: Policy, village: Village, now: datetime) -> str:
     return str(Period.containing("quarterly", policy.today(village, now)))
+
+
+async def consultations_in(session: AsyncSession, village: Village, quarter: str) -> list[dict[str, Any]]:
+    """The quarter's completed consultations (held in it, adoption fed back), screened like the board's."""
+    period = parse_quarter(quarter)
+    return await consultations.disclosed(session, village.id or 0, period.start, period.next().start)
 
 
 async def entries(session: AsyncSession, policy: Policy, village: Village, quarter: str) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from catalogs import Cadence
 from catalogs.due import event_due_date
 from models import Consultation, Obligation, Person, Village
+from services import privacy
 from services.errors import DomainError
 from services.outbox import queue, queue_to_person, require_clean
 from services.people import directory, official_numbers
@@ -190,3 +191,26 @@ async def as_view(session: AsyncSession, policy: Policy, row: Consultation) -> d
             "participants": row.participants, "positions": row.positions, "outcome": row.outcome,
             "adopted": row.adopted, "due": obligation.due if obligation else None,
             "published": bool(obligation and obligation.met_at)}
+
+
+async def disclosed(session: AsyncSession, village_id: int, start: date | None = None,
+                    end: date | None = None) -> list[dict[str, object]]:
+    """The completed consultations (outcome recorded, adoption fed back), newest first, as the public board
+    and /archive show them: what the resident groups read when it was fed back (topic, date, outcome,
+    adoption, explanation), screened again on the way out (a number the screen learned since is masked; the
+    village's official numbers stay). `start`..`end` (end excluded): the days they were held in."""
+    query = select(Consultation).where(Consultation.village_id == village_id,
+                                       col(Consultation.adopted).is_not(None), col(Consultation.held_on).is_not(None))
+    if start is not None:
+        query = query.where(col(Consultation.held_on) >= start)
+    if end is not None:
+        query = query.where(col(Consultation.held_on) < end)
+    official = await official_numbers.keys(session, village_id)
+    rows = await session.exec(query.order_by(col(Consultation.held_on).desc(), col(Consultation.id).desc()))
+    return [{"id": row.id, "held_on": row.held_on, "adopted": row.adopted,
+             **{field: _screened(getattr(row, field), official) for field in ("topic", "outcome", "feedback")}}
+            for row in rows]
+
+
+def _screened(text: str, official: frozenset[str]) -> str:
+    return privacy.mask_all(text, privacy.screen(text, official))

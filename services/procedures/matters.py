@@ -136,12 +136,27 @@ async def check_step(session: AsyncSession, policy: Policy, person: Person, matt
     return matter, proc, step, recorded
 
 
-async def create_for(session: AsyncSession, policy: Policy, person: Person, title: str, now: datetime) -> Matter:
-    """/matter TITLE: a new matter in the person's village (the first, where they are staff of several)."""
+async def create_for(session: AsyncSession, policy: Policy, person: Person, title: str,
+                     now: datetime) -> Matter | list[Village]:
+    """/matter TITLE: a new matter in the person's village; staff of several villages get the villages to
+    choose from instead (`create_in` once they tap one), nothing created yet."""
     villages = await directory.villages_where(session, person.id or 0, Role.STAFF)
     if not villages:
         raise DomainError("err.not_role", role=Role.STAFF.value)
+    if len(villages) > 1:
+        if not " ".join(title.split()):
+            raise DomainError("matter.no_title")
+        return villages
     return await create(session, policy, person, villages[0], title, now)
+
+
+async def create_in(session: AsyncSession, policy: Policy, person: Person, village_id: int, title: str | None,
+                    now: datetime) -> Matter:
+    """The village tapped for a new matter (a callback carries its id): `create` re-checks that the person is
+    its staff now; no title waiting (the conversation moved on) is a stale button."""
+    if title is None:
+        raise DomainError("err.stale_button")
+    return await create(session, policy, person, await directory.village_by_id(session, village_id), title, now)
 
 
 async def next_of(session: AsyncSession, policy: Policy, matter: Matter) -> tuple[Step | None, bool]:

@@ -66,6 +66,8 @@ def masked(text: str, official: Collection[str] = ()) -> str:
 
 
 async def official_keys(session: AsyncSession, village_id: int) -> frozenset[str]:
+    """The village's official numbers' keys, never flagged by the screen; loading them also keeps them in the
+    session, where the outbox's gate reads them (outbox.OFFICIAL_KEYS) for every row of this village."""
     return await official_numbers.keys(session, village_id)
 
 
@@ -133,8 +135,7 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village_
             if reviewer.id == person.id:
                 continue  # the petitioner does not confirm their own petition
             queue_to_person(session, reviewer, "petition_review", {**view, "by": person.name},
-                            keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id,
-                            allowed=await official_keys(session, village_id))
+                            keyboard={"name": "petition_review", "petition_id": petition.id}, village_id=village_id)
     return petition
 
 
@@ -195,7 +196,7 @@ async def refuse(session: AsyncSession, person: Person, petition_id: int, reason
     petitioner = await session.get(Person, petition.person_id)
     if petitioner is not None:
         queue_to_person(session, petitioner, "petition_refused", petition_view(petition),
-                        village_id=petition.village_id, allowed=await official_keys(session, petition.village_id))
+                        village_id=petition.village_id)
     return petition
 
 
@@ -233,11 +234,10 @@ async def open_petition(session: AsyncSession, policy: Policy, petition: Petitio
         session.add(post)
         await session.flush()
         queue(session, chat.chat_id, "petition_post", view, lang=village.language, village_id=petition.village_id,
-              allowed=await official_keys(session, petition.village_id),
               topic=POST_TOPIC.format(id=post.id), keyboard=_sign_keyboard(petition))
     if petitioner is not None and not granted:  # when granted, they heard so as its first signer
         queue_to_person(session, petitioner, "petition_opened", {**view, "signed": True},
-                        village_id=petition.village_id, allowed=await official_keys(session, petition.village_id),
+                        village_id=petition.village_id,
                         keyboard={"name": "petition_state", "petition_id": petition.id})
     return petition
 
@@ -418,15 +418,14 @@ async def _granted(session: AsyncSession, policy: Policy, petition: Petition, no
     session.add(petition)
     view = {**petition_view(petition, policy.item(petition.item_id)), "due": obligation.due.isoformat()}
     told: set[int] = set()
+    await official_keys(session, petition.village_id)  # the gate passes them (outbox.OFFICIAL_KEYS)
     for role in TOLD_ON_GRANT:
         for person in await directory.people_with_role(session, petition.village_id, role):
             if person.id not in told:
                 told.add(person.id or 0)
-                queue_to_person(session, person, "petition_granted_staff", view, village_id=petition.village_id,
-                                allowed=await official_keys(session, petition.village_id))
+                queue_to_person(session, person, "petition_granted_staff", view, village_id=petition.village_id)
     for signer in await signers(session, petition.id or 0):
-        queue_to_person(session, signer, "petition_granted", view, village_id=petition.village_id,
-                        allowed=await official_keys(session, petition.village_id))
+        queue_to_person(session, signer, "petition_granted", view, village_id=petition.village_id)
     await refresh_posts(session, policy, petition, now)
 
 
@@ -452,9 +451,9 @@ async def on_obligation_met(session: AsyncSession, event: Event) -> list[Event]:
     if claimed.rowcount != 1:
         return []
     await session.refresh(petition)
+    await official_keys(session, petition.village_id)  # the gate passes them (outbox.OFFICIAL_KEYS)
     for signer in await signers(session, petition.id or 0):
-        queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id,
-                        allowed=await official_keys(session, petition.village_id))
+        queue_to_person(session, signer, "petition_met", petition_view(petition), village_id=petition.village_id)
     return []
 
 
@@ -473,13 +472,13 @@ async def expire_due(session: AsyncSession, policy: Policy, now: datetime) -> in
         village = await directory.village_by_id(session, petition.village_id)
         view = petition_view(petition, policy.item(petition.item_id))
         await refresh_posts(session, policy, petition, now)
+        await official_keys(session, petition.village_id)  # the gate passes them (outbox.OFFICIAL_KEYS)
         for chat in await directory.bound_chats(session, petition.village_id):
             queue(session, chat.chat_id, "petition_expired", view, lang=village.language,
-                  village_id=petition.village_id, allowed=await official_keys(session, petition.village_id))
+                  village_id=petition.village_id)
         petitioner = await session.get(Person, petition.person_id)
         if petitioner is not None:
-            queue_to_person(session, petitioner, "petition_expired", view, village_id=petition.village_id,
-                            allowed=await official_keys(session, petition.village_id))
+            queue_to_person(session, petitioner, "petition_expired", view, village_id=petition.village_id)
     return expired
 
 
@@ -515,6 +514,7 @@ async def _refresh_post(session: AsyncSession, post: PetitionPost, petition: Pet
     if message_id is None:
         return  # the post never arrived (failed or uncertain): nothing to edit
     post.message_id = message_id
+    await official_keys(session, petition.village_id)  # the gate passes them (outbox.OFFICIAL_KEYS)
     last_done = max((row.done_at or now for row in rows if row.action == "edit"), default=None)
     in_flight = any(row.status == "sending" for row in rows)
     not_before = None
@@ -523,7 +523,6 @@ async def _refresh_post(session: AsyncSession, post: PetitionPost, petition: Pet
     elif last_done is not None and last_done + EDIT_INTERVAL > now:
         not_before = last_done + EDIT_INTERVAL
     row = queue(session, post.chat_id, "petition_post", view, action="edit", target_message_id=message_id,
-                topic=topic, village_id=petition.village_id,
-                allowed=await official_keys(session, petition.village_id), keyboard=keyboard,
+                topic=topic, village_id=petition.village_id, keyboard=keyboard,
                 lang=(await directory.village_by_id(session, petition.village_id)).language)
     row.not_before = not_before

@@ -22,6 +22,21 @@ class MatterDone(CallbackData, prefix="md1"):
     matter_id: int
 
 
+class MatterVillage(CallbackData, prefix="mv1"):
+    """Which village a new matter belongs to, for staff of several; the title waits in the conversation's data
+    and the service re-checks the tapper is staff of this village."""
+
+    village_id: int
+
+
+def matter_villages(choices: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for village_id, name in choices:
+        builder.button(text=shorten(name, 60), callback_data=MatterVillage(village_id=village_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
 def next_steps(ui: UI, matter_id: int, step: Any | None, decided: bool) -> InlineKeyboardMarkup | None:
     """The next deliberation to record, or (once decided) the completion."""
     builder = InlineKeyboardBuilder()
