@@ -99,8 +99,7 @@ async def _until(condition: Any, seconds: float, what: str) -> None:
 
 
 async def run_process(folder: Path, updates: int, people: int) -> tuple[float, float, float]:
-    """Resident MB of a real `cunwu run` once it polls, and after the updates; seconds to its first poll (the
-    second poll waits out the first long poll, so it is no measure of start-up)."""
+    """Resident MB of a real `cunwu run` once it polls, and after the updates; seconds until it starts polling."""
     world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
     server = FakeBotAPIServer(world)
     env = _env(folder, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=await server.start(), WEB_PORT=str(free_port()))
@@ -109,8 +108,9 @@ async def run_process(folder: Path, updates: int, people: int) -> tuple[float, f
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli.main", "run", cwd=folder,
                                                        env=env, stdout=output, stderr=output)
     try:
-        await _until(lambda: len(world.requests_for("getUpdates")) >= 1, 300, "cunwu run polling")
-        start_seconds = time.perf_counter() - started  # its first getUpdates: started
+        # Started: its getMe as polling begins (a getUpdates is recorded only once its long poll returns).
+        await _until(lambda: len(world.requests_for("getMe")) >= 1, 300, "cunwu run starting to poll")
+        start_seconds = time.perf_counter() - started
         # Memory once the first long poll has returned (the second getUpdates): the Update types are built.
         await _until(lambda: len(world.requests_for("getUpdates")) >= 2, 300, "cunwu run polling again")
         after_start = rss_mb(process.pid)
