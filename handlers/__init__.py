@@ -14,17 +14,16 @@ from handlers import (
     board,
     conversations,
     deadlines,
-    desk,
     drafting,
     drafting_actions,
     fallback,
     groups,
-    inspections,
     matters,
     onboarding,
     people,
     review,
 )
+from handlers.township import desk, inspections
 from handlers.voice import petitions, questions
 
 

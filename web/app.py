@@ -13,7 +13,10 @@ from pathlib import Path
 from aiohttp import web
 
 from services.errors import DomainError
-from web import console, console_app, console_photos, miniapp, pages, posters, views
+from web import miniapp, pages, posters, views
+from web.console import app as console_app
+from web.console import pages as console
+from web.console import photos as console_photos
 from web.deps import DEPS, WebDeps
 from web.http import PAGE_COST, PDF_COST, client_address
 
@@ -40,9 +43,9 @@ ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
     ("GET", f"/v/{NOTICE}/{{kind:[fp]}}/{{file:\\d{{1,10}}}}", "file", pages.notice_file),
     ("GET", "/app", "app", miniapp.page),
     ("POST", "/app/me", "app-me", miniapp.mine),
-    *console.ROUTES,  # the township console (web/console.py): signed-in inspectors only
-    *console_app.ROUTES,  # signing in to it from a Mini App (web/console_app.py)
-    *console_photos.ROUTES,  # its inspections' photos (web/console_photos.py)
+    *console.ROUTES,  # the township console (web/console/pages.py): signed-in inspectors only
+    *console_app.ROUTES,  # signing in to it from a Mini App (web/console/app.py)
+    *console_photos.ROUTES,  # its inspections' photos (web/console/photos.py)
 )
 SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; " \

@@ -65,7 +65,7 @@ class Links:
         return self._file("/app/me")
 
     def console(self, path: str = "") -> str:
-        """The township console's addresses (web/console.py); never files, never with ?lang."""
+        """The township console's addresses (web/console/pages.py); never files, never with ?lang."""
         return self._file("/console" + path)
 
     def static(self, name: str) -> str:

@@ -4,7 +4,7 @@ the desk's record, urging and rectification orders, inspections, exports and the
 Sign-in: the bot's /console sends a one-time link (/console/in/<secret>); opening it shows a button (so a
 link preview that fetches the page spends nothing), pressing it spends the link and sets the session cookie
 (HttpOnly, SameSite=Strict, Secure behind https); inside Telegram, the Mini App's verified init data sets
-the same cookie (web/console_app.py). Every page re-reads the session and checks the person's
+the same cookie (web/console/app.py). Every page re-reads the session and checks the person's
 inspector grants (services/township/access.py): a village of another township is "not found", like a
 village that does not exist. Every form carries the session's CSRF token. Handlers are thin: parse, call a
 service, render a template of web/templates/{zh,en}/console_*.j2 (which extend the board's layout).

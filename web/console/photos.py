@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.township import inspection_photos
-from web.console import CODE, PATH, _signed, _signin_needed
+from web.console.pages import CODE, PATH, _signed, _signin_needed
 from web.pages import ctx_of
 
 

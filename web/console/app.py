@@ -1,5 +1,5 @@
 """Signing in to the township console from inside Telegram (a Mini App), beside the one-time link of
-web/console.py. The bot's /console offers a web_app button to GET /console/app; that page's only script
+web/console/pages.py. The bot's /console offers a web_app button to GET /console/app; that page's only script
 (static/console-app.js) posts the init data Telegram gave it to POST /console/app, which checks the signature
 (aiogram's web_app utilities, a key derived from the bot token), refuses init data older than
 signin.APP_MAX_AGE by the process's clock, looks the Telegram user up in the directory and re-checks the
@@ -14,7 +14,7 @@ from aiohttp import web
 
 from services.errors import DomainError
 from services.township import signin
-from web.console import PATH, _page, signed_in_response
+from web.console.pages import PATH, _page, signed_in_response
 from web.deps import Ctx
 from web.miniapp import Refused, verified_user
 from web.pages import ctx_of
