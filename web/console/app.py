@@ -14,7 +14,7 @@ from aiohttp import web
 
 from services.errors import DomainError
 from services.township import signin
-from web.console.pages import PATH, _page, signed_in_response
+from web.console.pages import PATH, console_page, signed_in_response
 from web.deps import Ctx
 from web.miniapp import Refused, verified_user
 from web.pages import ctx_of
@@ -25,7 +25,7 @@ APP_PATH = PATH + "/app"
 
 async def page(request: web.Request) -> web.Response:
     """The page the web_app button opens: a form its script fills with the init data and sends."""
-    return _page(ctx_of(request), "console_app", reason="")
+    return console_page(ctx_of(request), "console_app", reason="")
 
 
 async def verify(request: web.Request) -> web.Response:
@@ -47,7 +47,7 @@ async def verify(request: web.Request) -> web.Response:
 
 
 def _refused(ctx: Ctx, reason: str) -> web.Response:
-    return _page(ctx, "console_app", status=403, reason=reason)
+    return console_page(ctx, "console_app", status=403, reason=reason)
 
 
 ROUTES = (

@@ -38,7 +38,7 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 # --- plumbing -------------------------------------------------------------------------------------------
 
-def _page(ctx: Ctx, template: str, status: int = 200, **context: Any) -> web.Response:
+def console_page(ctx: Ctx, template: str, status: int = 200, **context: Any) -> web.Response:
     speech = speak(ctx, ctx.deps.texts.default_lang)
     text = ctx.deps.texts.render(speech.lang, template, links=speech.links, other_url="", indexed=False, **context)
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8",
@@ -49,13 +49,13 @@ def _lang(ctx: Ctx) -> str:
     return speak(ctx, ctx.deps.texts.default_lang).lang
 
 
-async def _signed(request: web.Request, ctx: Ctx) -> Signed | None:
+async def signed_from(request: web.Request, ctx: Ctx) -> Signed | None:
     async with ctx.deps.sessions() as session:
         return await signin.signed_in(session, request.cookies.get(COOKIE), ctx.now)
 
 
-def _signin_needed(ctx: Ctx) -> web.Response:
-    return _page(ctx, "console_signin", status=401, secret="", refused=False)
+def signin_needed(ctx: Ctx) -> web.Response:
+    return console_page(ctx, "console_signin", status=401, secret="", refused=False)
 
 
 async def _form(request: web.Request, signed: Signed) -> dict[str, str]:
@@ -84,7 +84,7 @@ def _words(ctx: Ctx) -> Any:
 
 async def signin_page(request: web.Request) -> web.Response:
     """The link from the bot: a button that spends it (GET spends nothing)."""
-    return _page(ctx_of(request), "console_signin", secret=request.match_info["secret"], refused=False)
+    return console_page(ctx_of(request), "console_signin", secret=request.match_info["secret"], refused=False)
 
 
 async def signin_post(request: web.Request) -> web.Response:
@@ -96,7 +96,7 @@ async def signin_post(request: web.Request) -> web.Response:
             await session.commit()
     except DomainError:
         log.info("a console sign-in link was refused from %s", request.remote)
-        return _page(ctx, "console_signin", status=403, secret="", refused=True)
+        return console_page(ctx, "console_signin", status=403, secret="", refused=True)
     raise signed_in_response(ctx, token)
 
 
@@ -111,9 +111,9 @@ def signed_in_response(ctx: Ctx, token: str) -> web.HTTPSeeOther:
 
 async def signout(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     await _form(request, signed)
     async with ctx.deps.sessions() as session:
         await signin.sign_out(session, request.cookies.get(COOKIE, ""))
@@ -128,52 +128,52 @@ async def signout(request: web.Request) -> web.Response:
 async def home(request: web.Request) -> web.Response:
     """The ranking of every village of the townships the person inspects (several: the county's view)."""
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     if access.is_county(signed.person, ctx.deps.county):
         raise web.HTTPSeeOther(PATH + "/county")
     async with ctx.deps.sessions() as session:
         townships = await access.townships_of(session, signed.person.id or 0)
         found = await ranking.rank(session, ctx.deps.policy, townships, ctx.now)
     view = ranking_view(found, ctx.deps.policy.today(None, ctx.now), shown=None)
-    return _page(ctx, "console_ranking", r=view, townships=townships, person=signed.person, csrf=signed.csrf,
-                 several=len(townships) > 1, done=request.query.get("done", ""), acting=True)
+    return console_page(ctx, "console_ranking", r=view, townships=townships, person=signed.person, csrf=signed.csrf,
+                        several=len(townships) > 1, done=request.query.get("done", ""), acting=True)
 
 
 async def county(request: web.Request) -> web.Response:
     """The county's view, for the county-level admins: the townships ranked, each a link to its own ranking."""
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     async with ctx.deps.sessions() as session:
         townships = await access.county_townships(session, signed.person, ctx.deps.county)
         found = await ranking.rank(session, ctx.deps.policy, townships, ctx.now)
     view = county_view(found, ranking.townships_ranked(found), ctx.deps.policy.today(None, ctx.now))
-    return _page(ctx, "console_county", r=view, person=signed.person, csrf=signed.csrf)
+    return console_page(ctx, "console_county", r=view, person=signed.person, csrf=signed.csrf)
 
 
 async def township(request: web.Request) -> web.Response:
     """One township's ranking: for its inspectors, and for the county-level admins (to look, not to act)."""
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     async with ctx.deps.sessions() as session:
         found = await access.township_to_view(session, signed.person, ctx.deps.county, request.match_info["code"])
         ranked = await ranking.rank(session, ctx.deps.policy, [found], ctx.now)
     view = ranking_view(ranked, ctx.deps.policy.today(None, ctx.now), shown=None)
-    return _page(ctx, "console_ranking", r=view, townships=[found], person=signed.person, csrf=signed.csrf,
-                 several=False, done="", acting=not access.is_county(signed.person, ctx.deps.county),
-                 county=access.is_county(signed.person, ctx.deps.county))
+    return console_page(ctx, "console_ranking", r=view, townships=[found], person=signed.person, csrf=signed.csrf,
+                        several=False, done="", acting=not access.is_county(signed.person, ctx.deps.county),
+                        county=access.is_county(signed.person, ctx.deps.county))
 
 
 async def village(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     return await _village_page(ctx, signed, request.match_info["code"], done=request.query.get("done", ""))
 
 
@@ -185,17 +185,17 @@ async def _village_page(ctx: Ctx, signed: Signed, code: str, *, done: str = "", 
         desk = await timeline.desk(session, ctx.deps.policy, found, today.year, ctx.now)
         overdue = await actions.overdue_of(session, ctx.deps.policy, township, found, ctx.now)
         board = await visibility.board_of(session, found)  # a links-only board is at its key, not its code
-    return _page(ctx, "console_village", d=desk, township=township, overdue=overdue, today=today.isoformat(),
-                 csrf=signed.csrf, done=done, error=error, board_ref=board.ref, status=status, acting=acting)
+    return console_page(ctx, "console_village", d=desk, township=township, overdue=overdue, today=today.isoformat(),
+                        csrf=signed.csrf, done=done, error=error, board_ref=board.ref, status=status, acting=acting)
 
 
 async def act(request: web.Request) -> web.Response:
     """POST urge | rectify on a village: on success back to its page (303), on bad input the page again
     with the reason (422)."""
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     form = await _form(request, signed)
     code, what = request.match_info["code"], request.match_info["action"]
     keys = [form["key"]] if form.get("key") else None
@@ -221,9 +221,9 @@ async def act(request: web.Request) -> web.Response:
 async def inspection(request: web.Request) -> web.Response:
     """GET the form and the township's record of inspections; POST records one."""
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     error, status = "", 200
     if request.method == "POST":
         form = await _form(request, signed)
@@ -246,9 +246,9 @@ async def inspection(request: web.Request) -> web.Response:
         done = await inspections.of_township(session, township.id or 0)
         owed = await inspection_due.status(session, ctx.deps.policy, township, ctx.now)
     owed_view = inspection_due.view(owed, _lang(ctx), ctx.deps.policy.today(None, ctx.now))
-    return _page(ctx, "console_inspections", township=township, villages=found.villages, rows=done, owed=owed_view,
-                 kinds=inspections.KINDS, csrf=signed.csrf, error=error, today=date.isoformat(ctx.now.date()),
-                 done=request.query.get("done", ""), status=status)
+    return console_page(ctx, "console_inspections", township=township, villages=found.villages, rows=done,
+                        owed=owed_view, kinds=inspections.KINDS, csrf=signed.csrf, error=error,
+                        today=date.isoformat(ctx.now.date()), done=request.query.get("done", ""), status=status)
 
 
 async def _township(session: Any, signed: Signed, code: str) -> Any:
@@ -260,9 +260,9 @@ async def _township(session: Any, signed: Signed, code: str) -> Any:
 
 async def export(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     name, fmt = request.match_info["table"], request.match_info["fmt"]
     async with ctx.deps.sessions() as session:
         township = await access.township_to_view(session, signed.person, ctx.deps.county, request.match_info["code"])
@@ -281,9 +281,9 @@ async def export(request: web.Request) -> web.Response:
 
 async def chart(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     lang, t = _lang(ctx), _words(ctx)
     async with ctx.deps.sessions() as session:
         township = await access.township_to_view(session, signed.person, ctx.deps.county, request.match_info["code"])

@@ -7,15 +7,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.township import inspection_photos
-from web.console.pages import CODE, PATH, _signed, _signin_needed
+from web.console.pages import CODE, PATH, signed_from, signin_needed
 from web.pages import ctx_of
 
 
 async def photo(request: web.Request) -> web.Response:
     ctx = ctx_of(request)
-    signed = await _signed(request, ctx)
+    signed = await signed_from(request, ctx)
     if signed is None:
-        return _signin_needed(ctx)
+        return signin_needed(ctx)
     async with ctx.deps.sessions() as session:
         file_id = await inspection_photos.file_of(session, signed.person, request.match_info["code"],
                                                   int(request.match_info["photo"]))
