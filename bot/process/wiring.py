@@ -15,6 +15,7 @@ from bot.pipeline.acknowledge import ToleratedAcknowledgements
 from bot.pipeline.fsm_storage import DatabaseStorage
 from bot.pipeline.isolation import ChatLocks, UpdateIsolation
 from bot.pipeline.middlewares import CommitBeforeTelling, UpdateContext
+from bot.pipeline.quiet import QuietGroups
 from bot.process.runtime import Runtime
 from handlers import get_routers
 
@@ -35,11 +36,13 @@ def build_storage(runtime: Runtime) -> tuple[BaseStorage, BaseEventIsolation]:
 def build_dispatcher(runtime: Runtime, *, confirm_after_handling: bool = False) -> Dispatcher:
     """`confirm_after_handling` for webhook mode: see bot.pipeline.middlewares.UpdateContext.
 
-    Outer middlewares, in this order (bot/pipeline/isolation.py says why): aiogram's errors and user context, the
-    conversation lock, the database session and person, then aiogram's FSM context inside that session.
+    Outer middlewares, in this order (bot/pipeline/isolation.py says why): aiogram's errors and user context,
+    group chatter no handler takes dropped (bot/pipeline/quiet.py), the conversation lock, the database session
+    and person, then aiogram's FSM context inside that session.
     """
     storage, isolation = build_storage(runtime)
     dispatcher = Dispatcher(storage=storage, disable_fsm=True, runtime=runtime)
+    dispatcher.update.outer_middleware(QuietGroups())
     dispatcher.update.outer_middleware(UpdateIsolation(dispatcher.fsm, isolation))
     dispatcher.update.outer_middleware(UpdateContext(runtime, storage, confirm_after_handling,
                                                                 dispatcher.fsm))

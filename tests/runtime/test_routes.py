@@ -1,19 +1,23 @@
 """Every filter and handler of the routers the wiring builds is asynchronous: aiogram runs a synchronous one
-in a thread, a hop per update (bot/pipeline/routes.py)."""
+in a thread, a hop per update (bot/pipeline/routes.py). No handler takes the group chatter the wiring drops
+before any router (bot/pipeline/quiet.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
-from aiogram import F
+from aiogram import Bot, F
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.filters import StateFilter
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Chat, Message
+from aiogram.types import Chat, Message, PhotoSize, Sticker, User
 
 from bot.pipeline.filters import Magic, asynchronous
+from bot.pipeline.quiet import group_chatter
 from handlers import get_routers
+from tests.conftest import TEST_TOKEN as TOKEN
 
 
 def _callables() -> list[tuple[str, CallableObject]]:
@@ -54,3 +58,65 @@ async def test_a_magic_filter_answers_as_aiogram_would() -> None:
     assert await Magic(F.chat.type == "private")(message) is True
     assert await Magic(~F.text.startswith("/"))(message) is False
     assert await Magic(F.migrate_to_chat_id)(message) is None
+
+
+def _states() -> set[str | None]:
+    """Every conversation state a router's filter names, and no conversation at all."""
+    found: set[str | None] = {None}
+    for _, callable_ in _callables():
+        if isinstance(callable_.callback, StateFilter):
+            for state in callable_.callback.states:
+                if isinstance(state, State):
+                    found.add(state.state)
+                elif isinstance(state, type) and issubclass(state, StatesGroup):
+                    found |= {s.state for s in state.__all_states__}
+                else:
+                    found.add(state)
+    return found
+
+
+def _chatter() -> list[Message]:
+    """What people say in a resident group: text, a photo with a caption, a reply, a sticker."""
+    when, group = datetime.now(UTC), Chat(id=-100123, type="supergroup", title="兴隆村村民群")
+    person = User(id=1234, is_bot=False, first_name="村民")
+    said = [Message(message_id=1, date=when, chat=group, from_user=person, text="今天开会吗"),
+            Message(message_id=2, date=when, chat=group, from_user=person, caption="照片", photo=[PhotoSize(
+                file_id="p", file_unique_id="p", width=1, height=1)]),
+            Message(message_id=3, date=when, chat=group.model_copy(update={"type": "group"}), from_user=person,
+                    text="好的 /start 不是命令"),
+            Message(message_id=4, date=when, chat=group, from_user=person, sticker=Sticker(
+                file_id="s", file_unique_id="s", type="regular", width=1, height=1, is_animated=False,
+                is_video=False))]
+    return said
+
+
+async def test_no_message_handler_takes_the_group_chatter_the_wiring_drops_unseen() -> None:
+    """QuietGroups drops group chatter before any handler sees it (bot/pipeline/quiet.py): no handler may want
+    it, in any conversation state, or a new group handler would silently never run."""
+    bot = Bot(TOKEN)
+    runtime = SimpleNamespace(settings=SimpleNamespace(is_admin=lambda user_id: True))
+    states, taken = _states(), []
+    assert len(states) > 20  # the walk found the conversations
+    for message in _chatter():
+        assert group_chatter(message)
+        for router in get_routers():
+            observer = router.message
+            for raw_state in states:
+                kwargs = {"bot": bot, "event_from_user": message.from_user, "event_chat": message.chat,
+                          "raw_state": raw_state, "runtime": runtime}
+                passed, kwargs = await observer._handler.check(message, **kwargs)
+                if not passed:
+                    continue
+                for handler in observer.handlers:
+                    if (await handler.check(message, **kwargs))[0]:
+                        taken.append((router.name, handler.callback.__name__, raw_state, message.message_id))
+    assert taken == []
+
+
+async def test_group_commands_and_migrations_are_not_chatter() -> None:
+    when, group = datetime.now(UTC), Chat(id=-100123, type="supergroup")
+    assert not group_chatter(Message(message_id=1, date=when, chat=group, text="/help@cunwu_bot"))
+    assert not group_chatter(Message(message_id=2, date=when, chat=group, caption="/board"))
+    assert not group_chatter(Message(message_id=3, date=when, chat=group.model_copy(update={"type": "group"}),
+                                     migrate_to_chat_id=-100456))
+    assert not group_chatter(Message(message_id=4, date=when, chat=Chat(id=5, type="private"), text="你好"))
