@@ -33,6 +33,7 @@ _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*>")
 _END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
 _ATTRIBUTE = re.compile(r"([^\s=>/]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
+_MARKUP = re.compile(r"[&<]")
 _HTML_ENTITY = re.compile(r"&(#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});")
 
 
@@ -86,9 +87,11 @@ class _Parser:
                 self._entity()
             elif char == "<":
                 self._tag()
-            else:
-                self._emit(char)
-                self.pos += 1
+            else:  # a run of plain text up to the next entity or tag, emitted at once
+                end = _MARKUP.search(self.source, self.pos)
+                stop = end.start() if end else len(self.source)
+                self._emit(self.source[self.pos : stop])
+                self.pos = stop
         if self.stack:
             raise HtmlError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].tag}"')
         self.entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
