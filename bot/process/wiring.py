@@ -16,6 +16,7 @@ from bot.pipeline.fsm_storage import DatabaseStorage
 from bot.pipeline.isolation import ChatLocks, UpdateIsolation
 from bot.pipeline.middlewares import CommitBeforeTelling, UpdateContext
 from bot.pipeline.quiet import QuietGroups
+from bot.pipeline.selection import SelectingDispatcher
 from bot.process.runtime import Runtime
 from handlers import get_routers
 
@@ -38,10 +39,11 @@ def build_dispatcher(runtime: Runtime, *, confirm_after_handling: bool = False) 
 
     Outer middlewares, in this order (bot/pipeline/isolation.py says why): aiogram's errors and user context,
     group chatter no handler takes dropped (bot/pipeline/quiet.py), the conversation lock, the database session
-    and person, then aiogram's FSM context inside that session.
+    and person, then aiogram's FSM context inside that session. The Dispatcher offers each update only to the
+    routers with a handler it could match (bot/pipeline/selection.py).
     """
     storage, isolation = build_storage(runtime)
-    dispatcher = Dispatcher(storage=storage, disable_fsm=True, runtime=runtime)
+    dispatcher = SelectingDispatcher(storage=storage, disable_fsm=True, runtime=runtime)
     dispatcher.update.outer_middleware(QuietGroups())
     dispatcher.update.outer_middleware(UpdateIsolation(dispatcher.fsm, isolation))
     dispatcher.update.outer_middleware(UpdateContext(runtime, storage, confirm_after_handling,
