@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as SyncSession
@@ -98,9 +98,18 @@ async def person_by_tg(session: AsyncSession, tg_user_id: int) -> Person | None:
     return (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
 
 
+def _known(session: AsyncSession, person_id: int) -> list[Membership] | None:
+    """The memberships remembered in this session, unless a role change waits to be flushed (the flush forgets
+    them: `_forget_before_flush`)."""
+    known: list[Membership] | None = session.info.get(KNOWN, {}).get(person_id)
+    if known is None or any(isinstance(o, RoleGrant) for o in (*session.new, *session.dirty, *session.deleted)):
+        return None
+    return known
+
+
 async def memberships(session: AsyncSession, person_id: int) -> list[Membership]:
     """Active and pending grants, first granted first."""
-    known = session.info.get(KNOWN, {}).get(person_id)
+    known = _known(session, person_id)
     if known is not None:
         return list(known)
     rows = await session.exec(
@@ -141,13 +150,28 @@ async def require(session: AsyncSession, person_id: int, role: Role, village_id:
         raise NotAllowed("err.not_role", role=role.value)
 
 
+_VILLAGES_WHERE = (  # built once: only the parameters change
+    select(Village)
+    .join(RoleGrant, col(RoleGrant.village_id) == Village.id)
+    .where(col(RoleGrant.person_id) == bindparam("person_id"), col(RoleGrant.role) == bindparam("role"),
+           RoleGrant.status == "active")
+    .order_by(col(Village.id))
+)
+
+
+def holds_anywhere(session: AsyncSession, person_id: int, role: Role) -> bool | None:
+    """Whether the person actively holds `role` in some village, from the memberships this session knows
+    (None: not known, ask the database)."""
+    known = _known(session, person_id)
+    if known is None:
+        return None
+    return any(m.role is role and m.status == "active" and m.village_id is not None for m in known)
+
+
 async def villages_where(session: AsyncSession, person_id: int, role: Role) -> list[Village]:
-    rows = await session.exec(
-        select(Village)
-        .join(RoleGrant, col(RoleGrant.village_id) == Village.id)
-        .where(RoleGrant.person_id == person_id, RoleGrant.role == role, RoleGrant.status == "active")
-        .order_by(col(Village.id))
-    )
+    if holds_anywhere(session, person_id, role) is False:
+        return []  # the update's memberships say so: no statement
+    rows = await session.exec(_VILLAGES_WHERE, params={"person_id": person_id, "role": role})  # type: ignore[call-overload]
     return list(rows)
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs.due import QUESTION_REPLY, event_due_date
-from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, Village
+from models import Attachment, Notice, OutboxMessage, Person, Question, QuestionEntry, RoleGrant, Village
 from services.errors import DomainError, NotAllowed
 from services.notices import drafts
 from services.notices.screening import passable
@@ -108,15 +108,32 @@ class Offer:
     latest: Notice | None
 
 
+def _offer_statement() -> Any:
+    """The first village where the person is a confirmed resident, with its latest published notice: one
+    statement, built once (a resident's plain text is the commonest update in private)."""
+    latest = (select(Notice.id).where(col(Notice.village_id) == Village.id, Notice.state == State.PUBLISHED)
+              .order_by(col(Notice.published_at).desc(), col(Notice.id).desc()).limit(1)
+              .correlate(Village).scalar_subquery())
+    return (select(Village, Notice).select_from(RoleGrant)
+            .join(Village, col(Village.id) == RoleGrant.village_id)
+            .outerjoin(Notice, col(Notice.id) == latest)
+            .where(col(RoleGrant.person_id) == bindparam("person_id"), RoleGrant.role == Role.RESIDENT,
+                   RoleGrant.status == "active")
+            .order_by(col(Village.id)).limit(1))
+
+
+_OFFER = _offer_statement()
+
+
 async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
     """None for someone who is not a confirmed resident anywhere (they get the usual answer)."""
-    villages = await directory.villages_where(session, person.id or 0, Role.RESIDENT)
-    if not villages:
+    if directory.holds_anywhere(session, person.id or 0, Role.RESIDENT) is False:
         return None
-    latest = (await session.exec(select(Notice).where(Notice.village_id == villages[0].id,
-                                                      Notice.state == State.PUBLISHED)
-                                 .order_by(col(Notice.published_at).desc(), col(Notice.id).desc()).limit(1))).first()
-    return Offer(villages[0], latest)
+    found = (await session.exec(_OFFER, params={"person_id": person.id or 0})).first()  # type: ignore[call-overload]
+    if found is None:
+        return None
+    village, latest = found
+    return Offer(village, latest)
 
 
 async def written(session: AsyncSession, person: Person, notice_id: int, text: str | None,
