@@ -29,8 +29,9 @@ router.message.filter(F.chat.type == "private")
 
 async def _home(message: Message, session: Session, person: Person, ui: UI, runtime: Runtime) -> None:
     roles = await directory.memberships(session, person.id or 0)
-    await message.answer(ui.render("start", name=person.name, roles=roles, days=runtime.settings.invite_ttl_days,
-                                   is_admin=runtime.settings.is_admin(person.tg_user_id)))
+    await message.answer(ui.render_same("start", name=person.name, roles=tuple(roles),
+                                        days=runtime.settings.invite_ttl_days,
+                                        is_admin=runtime.settings.is_admin(person.tg_user_id)))
 
 
 @router.message(CommandStart(deep_link=True))
@@ -91,8 +92,8 @@ async def help_text(session: Session, person: Person | None, ui: UI, runtime: Ru
     """/help lists the commands of the roles the person holds (bot/ui/commands.py), in a private chat or a group."""
     roles = await directory.active_roles(session, person.id or 0) if person is not None else set()
     is_admin = person is not None and runtime.settings.is_admin(person.tg_user_id)
-    return ui.render("help", sections=commands.help_sections(roles, is_admin, chat),
-                     days=runtime.settings.invite_ttl_days, in_group=chat == "group")
+    sections = tuple((audience, tuple(found)) for audience, found in commands.help_sections(roles, is_admin, chat))
+    return ui.render_same("help", sections=sections, days=runtime.settings.invite_ttl_days, in_group=chat == "group")
 
 
 @router.message(Command("cancel"))

@@ -67,12 +67,16 @@ def _period_filter(context: Context, code: Any) -> str:
     return period_words(code, context.get("lang") or "zh")
 
 
+RENDERED_KEPT = 512  # screens remembered by Texts.render_same (a few KB each)
+
+
 class Texts:
     """All languages' strings and templates, loaded once at start-up."""
 
     def __init__(self, default_lang: str = "zh", folder: Path = HERE) -> None:
         self.default_lang = default_lang
         self.strings = {lang: load_locale(lang, folder / "locales") for lang in LANGUAGES}
+        self._rendered: dict[tuple[Any, ...], str] = {}  # render_same: insertion order is recency
         self.env = Environment(
             loader=FileSystemLoader(str(folder / "templates")), autoescape=True, undefined=StrictUndefined,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
@@ -99,6 +103,20 @@ class Texts:
         tpl = self.env.get_template(f"{lang}/{template}.j2")
         return tpl.render(t=lambda key, **p: self.t(lang, key, **p), lang=lang, **context).strip()
 
+    def render_same(self, lang: str | None, template: str, **context: Any) -> str:
+        """`render`, remembered for the same language, template and context (hashable values only: tuples,
+        frozen dataclasses, strings), for the screens most updates show (/start, /help). Templates read
+        nothing but their context and the strings, so the same context renders the same text; the most
+        recently used RENDERED_KEPT are kept."""
+        key = (self.lang(lang), template, tuple(sorted(context.items())))
+        found = self._rendered.pop(key, None)
+        if found is None:
+            found = self.render(lang, template, **context)
+            if len(self._rendered) >= RENDERED_KEPT:
+                del self._rendered[next(iter(self._rendered))]  # the least recently used
+        self._rendered[key] = found
+        return found
+
     def for_lang(self, lang: str | None) -> UI:
         return UI(self, self.lang(lang))
 
@@ -117,6 +135,9 @@ class UI:
 
     def render(self, template: str, **context: Any) -> str:
         return self.texts.render(self.lang, template, **context)
+
+    def render_same(self, template: str, **context: Any) -> str:
+        return self.texts.render_same(self.lang, template, **context)
 
     def period(self, code: Any) -> str:
         """A period code ('2026Q3') in this person's words ('2026年第三季度' / 'Q3 2026')."""

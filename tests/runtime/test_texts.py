@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.ui.texts import HERE, LANGUAGES, Texts, load_locale, normalise_language
+from services.people.directory import Membership
+from services.people.roles import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,3 +78,20 @@ def test_no_rule_id_reaches_a_reader() -> None:
         words = jinja.sub("", path.read_text(encoding="utf-8"))
         found += [f"{path.name}: {i}" for i in ids if i in words]
     assert not found, found
+
+
+def test_a_remembered_screen_is_the_screen_its_context_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """render_same keys on language, template and every context value: a different name, role or language
+    renders afresh, and only the least recently used screens are forgotten."""
+    texts = Texts()
+    staff = Membership(Role.STAFF, "active", 1, "兴隆村", None, None)
+    pending = Membership(Role.RESIDENT, "pending", 2, "红星村", None, None)
+    for lang, name, roles in [("zh", "张三", (staff,)), ("zh", "李四", (staff,)), ("zh", "张三", (staff, pending)),
+                              ("en", "张三", (staff,)), ("zh", "张三", (staff,))]:
+        context = {"name": name, "roles": roles, "days": 7, "is_admin": False}
+        assert texts.render_same(lang, "start", **context) == texts.render(lang, "start", **context)
+    assert len(texts._rendered) == 4
+    monkeypatch.setattr("bot.ui.texts.RENDERED_KEPT", 2)
+    texts.render_same("zh", "start", name="王五", roles=(), days=7, is_admin=True)
+    assert len(texts._rendered) == 4  # one forgotten, one added
+    assert ("zh", "start", (("days", 7), ("is_admin", True), ("name", "王五"), ("roles", ()))) in texts._rendered
