@@ -1,21 +1,25 @@
 """Every filter and handler of the routers the wiring builds is asynchronous: aiogram runs a synchronous one
 in a thread, a hop per update (bot/pipeline/routes.py). No handler takes the group chatter the wiring drops
-before any router (bot/pipeline/quiet.py)."""
+before any router (bot/pipeline/quiet.py), and the Dispatcher leaves out no handler that could take an update
+(bot/pipeline/selection.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from unittest.mock import AsyncMock
 
 import pytest
 from aiogram import Bot, F
 from aiogram.dispatcher.event.handler import CallableObject
-from aiogram.filters import StateFilter
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Chat, Message, PhotoSize, Sticker, User
+from aiogram.types import CallbackQuery, Chat, Message, PhotoSize, Sticker, TelegramObject, User
 
 from bot.pipeline.filters import Magic, asynchronous
 from bot.pipeline.quiet import group_chatter
+from bot.pipeline.selection import Selection
 from handlers import get_routers
 from tests.conftest import TEST_TOKEN as TOKEN
 
@@ -120,3 +124,46 @@ async def test_group_commands_and_migrations_are_not_chatter() -> None:
     assert not group_chatter(Message(message_id=3, date=when, chat=group.model_copy(update={"type": "group"}),
                                      migrate_to_chat_id=-100456))
     assert not group_chatter(Message(message_id=4, date=when, chat=Chat(id=5, type="private"), text="你好"))
+
+
+def _commands() -> set[str]:
+    names: set[str] = set()
+    for _, callable_ in _callables():
+        if isinstance(callable_.callback, Command):
+            names |= {str(name) for name in callable_.callback.commands}
+    return names
+
+
+def _prefixes() -> set[str]:
+    return {c.callback.callback_data.__prefix__ for _, c in _callables() if isinstance(c.callback, CallbackQueryFilter)}
+
+
+async def test_the_selection_never_leaves_out_a_handler_whose_filters_pass() -> None:
+    """SelectingDispatcher offers an update only to the handlers `Selection` admits (bot/pipeline/selection.py):
+    every handler whose filters pass a message or a tap, in any state, must be among them."""
+    bot = Bot(TOKEN)
+    me = User(id=42, is_bot=True, first_name="村务", username="cunwu_bot")
+    bot.me = AsyncMock(return_value=me)  # type: ignore[method-assign]  # "/help@cunwu_bot" asks who the bot is
+    runtime = SimpleNamespace(settings=SimpleNamespace(is_admin=lambda user_id: True))
+    when, person = datetime.now(UTC), User(id=1234, is_bot=False, first_name="村民")
+    chats = [Chat(id=1234, type="private"), Chat(id=-100123, type="supergroup")]
+    texts = ["你好", "/START", *(f"/{name} x_1" for name in _commands()), *(f"/{name}@cunwu_bot" for name in _commands())]
+    events: list[TelegramObject] = [Message(message_id=1, date=when, chat=chat, from_user=person, text=text)
+                                    for chat in chats for text in texts]
+    events += [Message(message_id=2, date=when, chat=chat, from_user=person, caption="/board", photo=[PhotoSize(
+        file_id="p", file_unique_id="p", width=1, height=1)]) for chat in chats]
+    events += [CallbackQuery(id="1", from_user=person, chat_instance="1", data=f"{prefix}:1:2:3:x")
+               for prefix in _prefixes()]
+    selection, states, passed = Selection(get_routers()), _states(), 0
+    for event in events:
+        kind = "message" if isinstance(event, Message) else "callback_query"
+        for raw_state in states:
+            admitted = {id(h) for _, handlers in selection.candidates(kind, event, raw_state) for h in handlers or []}
+            for router in selection.routers:
+                for handler in router.observers[kind].handlers:
+                    kwargs = {"bot": bot, "event_from_user": person, "raw_state": raw_state, "runtime": runtime,
+                              "session": None}  # a filter that reads the database is not reached: no reply here
+                    if (await handler.check(event, **kwargs))[0]:
+                        passed += 1
+                        assert id(handler) in admitted, (router.name, handler.callback.__name__, raw_state, event)
+    assert passed > 500  # the samples reached the handlers
