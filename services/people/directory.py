@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, event
@@ -54,8 +55,10 @@ def _forget_on_write(state: ORMExecuteState) -> None:
         state.session.info.pop(KNOWN, None)
 
 
+@lru_cache(maxsize=1024)
 def _shown(name: str) -> str:
-    """A name is shown to other people (reviewers, staff), so a personal number in it is masked."""
+    """A name is shown to other people (reviewers, staff), so a personal number in it is masked. Every update
+    carries the sender's Telegram name (`renamed`): the screen of a name seen lately is remembered."""
     return privacy.mask_all(name[:200])
 
 
