@@ -174,7 +174,7 @@ def holds_anywhere(session: AsyncSession, person_id: int, role: Role) -> bool | 
 async def villages_where(session: AsyncSession, person_id: int, role: Role) -> list[Village]:
     if holds_anywhere(session, person_id, role) is False:
         return []  # the update's memberships say so: no statement
-    rows = await session.exec(_VILLAGES_WHERE, params={"person_id": person_id, "role": role})  # type: ignore[call-overload]
+    rows = await session.exec(_VILLAGES_WHERE, params={"person_id": person_id, "role": role})
     return list(rows)
 
 

@@ -129,7 +129,7 @@ async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
     """None for someone who is not a confirmed resident anywhere (they get the usual answer)."""
     if directory.holds_anywhere(session, person.id or 0, Role.RESIDENT) is False:
         return None
-    found = (await session.exec(_OFFER, params={"person_id": person.id or 0})).first()  # type: ignore[call-overload]
+    found = (await session.exec(_OFFER, params={"person_id": person.id or 0})).first()
     if found is None:
         return None
     village, latest = found

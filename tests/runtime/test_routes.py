@@ -74,7 +74,7 @@ def _states() -> set[str | None]:
                     found.add(state.state)
                 elif isinstance(state, type) and issubclass(state, StatesGroup):
                     found |= {s.state for s in state.__all_states__}
-                else:
+                elif state is None or isinstance(state, str):
                     found.add(state)
     return found
 
@@ -147,9 +147,11 @@ async def test_the_selection_never_leaves_out_a_handler_whose_filters_pass() -> 
     runtime = SimpleNamespace(settings=SimpleNamespace(is_admin=lambda user_id: True))
     when, person = datetime.now(UTC), User(id=1234, is_bot=False, first_name="村民")
     chats = [Chat(id=1234, type="private"), Chat(id=-100123, type="supergroup")]
-    texts = ["你好", "/START", *(f"/{name} x_1" for name in _commands()), *(f"/{name}@cunwu_bot" for name in _commands())]
+    texts = ["你好", "/START", *(f"/{name} x_1" for name in _commands())]
     events: list[TelegramObject] = [Message(message_id=1, date=when, chat=chat, from_user=person, text=text)
                                     for chat in chats for text in texts]
+    events += [Message(message_id=1, date=when, chat=chats[1], from_user=person, text=f"/{name}@cunwu_bot")
+               for name in _commands()]
     events += [Message(message_id=2, date=when, chat=chat, from_user=person, caption="/board", photo=[PhotoSize(
         file_id="p", file_unique_id="p", width=1, height=1)]) for chat in chats]
     events += [CallbackQuery(id="1", from_user=person, chat_instance="1", data=f"{prefix}:1:2:3:x")
