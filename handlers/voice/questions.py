@@ -77,10 +77,8 @@ async def text_typed(message: Message, session: Session, person: Person, ui: UI,
     text = questions.check_text(message.text, None)
     await state.set_state(Asking.offered)
     await state.update_data(text=text)
-    latest = offer.latest
-    await message.answer(ui.render("question_offer", text=text, latest=latest.title if latest else None),
-                         reply_markup=kb.question_offer(ui, latest.id if latest else None,
-                                                        latest.title if latest else None))
+    await message.answer(ui.render("question_offer", text=text, latest=offer.latest_title),
+                         reply_markup=kb.question_offer(ui, offer.latest_id, offer.latest_title))
 
 
 @router.callback_query(kb.QuestionTopic.filter())

@@ -104,17 +104,18 @@ class Offer:
     """What a confirmed resident who typed text in private may make of it: a question about the village's
     latest published notice (None when nothing is published yet)."""
 
-    village: Village
-    latest: Notice | None
+    village_id: int
+    latest_id: int | None
+    latest_title: str | None
 
 
 def _offer_statement() -> Any:
     """The first village where the person is a confirmed resident, with its latest published notice: one
-    statement, built once (a resident's plain text is the commonest update in private)."""
+    statement of three columns, built once (a resident's plain text is the commonest update in private)."""
     latest = (select(Notice.id).where(col(Notice.village_id) == Village.id, Notice.state == State.PUBLISHED)
               .order_by(col(Notice.published_at).desc(), col(Notice.id).desc()).limit(1)
               .correlate(Village).scalar_subquery())
-    return (select(Village, Notice).select_from(RoleGrant)
+    return (select(col(Village.id), col(Notice.id), col(Notice.title)).select_from(RoleGrant)
             .join(Village, col(Village.id) == RoleGrant.village_id)
             .outerjoin(Notice, col(Notice.id) == latest)
             .where(col(RoleGrant.person_id) == bindparam("person_id"), RoleGrant.role == Role.RESIDENT,
@@ -130,10 +131,7 @@ async def offer_for_text(session: AsyncSession, person: Person) -> Offer | None:
     if directory.holds_anywhere(session, person.id or 0, Role.RESIDENT) is False:
         return None
     found = (await session.exec(_OFFER, params={"person_id": person.id or 0})).first()
-    if found is None:
-        return None
-    village, latest = found
-    return Offer(village, latest)
+    return None if found is None else Offer(*found)
 
 
 async def written(session: AsyncSession, person: Person, notice_id: int, text: str | None,
