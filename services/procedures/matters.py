@@ -23,7 +23,8 @@ from catalogs.due import LOCAL, event_due_date, event_notes
 from models import Matter, MatterStep, Notice, Obligation, Person, Village
 from services import privacy
 from services.errors import DomainError
-from services.people import directory
+from services.outbox import require_clean
+from services.people import directory, official_numbers
 from services.people.roles import Role
 from services.policy import Policy
 
@@ -62,12 +63,23 @@ async def create(session: AsyncSession, policy: Policy, person: Person, village:
     if not title:
         raise DomainError("matter.no_title")
     await directory.require(session, person.id or 0, Role.STAFF, village.id or 0)
+    _clean(title, await official_numbers.keys(session, village.id or 0))
     procedure(policy)
     matter = Matter(village_id=village.id or 0, procedure=PROCEDURE, title=title[:200], created_by=person.id or 0,
                     created_at=now)
     session.add(matter)
     await session.flush()
     return matter
+
+
+def _clean(title: str, official: frozenset[str]) -> None:
+    """A matter's title is public (the disclosures it owes carry it to the digests, the board and the
+    archive): a personal number in it is refused as it is typed, with what was found; the village's official
+    numbers pass. Titles stored before this rule are still masked on the way out."""
+    try:
+        require_clean(title, official)
+    except DomainError as error:
+        raise DomainError("matter.title_has_numbers", **error.params) from None
 
 
 async def records_of(session: AsyncSession, matter_id: int) -> dict[str, MatterStep]:
@@ -146,6 +158,10 @@ async def create_for(session: AsyncSession, policy: Policy, person: Person, titl
     if len(villages) > 1:
         if not " ".join(title.split()):
             raise DomainError("matter.no_title")
+        official: frozenset[str] = frozenset()
+        for village in villages:  # refused before the picker, not after the tap
+            official |= await official_numbers.keys(session, village.id or 0)
+        _clean(title, official)
         return villages
     return await create(session, policy, person, villages[0], title, now)
 

@@ -1,13 +1,16 @@
 """The nag digests are written in bulk, not through `outbox.queue`, yet what a person typed in them passes the
-privacy gate's rule for bulk rows: a phone number typed in a matter's title (the title of the disclosure it
-owes) or in the village's name reaches the staff masked, in the text and on the buttons; the village's
-official number stays as written (it is public)."""
+privacy gate's rule for bulk rows: a phone number in a matter's title (the title of the disclosure it owes)
+or in the village's name reaches the staff masked, in the text and on the buttons; the village's official
+number stays as written (it is public).
+
+/matter refuses such a title as it is typed (tests/procedures/test_matter_title_privacy_bot.py); the one here
+was stored before that rule, as a title in an older database would be: the digest masks it all the same."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
-from models import OutboxMessage, Village
+from models import Matter, OutboxMessage, Village
 from services.deadlines import nags
 from services.people import official_numbers
 from services.people.official_numbers import Kind
@@ -24,7 +27,12 @@ async def test_a_phone_typed_in_a_title_reaches_the_digest_masked(harness: Harne
         village.name = "兴隆村（王 13912345678）"
         await official_numbers.store(session, Kind.SUPERVISION, "0471-6543210", village=village)
         await session.commit()
-    await h.say(staff, "/matter 村道硬化 联系人 13812345678 监督 0471-6543210")
+    await h.say(staff, "/matter 村道硬化 监督 0471-6543210")
+    async with h.runtime.sessions() as session:  # stored before titles were screened as typed
+        matter = (await session.exec(select(Matter))).one()
+        matter.title = "村道硬化 联系人 13812345678 监督 0471-6543210"
+        session.add(matter)
+        await session.commit()
     for step, form in FORMS.items():
         await h.tap(staff, f"记录：{step}")
         await h.say(staff, form)
