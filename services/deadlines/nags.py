@@ -77,6 +77,7 @@ CHUNK = 2000  # ids per IN (...) list
 VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
 CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
 NOBODY: frozenset[int] = frozenset()
+SUPERVISOR = Role.SUPERVISOR.value  # an item's owner when the committee discloses it
 LANGUAGES = ("zh", "en")
 
 Shape = tuple[str | None, str | None, str, bool]  # profile, catalog, kind, monthly finance
@@ -234,8 +235,9 @@ async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, sc
 
 async def _rows(session: AsyncSession, statement: Any) -> Any:
     """A read of plain tuples through the session's connection (SQLAlchemy Core): the ORM's result
-    machinery costs more than the rows themselves on the scan's big reads."""
-    return await (await session.connection()).execute(statement)
+    machinery costs more than the rows themselves on the scan's big reads. All rows at once (one fetchall,
+    not a fetch per row)."""
+    return (await (await session.connection()).execute(statement)).all()
 
 
 async def _official(session: AsyncSession, villages: list[Awake]) -> dict[int, frozenset[str]]:
@@ -739,7 +741,7 @@ def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: 
         key = nag.about.key
         if key != last:
             number, last = number + 1, key
-            if staff and nag.about.owner != Role.SUPERVISOR.value:
+            if staff and nag.about.owner != SUPERVISOR:
                 shown.append(button(nag, lang, number))
         listed.append(entry(nag, lang, number))
     day = entries[0].day.isoformat()
