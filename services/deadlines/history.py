@@ -9,10 +9,10 @@ What a nag log row is for (services/deadlines/nags.py):
   period; an event obligation's met notice) no scan nags about it any more, and its escalations go too. A
   met periodic obligation whose notice is later retracted is open again: a new lapse, escalated again.
 
-Pruned rows are first added to `NagTally` (nags per local day and kind), so the number of nags sent is
-still known (bot/base/metrics.py). Without this the log grew by ~180,000 rows on a heavy day for 10,000
-villages and the scan slowed with the bot's age; with it the log holds a few days of nags plus the open
-escalations, whatever the age.
+Pruned rows are first added to `NagTally` (nags per local day and kind: each row's `count`, several for a
+village's periodic nags of one kind and day), so the number of nags sent is still known
+(bot/base/metrics.py). Without this the log grew with every day's nags and the scan slowed with the bot's
+age; with it the log holds a few days of claims plus the open escalations, whatever the age.
 
 Two statements, set-based (DELETE .. RETURNING, then an upsert of the day's few tally rows), in the
 caller's transaction: the scheduler's daily job (reminders/scheduler.py), the bench and tests call it.
@@ -66,13 +66,17 @@ def _prunable(before: date) -> Any:
 
 async def prune(session: AsyncSession, now: datetime, keep_days: int = KEEP_DAYS) -> Pruned:
     """Delete the nag log rows no scan can need any more (see the module's docstring) and add them to the
-    tally, in one pass: DELETE .. RETURNING their day and kind, counted here (a day's few kinds)."""
+    tally, in one pass: DELETE .. RETURNING their day, kind and count, summed here (a day's few kinds)."""
     before = cutoff(now, keep_days)
     log = NagLog.__table__  # type: ignore[attr-defined]
     tally = NagTally.__table__  # type: ignore[attr-defined]
     connection = await session.connection()
-    gone = await connection.execute(delete(log).where(_prunable(before)).returning(log.c.day, log.c.kind))
-    counts = Counter((day, kind) for day, kind in gone)
+    gone = await connection.execute(delete(log).where(_prunable(before)).returning(log.c.day, log.c.kind, log.c.count))
+    counts: Counter[tuple[date, str]] = Counter()
+    rows = 0
+    for day, kind, count in gone:
+        counts[(day, kind)] += count
+        rows += 1
     if not counts:
         return Pruned()
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -80,13 +84,12 @@ async def prune(session: AsyncSession, now: datetime, keep_days: int = KEEP_DAYS
     statement = insert(tally).values([{"day": day, "kind": kind, "count": n} for (day, kind), n in counts.items()])
     await connection.execute(statement.on_conflict_do_update(
         index_elements=["day", "kind"], set_={"count": tally.c.count + statement.excluded.count}))
-    return Pruned(rows=sum(counts.values()),
-                  escalations=sum(n for (_, kind), n in counts.items() if kind in ESCALATION_KINDS))
+    return Pruned(rows=rows, escalations=sum(n for (_, kind), n in counts.items() if kind in ESCALATION_KINDS))
 
 
 async def nags_sent(session: AsyncSession) -> int:
-    """Every nag ever sent: the log's rows and the tally of those pruned."""
+    """Every nag ever sent: the log's rows' counts and the tally of those pruned."""
     connection = await session.connection()
-    logged = (await connection.execute(select(func.count()).select_from(NagLog.__table__))).scalar_one()  # type: ignore[attr-defined]
+    logged = (await connection.execute(select(func.coalesce(func.sum(col(NagLog.count)), 0)))).scalar_one()
     tallied = (await connection.execute(select(func.coalesce(func.sum(col(NagTally.count)), 0)))).scalar_one()
     return int(logged) + int(tallied)

@@ -46,6 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import CatalogError
 from models import NagLog, NagScan, Notice, Obligation, OutboxMessage, Person, RoleGrant, Snooze, Village
+from models.obligations import PERIODIC
 from models.types import utcnow
 from services import outbox
 from services.deadlines.obligations import (
@@ -72,6 +73,7 @@ ESCALATIONS = ((ESCALATE_TOWNSHIP, 7), (ESCALATE_REVIEWERS, 3))  # kind, days ov
 ESCALATION_KINDS = [kind for kind, _ in ESCALATIONS]
 QUIET_FROM, QUIET_UNTIL = 21, 8
 STAFF_KINDS = (*BEFORE.values(), OVERDUE, SNOOZED)
+GROUPED_KINDS = frozenset((*BEFORE.values(), OVERDUE))  # a periodic nag of these is claimed per village and kind
 MAX_ENTRIES = 60  # lines of one reminder (one Telegram message); every item named, each with its row of buttons
 CHUNK = 2000  # ids per IN (...) list
 VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
@@ -128,11 +130,13 @@ class Nag:
     skip: frozenset[int] = NOBODY  # people who asked to be reminded tomorrow instead
     hearers: frozenset[Role] = field(init=False)  # the roles that hear it (see `hears`)
     order: tuple[date, str, str] = field(init=False)  # its place in a digest: due date, key, kind
-    claim: str = field(init=False)  # its key and kind as JSON, for the nag log row (see `_claim`)
+    grouped: bool = field(init=False)  # claimed in its village's PERIODIC row of its kind (see `_claim`)
+    claim: str = field(init=False)  # its key and kind as JSON, for a nag log row of its own (see `_claim`)
 
     def __post_init__(self) -> None:
         self.hearers = _hearers(self.kind, self.about.owner)
         self.order = (self.about.due, self.about.key, self.kind)
+        self.grouped = self.about.obligation_id is None and self.kind in GROUPED_KINDS
         self.claim = _dumps([self.about.key, self.kind])[1:-1]
 
     @property
@@ -471,13 +475,18 @@ async def _mark(session: AsyncSession, planned: list[Awake], now: datetime) -> N
 
 
 async def _claim(session: AsyncSession, planned: Planned) -> Planned:
-    """Insert the nag log rows; the ones another scan inserted first are skipped, and not said.
+    """Insert the nag log rows; the ones another scan inserted first are skipped, and their nags not said.
 
-    One INSERT .. SELECT .. ON CONFLICT DO NOTHING per ~20,000 rows, the rows passed as one JSON parameter
-    (SQLite, json_each; written from each nag's `claim` text) or as four arrays (PostgreSQL, unnest): no
-    per-row parameter binding. When every row of a chunk went in (the rule: one leader, one scan), all of
-    it is ours; otherwise ours are the rows bearing this scan's stamp, read back. Cheaper than RETURNING a
-    row per nag on a 160,000-nag day."""
+    A village's periodic reminders and overdue nags (`Nag.grouped`) are claimed by one row per kind and day,
+    keyed PERIODIC, its `count` saying how many: they are planned once per village and day (the NagScan mark),
+    all at once, so a second scan that plans them (a lost mark, a second scheduler) finds the row and says
+    none of them again. Event obligations' nags, escalations (sent once ever, see `_escalated`) and snoozed
+    reminders keep a row each, keyed by their obligation. A heavy day's 161,000 nags are ~20,000 rows.
+
+    One INSERT .. SELECT .. ON CONFLICT DO NOTHING per ~20,000 nags, the rows passed as one JSON parameter
+    (SQLite, json_each) or as five arrays (PostgreSQL, unnest): no per-row parameter binding. When every
+    row of a chunk went in (the rule: one leader, one scan), all of it is ours; otherwise ours are the rows
+    bearing this scan's stamp, read back. Cheaper than RETURNING every row."""
     if not planned:
         return []
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -486,16 +495,15 @@ async def _claim(session: AsyncSession, planned: Planned) -> Planned:
     stamp = utcnow()
     claimed: Planned = []
     for chunk in _claim_chunks(planned):
-        # a village has one local day per scan, so (village, key, kind) names a nag of this scan
-        count = sum(len(nags) for _, nags in chunk)
+        # a village has one local day per scan, so (village, key, kind) names a claim of this scan
+        rows = [row for village, nags in chunk for row in _claim_rows(village, nags)]
         if dialect == "postgresql":
-            params: dict[str, Any] = {
-                "v": [v.id for v, nags in chunk for _ in nags], "k": [n.about.key for _, nags in chunk for n in nags],
-                "n": [n.kind for _, nags in chunk for n in nags], "d": [v.today for v, nags in chunk for _ in nags]}
+            params: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate("vkndc")}
         else:
-            params = {"rows": "[" + ",".join(_claim_rows(chunk)) + "]"}
+            params = {"rows": "[" + ",".join(
+                f'[{v},{piece},"{day.isoformat()}",{count}]' for v, _, _, day, count, piece in rows) + "]"}
         result = await connection.execute(statement, {**params, "sent_at": stamp})
-        if result.rowcount == count:
+        if result.rowcount == len(rows):
             claimed += chunk
         else:
             claimed += await _stamped(session, chunk, stamp)
@@ -503,29 +511,38 @@ async def _claim(session: AsyncSession, planned: Planned) -> Planned:
 
 
 def _claim_chunks(planned: Planned) -> Iterator[Planned]:
-    """Whole villages, about CLAIM_CHUNK rows at a time."""
+    """Whole villages, about CLAIM_CHUNK nags at a time."""
     chunk: Planned = []
-    rows = 0
-    for village, nags in planned:
-        chunk.append((village, nags))
-        rows += len(nags)
-        if rows >= CLAIM_CHUNK:
+    nags = 0
+    for village, found in planned:
+        chunk.append((village, found))
+        nags += len(found)
+        if nags >= CLAIM_CHUNK:
             yield chunk
-            chunk, rows = [], 0
+            chunk, nags = [], 0
     if chunk:
         yield chunk
 
 
-def _claim_rows(chunk: Planned) -> Iterator[str]:
-    """Each nag's row as JSON text, `[village, key, kind, day]`, from the pieces each nag carries."""
-    for village, nags in chunk:
-        head, tail = f"[{village.id},", f',"{village.today.isoformat()}"]'
-        for nag in nags:
-            yield head + nag.claim + tail
+ClaimRow = tuple[int, str, str, date, int, str]  # village, key, kind, day, count; key and kind as JSON
+
+
+def _claim_rows(village: Awake, nags: list[Nag]) -> list[ClaimRow]:
+    """A village's nag log rows (see `_claim`)."""
+    vid, day = village.id, village.today
+    rows: list[ClaimRow] = []
+    grouped: dict[str, int] = {}
+    for nag in nags:
+        if nag.grouped:
+            grouped[nag.kind] = grouped.get(nag.kind, 0) + 1
+        else:
+            rows.append((vid, nag.about.key, nag.kind, day, 1, nag.claim))
+    rows += [(vid, PERIODIC, kind, day, count, _dumps([PERIODIC, kind])[1:-1]) for kind, count in grouped.items()]
+    return rows
 
 
 async def _stamped(session: AsyncSession, chunk: Planned, stamp: datetime) -> Planned:
-    """The nags of `chunk` this scan inserted: those whose rows bear its stamp."""
+    """The nags of `chunk` this scan claimed: those whose rows bear its stamp."""
     ids = [village.id for village, _ in chunk]
     rows = await session.exec(select(NagLog.village_id, NagLog.obligation_key, NagLog.kind).where(
         col(NagLog.village_id).between(min(ids), max(ids)), col(NagLog.day).in_(sorted({v.today for v, _ in chunk})),
@@ -533,7 +550,7 @@ async def _stamped(session: AsyncSession, chunk: Planned, stamp: datetime) -> Pl
     ours = {(v, k, n) for v, k, n in rows}
     found: Planned = []
     for village, nags in chunk:
-        kept = [n for n in nags if (village.id, n.about.key, n.kind) in ours]
+        kept = [n for n in nags if (village.id, PERIODIC if n.grouped else n.about.key, n.kind) in ours]
         if kept:
             found.append((village, kept))
     return found
@@ -545,16 +562,17 @@ def _claim_statement(dialect: str) -> Any:
     source: Any
     if dialect == "postgresql":
         rows = func.unnest(bindparam("v", type_=ARRAY(Integer)), bindparam("k", type_=ARRAY(String)),
-                           bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date))
-                           ).table_valued("v", "k", "n", "d").render_derived()
-        source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at)
+                           bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date)),
+                           bindparam("c", type_=ARRAY(Integer))).table_valued("v", "k", "n", "d", "c").render_derived()
+        source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at, rows.c.c)
         insert: Any = postgresql.insert
     else:
         rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
-        source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at)
+        source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at,
+                             func.json_extract(rows.c.value, "$[4]"))
         source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
         insert = sqlite.insert
-    return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at"], source)
+    return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at", "count"], source)
             .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"]))
 
 
