@@ -607,13 +607,17 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     village_roles = [Role.STAFF, Role.SECRETARY, Role.SUPERVISOR]
     roles = {role.value: role for role in Role}
     for start in range(0, len(id_list), CHUNK):
+        # the chunk's id range, not an IN list of 2,000 parameters (rendered and bound at every query); the
+        # villages in the range without a nag today are left out here
+        part = id_list[start:start + CHUNK]
         rows = await _rows(session, select(  # type: ignore[call-overload]  # at most 4 columns
                                   RoleGrant.village_id, RoleGrant.role, Person.id, Person.tg_user_id, Person.language)
                                   .join(Person, col(Person.id) == RoleGrant.person_id)
                                   .where(RoleGrant.status == "active", col(RoleGrant.role).in_(village_roles),
-                                         col(RoleGrant.village_id).in_(id_list[start:start + CHUNK])))
+                                         col(RoleGrant.village_id).between(part[0], part[-1])))
         for vid, role, person_id, tg_user_id, language in rows:
-            by_village[vid].append((roles[role], Listener(person_id or 0, tg_user_id, language)))
+            if vid in ids:
+                by_village[vid].append((roles[role], Listener(person_id or 0, tg_user_id, language)))
     for start in range(0, len(townships), CHUNK):
         rows = await _rows(session, select(RoleGrant.township_id, Person.id, Person.tg_user_id, Person.language)
                                   .join(Person, col(Person.id) == RoleGrant.person_id)
@@ -686,7 +690,7 @@ async def _queue(session: AsyncSession, digests: list[Digest]) -> None:
     and keyboard arrive as JSON text, written by `_digest_row` from pieces shared by many digests, instead of
     each digest's dicts serialised whole by the JSON column type. PostgreSQL: one INSERT .. SELECT FROM
     unnest(arrays) per chunk (the server parses one statement, not a VALUES list of 14 parameters a row);
-    SQLite: an executemany of 2,000 rows at a time."""
+    SQLite: the driver's executemany of plain tuples (no per-row parameter processing by SQLAlchemy)."""
     if not digests:
         return
     connection = await session.connection()
@@ -698,19 +702,13 @@ async def _queue(session: AsyncSession, digests: list[Digest]) -> None:
             "k": [d[3] for d in digests], "t": [d[4] for d in digests], "v": [d[5] for d in digests],
             "created_at": created_at})
         return
-    statement = _outbox_insert()
-    rows = [{"chat_id": chat_id, "action": "send", "lang": lang, "template": "nag_digest", "context_json": context,
-             "keyboard_json": keyboard, "target_message_id": None, "topic": topic, "village_id": village_id,
-             "posting_id": None, "status": "pending", "attempts": 0, "created_at": created_at}
-            for chat_id, lang, context, keyboard, topic, village_id in digests]
-    for start in range(0, len(rows), CHUNK):
-        await connection.execute(statement, rows[start:start + CHUNK])
-
-
-def _outbox_insert() -> Any:
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-    return core_insert(outbox).values(context=bindparam("context_json", type_=Text),
-                                      keyboard=bindparam("keyboard_json", type_=Text))
+    stored = outbox.c.created_at.type.bind_processor(connection.dialect)  # as the column stores it
+    at = stored(created_at) if stored else created_at
+    await connection.exec_driver_sql(
+        "INSERT INTO outbox (chat_id, action, lang, template, context, keyboard, topic, village_id, status, attempts,"
+        " created_at) VALUES (?, 'send', ?, 'nag_digest', ?, ?, ?, ?, 'pending', 0, ?)",
+        [(*digest, at) for digest in digests])
 
 
 def _outbox_unnest() -> Any:
