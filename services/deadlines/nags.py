@@ -2,17 +2,22 @@
 
 `daily_scan(session, policy, now)` is what the hourly job, the CLI, the tests and the bench call. A village
 is scanned from the configured local hour on (never in quiet hours, 21:00-08:00 village time). Every nag
-is first claimed as a NagLog row (unique per village, obligation key, kind and local day) with
-INSERT .. ON CONFLICT DO NOTHING .. RETURNING: only the rows this scan inserted are said, so a second
-scan, a second scheduler or a restart after downtime cannot send the same nag twice. People receive one
-digest per village per day listing their obligations.
+is first claimed in the NagLog (unique per village, obligation key, kind and local day) with INSERT ..
+ON CONFLICT DO NOTHING: only the nags whose rows this scan inserted are said, so a second scan, a second
+scheduler or a restart after downtime cannot send the same nag twice. A village's periodic reminders and
+overdue nags of one kind are claimed together by one row (key PERIODIC, with their count): they are
+planned once per village and day, all at once (see below); event obligations' nags, escalations and
+snoozed reminders have a row each. People receive one digest per village per day listing their obligations.
 
 The scan is set-based and built for 10,000 villages in a few seconds: a handful of queries returning plain
 tuples (villages, what was published, open event obligations, escalations already sent, snoozes,
 recipients), no query per village and no ORM object per row. Villages share catalogs, so the schedule
 (item, period, due date, the nags it earns today) is computed once per distinct (profile, catalog, finance
-cadence, local day); villages are then planned, claimed and sent in chunks, so memory stays flat however
-many there are. The nag log and outbox rows are written with bulk Core inserts.
+cadence, local day), and so are its nags (one object shared by its villages, not one per village);
+villages are then planned, claimed and sent in chunks, each village's nags kept together in digest order,
+so memory stays flat however many there are. The nag log and outbox rows are written in bulk: one
+INSERT .. SELECT of a JSON parameter (SQLite) or of arrays (PostgreSQL) per chunk, the driver's
+executemany for SQLite's digests.
 
 Periodic nags cannot change within a local day except by becoming unnecessary (a notice published), so
 the first scan of a day in a time zone plans them and records a `NagScan` mark; the hourly re-runs until
@@ -77,7 +82,8 @@ GROUPED_KINDS = frozenset((*BEFORE.values(), OVERDUE))  # a periodic nag of thes
 MAX_ENTRIES = 60  # lines of one reminder (one Telegram message); every item named, each with its row of buttons
 CHUNK = 2000  # ids per IN (...) list
 VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
-CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
+CLAIM_CHUNK = 20_000  # nags claimed per INSERT statement
+DIGEST_CHUNK = 1000  # digests per INSERT statement on PostgreSQL (~4 MB of JSON text in its parameters)
 NOBODY: frozenset[int] = frozenset()
 SUPERVISOR = Role.SUPERVISOR.value  # an item's owner when the committee discloses it
 LANGUAGES = ("zh", "en")
@@ -697,10 +703,13 @@ async def _queue(session: AsyncSession, digests: list[Digest]) -> None:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     created_at = utcnow()
     if dialect == "postgresql":
-        await connection.execute(_outbox_unnest(), {
-            "c": [d[0] for d in digests], "l": [d[1] for d in digests], "x": [d[2] for d in digests],
-            "k": [d[3] for d in digests], "t": [d[4] for d in digests], "v": [d[5] for d in digests],
-            "created_at": created_at})
+        statement = _outbox_unnest()
+        for start in range(0, len(digests), DIGEST_CHUNK):
+            part = digests[start:start + DIGEST_CHUNK]
+            await connection.execute(statement, {
+                "c": [d[0] for d in part], "l": [d[1] for d in part], "x": [d[2] for d in part],
+                "k": [d[3] for d in part], "t": [d[4] for d in part], "v": [d[5] for d in part],
+                "created_at": created_at})
         return
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
     stored = outbox.c.created_at.type.bind_processor(connection.dialect)  # as the column stores it
