@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from catalogs.due import due_date
 from models import NagLog, NagTally, Notice, Person, RoleGrant, Township, Village
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
+from models.obligations import PERIODIC
 from services.deadlines import history
 from services.deadlines.nags import ESCALATIONS, OVERDUE, daily_scan
 from services.policy import Policy
@@ -106,15 +108,20 @@ async def seed(url: str, count: int) -> None:
         for start in range(0, len(kept), 20_000):
             await conn.execute(insert(NagLog), kept[start:start + 20_000])
         await conn.execute(insert(NagTally), _tally(count))
+    if url.startswith("postgresql"):  # statistics, as autovacuum keeps them on a real server
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE"))
     await engine.dispose()
 
 
 def _recent_overdue(escalations: list[dict[str, object]]) -> list[dict[str, object]]:
-    """The daily overdue nags of the open gaps on the days the history job keeps (before today)."""
-    gaps = {(row["village_id"], row["obligation_key"]) for row in escalations}
+    """The daily overdue nags of the open gaps on the days the history job keeps (before today): one claim
+    row per village and day, counting its gaps, as the scan writes them (services/deadlines/nags.py)."""
+    gaps = Counter(row["village_id"] for row in {(row["village_id"], row["obligation_key"]): row
+                                                 for row in escalations}.values())
     today = NOW.date()
-    return [{"village_id": v, "obligation_key": key, "kind": OVERDUE, "day": today - timedelta(days=back),
-             "sent_at": NOW} for v, key in sorted(gaps) for back in range(1, history.KEEP_DAYS + 1)]
+    return [{"village_id": v, "obligation_key": PERIODIC, "kind": OVERDUE, "day": today - timedelta(days=back),
+             "sent_at": NOW, "count": n} for v, n in sorted(gaps.items()) for back in range(1, history.KEEP_DAYS + 1)]
 
 
 def _tally(count: int) -> list[dict[str, object]]:

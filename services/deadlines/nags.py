@@ -2,17 +2,22 @@
 
 `daily_scan(session, policy, now)` is what the hourly job, the CLI, the tests and the bench call. A village
 is scanned from the configured local hour on (never in quiet hours, 21:00-08:00 village time). Every nag
-is first claimed as a NagLog row (unique per village, obligation key, kind and local day) with
-INSERT .. ON CONFLICT DO NOTHING .. RETURNING: only the rows this scan inserted are said, so a second
-scan, a second scheduler or a restart after downtime cannot send the same nag twice. People receive one
-digest per village per day listing their obligations.
+is first claimed in the NagLog (unique per village, obligation key, kind and local day) with INSERT ..
+ON CONFLICT DO NOTHING: only the nags whose rows this scan inserted are said, so a second scan, a second
+scheduler or a restart after downtime cannot send the same nag twice. A village's periodic reminders and
+overdue nags of one kind are claimed together by one row (key PERIODIC, with their count): they are
+planned once per village and day, all at once (see below); event obligations' nags, escalations and
+snoozed reminders have a row each. People receive one digest per village per day listing their obligations.
 
 The scan is set-based and built for 10,000 villages in a few seconds: a handful of queries returning plain
 tuples (villages, what was published, open event obligations, escalations already sent, snoozes,
 recipients), no query per village and no ORM object per row. Villages share catalogs, so the schedule
 (item, period, due date, the nags it earns today) is computed once per distinct (profile, catalog, finance
-cadence, local day); villages are then planned, claimed and sent in chunks, so memory stays flat however
-many there are. The nag log and outbox rows are written with bulk Core inserts.
+cadence, local day), and so are its nags (one object shared by its villages, not one per village);
+villages are then planned, claimed and sent in chunks, each village's nags kept together in digest order,
+so memory stays flat however many there are. The nag log and outbox rows are written in bulk: one
+INSERT .. SELECT of a JSON parameter (SQLite) or of arrays (PostgreSQL) per chunk, the driver's
+executemany for SQLite's digests.
 
 Periodic nags cannot change within a local day except by becoming unnecessary (a notice published), so
 the first scan of a day in a time zone plans them and records a `NagScan` mark; the hourly re-runs until
@@ -35,7 +40,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, Date, Integer, String, Text, bindparam, cast, func, true
+from sqlalchemy import ARRAY, BigInteger, Date, Integer, String, Text, bindparam, cast, func, literal, true
 from sqlalchemy import insert as core_insert
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,6 +51,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import CatalogError
 from models import NagLog, NagScan, Notice, Obligation, OutboxMessage, Person, RoleGrant, Snooze, Village
+from models.obligations import PERIODIC
 from models.types import utcnow
 from services import outbox
 from services.deadlines.obligations import (
@@ -72,11 +78,14 @@ ESCALATIONS = ((ESCALATE_TOWNSHIP, 7), (ESCALATE_REVIEWERS, 3))  # kind, days ov
 ESCALATION_KINDS = [kind for kind, _ in ESCALATIONS]
 QUIET_FROM, QUIET_UNTIL = 21, 8
 STAFF_KINDS = (*BEFORE.values(), OVERDUE, SNOOZED)
+GROUPED_KINDS = frozenset((*BEFORE.values(), OVERDUE))  # a periodic nag of these is claimed per village and kind
 MAX_ENTRIES = 60  # lines of one reminder (one Telegram message); every item named, each with its row of buttons
 CHUNK = 2000  # ids per IN (...) list
 VILLAGE_CHUNK = 2500  # villages planned, claimed and sent at a time: bounds the scan's memory
-CLAIM_CHUNK = 20_000  # nag log rows per INSERT statement
+CLAIM_CHUNK = 20_000  # nags claimed per INSERT statement
+DIGEST_CHUNK = 1000  # digests per INSERT statement on PostgreSQL (~4 MB of JSON text in its parameters)
 NOBODY: frozenset[int] = frozenset()
+SUPERVISOR = Role.SUPERVISOR.value  # an item's owner when the committee discloses it
 LANGUAGES = ("zh", "en")
 
 Shape = tuple[str | None, str | None, str, bool]  # profile, catalog, kind, monthly finance
@@ -115,12 +124,26 @@ class Due:
 
 @dataclass(slots=True, eq=False)
 class Nag:
-    village_id: int
+    """A nag of one village's day; the village is that of the list holding it (see `_plan`). A periodic
+    nag nobody snoozed is one object shared by every village of its schedule (`Schedule.nags`): the
+    scan makes ~160 of them on a heavy day, not 160,000, and what is derived from it (who hears it, its
+    place in a digest, its JSON) is computed once."""
+
     kind: str
     day: date
     about: Due
     people: frozenset[int] | None = None  # a snoozed reminder goes to those who asked only
     skip: frozenset[int] = NOBODY  # people who asked to be reminded tomorrow instead
+    hearers: frozenset[Role] = field(init=False)  # the roles that hear it (see `hears`)
+    order: tuple[date, str, str] = field(init=False)  # its place in a digest: due date, key, kind
+    grouped: bool = field(init=False)  # claimed in its village's PERIODIC row of its kind (see `_claim`)
+    claim: str = field(init=False)  # its key and kind as JSON, for a nag log row of its own (see `_claim`)
+
+    def __post_init__(self) -> None:
+        self.hearers = _hearers(self.kind, self.about.owner)
+        self.order = (self.about.due, self.about.key, self.kind)
+        self.grouped = self.about.obligation_id is None and self.kind in GROUPED_KINDS
+        self.claim = _dumps([self.about.key, self.kind])[1:-1]
 
     @property
     def key(self) -> str:
@@ -130,8 +153,8 @@ class Nag:
     def due(self) -> date:
         return self.about.due
 
-    def row(self) -> dict[str, Any]:
-        return {"village_id": self.village_id, "obligation_key": self.about.key, "kind": self.kind, "day": self.day}
+
+Planned = list[tuple["Awake", list[Nag]]]  # villages of a chunk, each with its nags in digest order (see `_order`)
 
 
 @dataclass
@@ -163,20 +186,27 @@ class Schedule:
     """The periodic obligations of one (profile, catalog, finance cadence) on one local day, owed since
     the earliest join date of the villages sharing it; each village starts at its own join date."""
 
-    active: list[tuple[Due, tuple[str, ...]]]  # those earning a nag today, by due date
-    dues: list[date]  # their due dates, for the bisect at a village's join date
+    active: list[Due]  # those earning a nag today, by due date and key
+    nags: dict[str, tuple[Nag, ...]]  # key -> today's nags about it, by kind: shared by the schedule's villages
     by_key: dict[str, Due]  # every dated one, for snoozes
-    _from: dict[date, tuple[frozenset[str], dict[str, tuple[Due, tuple[str, ...]]]]] = field(default_factory=dict)
+    rank: dict[str, int] = field(init=False)  # key -> its place in `active` (the digest's order)
+    dues: list[date] = field(init=False)  # the due dates of `active`, for the bisect at a village's join date
+    escalating: frozenset[str] = field(init=False)  # the keys earning an escalation today (sent once ever)
+    _from: dict[date, frozenset[str]] = field(default_factory=dict)
 
-    def owed_from(self, joined: date) -> tuple[frozenset[str], dict[str, tuple[Due, tuple[str, ...]]]]:
+    def __post_init__(self) -> None:
+        self.rank = {about.key: number for number, about in enumerate(self.active)}
+        self.dues = [about.due for about in self.active]
+        self.escalating = frozenset(key for key, found in self.nags.items()
+                                    if any(n.kind in ESCALATION_KINDS for n in found))
+
+    def owed_from(self, joined: date) -> frozenset[str]:
         """The keys earning a nag today for a village that joined on `joined` (nothing due before it is
         owed, obligations.owed_periods), computed once per join date: a village's unpublished ones are
         then one set difference."""
         found = self._from.get(joined)
         if found is None:
-            active = self.active[bisect_left(self.dues, joined):]
-            found = self._from[joined] = (frozenset(about.key for about, _ in active),
-                                          {about.key: (about, kinds) for about, kinds in active})
+            found = self._from[joined] = frozenset(about.key for about in self.active[bisect_left(self.dues, joined):])
         return found
 
 
@@ -201,20 +231,23 @@ async def daily_scan(session: AsyncSession, policy: Policy, now: datetime, *, sc
     snoozes = await _snoozes(session, min(v.today for v in villages))
     texts = _Texts()
     for chunk in _chunks(villages, VILLAGE_CHUNK):
-        nags = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes)
-        claimed = await _claim(session, nags)
-        result.nags += len(claimed)
-        for nag in claimed:
-            result.kinds[nag.kind] = result.kinds.get(nag.kind, 0) + 1
-        result.messages += await _send(session, {v.id: v for v in chunk}, claimed, language, texts)
+        planned = await _plan(session, policy, chunk, planning, schedules, published, events, snoozes)
+        claimed = await _claim(session, planned)
+        kinds = result.kinds
+        for _, nags in claimed:
+            result.nags += len(nags)
+            for nag in nags:
+                kinds[nag.kind] = kinds.get(nag.kind, 0) + 1
+        result.messages += await _send(session, claimed, language, texts)
     await _mark(session, fresh, now)
     return result
 
 
 async def _rows(session: AsyncSession, statement: Any) -> Any:
     """A read of plain tuples through the session's connection (SQLAlchemy Core): the ORM's result
-    machinery costs more than the rows themselves on the scan's big reads."""
-    return await (await session.connection()).execute(statement)
+    machinery costs more than the rows themselves on the scan's big reads. All rows at once (one fetchall,
+    not a fetch per row)."""
+    return (await (await session.connection()).execute(statement)).all()
 
 
 async def _official(session: AsyncSession, villages: list[Awake]) -> dict[int, frozenset[str]]:
@@ -281,7 +314,8 @@ def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedul
     profile, catalog, kind, monthly = shape
     village = Village(township_id=0, code="", name="", profile=profile, catalog=catalog, kind=kind,  # a shape
                       monthly_finance=monthly)
-    active: list[tuple[Due, tuple[str, ...]]] = []
+    active: list[Due] = []
+    nags: dict[str, tuple[Nag, ...]] = {}
     by_key: dict[str, Due] = {}
     for slot in slots(policy, village, today, since):
         if slot.due is None:  # long-term: never nagged
@@ -289,33 +323,35 @@ def _schedule(policy: Policy, shape: Shape, today: date, since: date) -> Schedul
         about = Due(slot.key, slot.due, slot.item.full_id, str(slot.period), None,
                     slot.item.zh_simplified or slot.item.zh, slot.item.en, owner=slot.item.owner)
         by_key[slot.key] = about
-        kinds = tuple(kinds_for(slot.due, today))
+        kinds = kinds_for(slot.due, today)
         if kinds:
-            active.append((about, kinds))
-    active.sort(key=lambda pair: (pair[0].due, pair[0].key))
-    return Schedule(active, [about.due for about, _ in active], by_key)
+            active.append(about)
+            nags[slot.key] = tuple(Nag(kind, today, about) for kind in sorted(kinds))
+    active.sort(key=lambda about: (about.due, about.key))
+    return Schedule(active, nags, by_key)
 
 
 async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], planning: set[int],
                 schedules: Schedules, published: dict[int, str], events: dict[int, list[Obligation]],
-                snoozes: dict[int, dict[str, dict[int, date]]]) -> list[Nag]:
-    """The nags of one chunk of villages: periodic ones for the villages being planned today, event ones
-    for all. What was already claimed today is filtered by the claim itself. An event obligation's title was
-    typed by a person (a matter's, a consultation's topic, a petition's): masked here by the outbox's rule
-    for bulk rows (`outbox.masked`), so the digest and its buttons carry it masked."""
-    planned = [v for v in chunk if v.id in planning]
-    if not planned and not any(v.id in events for v in chunk):
+                snoozes: dict[int, dict[str, dict[int, date]]]) -> Planned:
+    """The nags of one chunk of villages, per village in digest order: periodic ones for the villages being
+    planned today, event ones for all. What was already claimed today is filtered by the claim itself. An
+    event obligation's title was typed by a person (a matter's, a consultation's topic, a petition's): masked
+    here by the outbox's rule for bulk rows (`outbox.masked`), so the digest and its buttons carry it masked."""
+    if not any(v.id in planning or v.id in events for v in chunk):
         return []
     escalated = await _escalated(session, chunk[0].id, chunk[-1].id)
     official = await _official(session, [v for v in chunk if v.id in events])
-    nags: list[Nag] = []
-    for village in planned:
-        schedule = schedules[(village.shape, village.today)]
-        assert schedule is not None
-        nags += _periodic_nags(village, schedule, published.get(village.id, ""), escalated, snoozes.get(village.id))
+    planned: Planned = []
     for village in chunk:
         asked_here = snoozes.get(village.id)
-        for row in events.get(village.id, ()):
+        nags: list[Nag] = []
+        if village.id in planning:
+            schedule = schedules[(village.shape, village.today)]
+            assert schedule is not None
+            nags = _periodic_nags(village, schedule, published.get(village.id, ""), escalated, asked_here)
+        rows = events.get(village.id, ())
+        for row in rows:
             item = policy.item(row.item_id)
             # without a catalog item the obligation's own title names it (a petition's, a matter's), as /due does
             zh, en = ((item.zh_simplified or item.zh), item.en) if item else event_labels(policy, row)
@@ -326,22 +362,31 @@ async def _plan(session: AsyncSession, policy: Policy, chunk: list[Awake], plann
                         row.rule, item.owner if item else "staff")
             nags += _nags(village.id, about, kinds_for(row.due, village.today), village.today, escalated,
                           asked_here.get(about.key) if asked_here else None)
-    return nags
+        if rows or asked_here:  # a periodic village's own list is already in order
+            nags.sort(key=_order)
+        if nags:
+            planned.append((village, nags))
+    return planned
 
 
 def _periodic_nags(village: Awake, schedule: Schedule, published: str, escalated: set[tuple[int, str, str]],
                    asked_here: dict[str, dict[int, date]] | None) -> list[Nag]:
-    """`published`: the village's published "item@period" keys, comma-separated (see _published_keys)."""
+    """`published`: the village's published "item@period" keys, comma-separated (see _published_keys). The
+    nags are the schedule's shared ones, in its order, unless someone snoozed the obligation."""
     vid, today = village.id, village.today
-    keys, active = schedule.owed_from(village.joined)
+    keys = schedule.owed_from(village.joined)
     done = published.split(",") if published else ()
+    owed = sorted(keys.difference(done) if done else keys, key=schedule.rank.__getitem__)
+    shared, escalating = schedule.nags, schedule.escalating
     nags: list[Nag] = []
-    for key in keys.difference(done):
-        about, kinds = active[key]
-        if asked_here is None and kinds[-1] not in ESCALATION_KINDS:  # the common case: one nag per kind
-            nags += [Nag(vid, kind, today, about) for kind in kinds]
-        else:
-            nags += _nags(vid, about, kinds, today, escalated, asked_here.get(key) if asked_here else None)
+    for key in owed:
+        if asked_here and key in asked_here:
+            about = schedule.by_key[key]
+            nags += _nags(vid, about, [n.kind for n in shared[key]], today, escalated, asked_here[key])
+        elif key in escalating:  # escalations only once ever
+            nags += [n for n in shared[key] if n.kind not in ESCALATION_KINDS or (vid, key, n.kind) not in escalated]
+        else:  # the common case: the schedule's nags
+            nags += shared[key]
     if asked_here:  # a snoozed reminder can fall on a day that earns no nag of its own
         done_keys = set(done)
         for key, asked in asked_here.items():
@@ -359,11 +404,11 @@ def _nags(vid: int, about: Due, kinds: tuple[str, ...] | list[str], today: date,
     key = about.key
     asked = asked or {}
     later = frozenset(p for p, until in asked.items() if until > today)
-    found = [Nag(vid, kind, today, about, None, later if kind in BEFORE_KINDS else NOBODY)
+    found = [Nag(kind, today, about, None, later if kind in BEFORE_KINDS else NOBODY)
              for kind in kinds if (vid, key, kind) not in escalated]
     tomorrow_people = frozenset(p for p, until in asked.items() if until == today)
     if tomorrow_people and today < about.due:
-        found.append(Nag(vid, SNOOZED, today, about, tomorrow_people))
+        found.append(Nag(SNOOZED, today, about, tomorrow_people))
     return found
 
 
@@ -372,7 +417,7 @@ async def _published_keys(session: AsyncSession, planning: set[int], schedules: 
     comma-separated by the database (one row per village rather than one per notice; split per village
     only when it is planned, so 10,000 villages never hold 10,000 sets at once)."""
     periods = sorted({about.period for schedule in schedules.values() if schedule is not None
-                      for about, _ in schedule.active if about.period})
+                      for about in schedule.active if about.period})
     if not planning or not periods:
         return {}
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
@@ -435,48 +480,86 @@ async def _mark(session: AsyncSession, planned: list[Awake], now: datetime) -> N
     await session.flush()
 
 
-async def _claim(session: AsyncSession, nags: list[Nag]) -> list[Nag]:
-    """Insert the nag log rows; the ones another scan inserted first are skipped, and not said.
+async def _claim(session: AsyncSession, planned: Planned) -> Planned:
+    """Insert the nag log rows; the ones another scan inserted first are skipped, and their nags not said.
 
-    One INSERT .. SELECT .. ON CONFLICT DO NOTHING per chunk, the rows passed as one JSON parameter (SQLite,
-    json_each) or as four arrays (PostgreSQL, unnest): no per-row parameter binding. When every row of a
-    chunk went in (the rule: one leader, one scan), all of it is ours; otherwise ours are the rows bearing
-    this scan's stamp, read back. Cheaper than RETURNING a row per nag on a 180,000-nag day."""
-    if not nags:
+    A village's periodic reminders and overdue nags (`Nag.grouped`) are claimed by one row per kind and day,
+    keyed PERIODIC, its `count` saying how many: they are planned once per village and day (the NagScan mark),
+    all at once, so a second scan that plans them (a lost mark, a second scheduler) finds the row and says
+    none of them again. Event obligations' nags, escalations (sent once ever, see `_escalated`) and snoozed
+    reminders keep a row each, keyed by their obligation. A heavy day's 161,000 nags are ~20,000 rows.
+
+    One INSERT .. SELECT .. ON CONFLICT DO NOTHING per ~20,000 nags, the rows passed as one JSON parameter
+    (SQLite, json_each) or as five arrays (PostgreSQL, unnest): no per-row parameter binding. When every
+    row of a chunk went in (the rule: one leader, one scan), all of it is ours; otherwise ours are the rows
+    bearing this scan's stamp, read back. Cheaper than RETURNING every row."""
+    if not planned:
         return []
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    # a village has one local day per scan, so (village, key, kind) names a nag of this scan
-    by_key = {(n.village_id, n.about.key, n.kind): n for n in nags}
     statement = _claim_statement(dialect)
     connection = await session.connection()
-    keys = list(by_key)
-    days = {n.village_id: n.day for n in nags}
     stamp = utcnow()
-    claimed: list[Nag] = []
-    for start in range(0, len(keys), CLAIM_CHUNK):
-        chunk = keys[start:start + CLAIM_CHUNK]
+    claimed: Planned = []
+    for chunk in _claim_chunks(planned):
+        # a village has one local day per scan, so (village, key, kind) names a claim of this scan
+        rows = [row for village, nags in chunk for row in _claim_rows(village, nags)]
         if dialect == "postgresql":
-            params: dict[str, Any] = {"v": [v for v, _, _ in chunk], "k": [k for _, k, _ in chunk],
-                                      "n": [n for _, _, n in chunk], "d": [days[v] for v, _, _ in chunk]}
+            params: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate("vkndc")}
         else:
-            params = {"rows": json.dumps([(v, k, n, days[v].isoformat()) for v, k, n in chunk],
-                                         ensure_ascii=False, separators=(",", ":"))}
+            params = {"rows": "[" + ",".join(
+                f'[{v},{piece},"{day.isoformat()}",{count}]' for v, _, _, day, count, piece in rows) + "]"}
         result = await connection.execute(statement, {**params, "sent_at": stamp})
-        if result.rowcount == len(chunk):
-            claimed += [by_key[key] for key in chunk]
+        if result.rowcount == len(rows):
+            claimed += chunk
         else:
-            claimed += await _stamped(session, chunk, {days[v] for v, _, _ in chunk}, stamp, by_key)
+            claimed += await _stamped(session, chunk, stamp)
     return claimed
 
 
-async def _stamped(session: AsyncSession, chunk: list[tuple[int, str, str]], days: set[date], stamp: datetime,
-                   by_key: dict[tuple[int, str, str], Nag]) -> list[Nag]:
-    """The rows of `chunk` this scan inserted: those bearing its stamp."""
-    wanted = set(chunk)
+def _claim_chunks(planned: Planned) -> Iterator[Planned]:
+    """Whole villages, about CLAIM_CHUNK nags at a time."""
+    chunk: Planned = []
+    nags = 0
+    for village, found in planned:
+        chunk.append((village, found))
+        nags += len(found)
+        if nags >= CLAIM_CHUNK:
+            yield chunk
+            chunk, nags = [], 0
+    if chunk:
+        yield chunk
+
+
+ClaimRow = tuple[int, str, str, date, int, str]  # village, key, kind, day, count; key and kind as JSON
+
+
+def _claim_rows(village: Awake, nags: list[Nag]) -> list[ClaimRow]:
+    """A village's nag log rows (see `_claim`)."""
+    vid, day = village.id, village.today
+    rows: list[ClaimRow] = []
+    grouped: dict[str, int] = {}
+    for nag in nags:
+        if nag.grouped:
+            grouped[nag.kind] = grouped.get(nag.kind, 0) + 1
+        else:
+            rows.append((vid, nag.about.key, nag.kind, day, 1, nag.claim))
+    rows += [(vid, PERIODIC, kind, day, count, _dumps([PERIODIC, kind])[1:-1]) for kind, count in grouped.items()]
+    return rows
+
+
+async def _stamped(session: AsyncSession, chunk: Planned, stamp: datetime) -> Planned:
+    """The nags of `chunk` this scan claimed: those whose rows bear its stamp."""
+    ids = [village.id for village, _ in chunk]
     rows = await session.exec(select(NagLog.village_id, NagLog.obligation_key, NagLog.kind).where(
-        col(NagLog.village_id).between(min(v for v, _, _ in chunk), max(v for v, _, _ in chunk)),
-        col(NagLog.day).in_(sorted(days)), NagLog.sent_at == stamp))
-    return [by_key[row] for row in ((v, k, n) for v, k, n in rows) if row in wanted]
+        col(NagLog.village_id).between(min(ids), max(ids)), col(NagLog.day).in_(sorted({v.today for v, _ in chunk})),
+        NagLog.sent_at == stamp))
+    ours = {(v, k, n) for v, k, n in rows}
+    found: Planned = []
+    for village, nags in chunk:
+        kept = [n for n in nags if (village.id, PERIODIC if n.grouped else n.about.key, n.kind) in ours]
+        if kept:
+            found.append((village, kept))
+    return found
 
 
 def _claim_statement(dialect: str) -> Any:
@@ -485,16 +568,17 @@ def _claim_statement(dialect: str) -> Any:
     source: Any
     if dialect == "postgresql":
         rows = func.unnest(bindparam("v", type_=ARRAY(Integer)), bindparam("k", type_=ARRAY(String)),
-                           bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date))
-                           ).table_valued("v", "k", "n", "d").render_derived()
-        source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at)
+                           bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date)),
+                           bindparam("c", type_=ARRAY(Integer))).table_valued("v", "k", "n", "d", "c").render_derived()
+        source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at, rows.c.c)
         insert: Any = postgresql.insert
     else:
         rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
-        source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at)
+        source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at,
+                             func.json_extract(rows.c.value, "$[4]"))
         source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
         insert = sqlite.insert
-    return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at"], source)
+    return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at", "count"], source)
             .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"]))
 
 
@@ -529,13 +613,17 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     village_roles = [Role.STAFF, Role.SECRETARY, Role.SUPERVISOR]
     roles = {role.value: role for role in Role}
     for start in range(0, len(id_list), CHUNK):
+        # the chunk's id range, not an IN list of 2,000 parameters (rendered and bound at every query); the
+        # villages in the range without a nag today are left out here
+        part = id_list[start:start + CHUNK]
         rows = await _rows(session, select(  # type: ignore[call-overload]  # at most 4 columns
                                   RoleGrant.village_id, RoleGrant.role, Person.id, Person.tg_user_id, Person.language)
                                   .join(Person, col(Person.id) == RoleGrant.person_id)
                                   .where(RoleGrant.status == "active", col(RoleGrant.role).in_(village_roles),
-                                         col(RoleGrant.village_id).in_(id_list[start:start + CHUNK])))
+                                         col(RoleGrant.village_id).between(part[0], part[-1])))
         for vid, role, person_id, tg_user_id, language in rows:
-            by_village[vid].append((roles[role], Listener(person_id or 0, tg_user_id, language)))
+            if vid in ids:
+                by_village[vid].append((roles[role], Listener(person_id or 0, tg_user_id, language)))
     for start in range(0, len(townships), CHUNK):
         rows = await _rows(session, select(RoleGrant.township_id, Person.id, Person.tg_user_id, Person.language)
                                   .join(Person, col(Person.id) == RoleGrant.person_id)
@@ -546,8 +634,7 @@ async def _recipients(session: AsyncSession, villages: dict[int, Awake], ids: se
     return by_village, by_township
 
 
-async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list[Nag], language: str,
-                texts: _Texts | None = None) -> int:
+async def _send(session: AsyncSession, claimed: Planned, language: str, texts: _Texts | None = None) -> int:
     """One digest per person per village per day: the entries of every kind that person hears. The rows are
     inserted in bulk, not through `outbox.queue`; what in them a person typed is masked by the gate's rule
     for bulk rows (`outbox.masked`): the village's name here, event obligations' titles in `_plan`. The
@@ -555,18 +642,14 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
     if not claimed:
         return 0
     texts = texts if texts is not None else _Texts()
-    by_village: dict[int, list[Nag]] = defaultdict(list)
-    for nag in claimed:
-        by_village[nag.village_id].append(nag)
-    people, inspectors = await _recipients(session, villages, set(by_village))
-    official = await _official(session, [villages[vid] for vid in by_village])
-    created_at = utcnow()
-    rows: list[dict[str, Any]] = []
-    for vid, nags in by_village.items():
-        village = villages[vid]
+    villages = {village.id: village for village, _ in claimed}
+    people, inspectors = await _recipients(session, villages, set(villages))
+    official = await _official(session, list(villages.values()))
+    rows: list[Digest] = []
+    for village, nags in claimed:  # each village's nags in digest order (`_plan`)
+        vid = village.id
         village = village._replace(name=outbox.masked(village.name, official.get(vid, frozenset())))
         listeners = list(people.get(vid, ())) + [(Role.INSPECTOR, p) for p in inspectors.get(village.township_id, ())]
-        nags.sort(key=_order)  # every digest lists its entries in this order
         personal = any(n.people is not None or n.skip for n in nags)
         by_role: dict[Role, list[Nag]] = {}
         digests: dict[int, tuple[Listener, bool, list[Nag]]] = {}
@@ -574,7 +657,7 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
             pid = person.person_id
             heard = by_role.get(role)
             if heard is None:  # what a role hears is the same for each of its people
-                heard = by_role[role] = [n for n in nags if role in _hearers(n.kind, n.about.owner)]
+                heard = by_role[role] = [n for n in nags if role in n.hearers]
             if personal:
                 heard = [n for n in heard if (n.people is None or pid in n.people) and pid not in n.skip]
             if not heard:
@@ -582,23 +665,19 @@ async def _send(session: AsyncSession, villages: dict[int, Awake], claimed: list
             known = digests.get(pid)
             if known is None:
                 digests[pid] = (person, role is Role.STAFF, heard)
-            else:  # the same person in two roles: one digest, each nag once (nags are unique objects)
+            else:  # the same person in two roles: one digest, each nag once (a village's nags are distinct objects)
                 seen = {id(n) for n in known[2]}
                 merged = sorted(known[2] + [n for n in heard if id(n) not in seen], key=_order)
                 digests[pid] = (person, role is Role.STAFF or known[1], merged)
         for person, staff, heard in digests.values():
             lang = person.language if person.language in LANGUAGES else language
-            rows.append(_digest_row(village, person, lang, staff, heard, created_at, texts))
-    connection = await session.connection()
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    statement = _outbox_insert(dialect)
-    for start in range(0, len(rows), CHUNK):
-        await connection.execute(statement, rows[start:start + CHUNK])
+            rows.append(_digest_row(village, person, lang, staff, heard, texts))
+    await _queue(session, rows)
     return len(rows)
 
 
 def _order(nag: Nag) -> tuple[date, str, str]:
-    return nag.about.due, nag.about.key, nag.kind
+    return nag.order
 
 
 @lru_cache(maxsize=256)
@@ -609,17 +688,50 @@ def _hearers(kind: str, owner: str) -> frozenset[Role]:
     return frozenset(role for role, kinds in RECIPIENT_ROLES.items() if kind in kinds)
 
 
-def _outbox_insert(dialect: str) -> Any:
-    """A bulk insert of outbox rows whose `context` and `keyboard` arrive as JSON text, written by
-    `_digest_row` from pieces shared by many digests, instead of each digest's dicts serialised whole by
-    the JSON column type (the biggest single cost of a heavy day's 10,000 digests)."""
+Digest = tuple[int, str, str, str, str, int]  # chat id, language, context and keyboard as JSON text, topic, village
+
+
+async def _queue(session: AsyncSession, digests: list[Digest]) -> None:
+    """The digests as outbox rows (what `services.outbox.queue_to_person` would add), in bulk: their context
+    and keyboard arrive as JSON text, written by `_digest_row` from pieces shared by many digests, instead of
+    each digest's dicts serialised whole by the JSON column type. PostgreSQL: one INSERT .. SELECT FROM
+    unnest(arrays) per chunk (the server parses one statement, not a VALUES list of 14 parameters a row);
+    SQLite: the driver's executemany of plain tuples (no per-row parameter processing by SQLAlchemy)."""
+    if not digests:
+        return
+    connection = await session.connection()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    created_at = utcnow()
+    if dialect == "postgresql":
+        statement = _outbox_unnest()
+        for start in range(0, len(digests), DIGEST_CHUNK):
+            part = digests[start:start + DIGEST_CHUNK]
+            await connection.execute(statement, {
+                "c": [d[0] for d in part], "l": [d[1] for d in part], "x": [d[2] for d in part],
+                "k": [d[3] for d in part], "t": [d[4] for d in part], "v": [d[5] for d in part],
+                "created_at": created_at})
+        return
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    stored = outbox.c.created_at.type.bind_processor(connection.dialect)  # as the column stores it
+    at = stored(created_at) if stored else created_at
+    await connection.exec_driver_sql(
+        "INSERT INTO outbox (chat_id, action, lang, template, context, keyboard, topic, village_id, status, attempts,"
+        " created_at) VALUES (?, 'send', ?, 'nag_digest', ?, ?, ?, ?, 'pending', 0, ?)",
+        [(*digest, at) for digest in digests])
 
-    def as_json(name: str) -> Any:
-        text = bindparam(name, type_=Text)
-        return cast(text, outbox.c.context.type) if dialect == "postgresql" else text
 
-    return core_insert(outbox).values(context=as_json("context_json"), keyboard=as_json("keyboard_json"))
+def _outbox_unnest() -> Any:
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    rows = func.unnest(bindparam("c", type_=ARRAY(BigInteger)), bindparam("l", type_=ARRAY(String)),
+                       bindparam("x", type_=ARRAY(Text)), bindparam("k", type_=ARRAY(Text)),
+                       bindparam("t", type_=ARRAY(String)), bindparam("v", type_=ARRAY(Integer))
+                       ).table_valued("c", "l", "x", "k", "t", "v").render_derived()
+    json = outbox.c.context.type
+    source = core_select(rows.c.c, literal("send"), rows.c.l, literal("nag_digest"), cast(rows.c.x, json),
+                         cast(rows.c.k, json), rows.c.t, rows.c.v, literal("pending"), literal(0),
+                         bindparam("created_at", type_=outbox.c.created_at.type))
+    return core_insert(outbox).from_select(["chat_id", "action", "lang", "template", "context", "keyboard", "topic",
+                                            "village_id", "status", "attempts", "created_at"], source)
 
 
 def _dumps(value: Any) -> str:
@@ -627,37 +739,36 @@ def _dumps(value: Any) -> str:
 
 
 class _Texts:
-    """A scan's JSON pieces of digest entries and buttons, each written once per obligation (periodic ones are
-    shared by every village of a schedule), language, kind and day, then joined per digest. Keyed by the
-    obligation's identity: the scan's `Due` objects live as long as this cache (one per scan)."""
+    """A scan's JSON pieces of digest entries and buttons, each written once per nag, language and number in
+    its digest (periodic nags are shared by every village of a schedule, and most digests of a heavy day
+    list the same nags at the same numbers), then joined per digest. Keyed by the nag's identity: the
+    scan's `Nag` objects live as long as this cache (one per scan)."""
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[int, str, str, date], str] = {}
-        self.buttons: dict[tuple[int, str, bool], str] = {}
-        self.keep: list[Due] = []  # the obligations keyed by id(), alive as long as their pieces
+        self.entries: dict[tuple[int, str, int], str] = {}
+        self.buttons: dict[tuple[int, str, int], str] = {}
+        self.keep: list[Nag] = []  # the nags keyed by id(), alive as long as their pieces
 
-    def entry(self, nag: Nag, lang: str) -> str:
-        """The entry's JSON object without its closing brace (the digest's number "n" goes there)."""
-        about = nag.about
-        key = (id(about), lang, nag.kind, nag.day)
+    def entry(self, nag: Nag, lang: str, number: int) -> str:
+        """The entry's JSON object, numbered."""
+        key = (id(nag), lang, number)
         found = self.entries.get(key)
         if found is None:
-            self.keep.append(about)
-            found = self.entries[key] = _dumps(_entry(nag, lang))[:-1]
+            self.keep.append(nag)
+            found = self.entries[key] = f'{_dumps(_entry(nag, lang))[:-1]},"n":{number}}}'
         return found
 
-    def button(self, nag: Nag, lang: str) -> str:
-        """The button's JSON object after its number: `"i":..,"p":..,..}`."""
-        about = nag.about
-        early = nag.day < about.due
-        key = (id(about), lang, early)
+    def button(self, nag: Nag, lang: str, number: int) -> str:
+        """The button's JSON object, numbered."""
+        key = (id(nag), lang, number)
         found = self.buttons.get(key)
         if found is None:
-            self.keep.append(about)
-            found = self.buttons[key] = _dumps({"n": 0, "i": about.item_id or "", "p": about.period or "",
+            self.keep.append(nag)
+            about = nag.about
+            found = self.buttons[key] = _dumps({"n": number, "i": about.item_id or "", "p": about.period or "",
                                                 "o": about.obligation_id or 0,
                                                 "l": about.en if lang == "en" else about.zh, "r": about.rule,
-                                                "s": early})[len('{"n":0,'):]
+                                                "s": nag.day < about.due})
         return found
 
 
@@ -673,31 +784,27 @@ def _entry(nag: Nag, lang: str) -> dict[str, Any]:
     return {**_about(nag.about, lang), "kind": nag.kind, "days": abs((nag.about.due - nag.day).days)}
 
 
-def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: list[Nag], created_at: datetime,
-                texts: _Texts) -> dict[str, Any]:
-    """The outbox row `services.outbox.queue_to_person` would add, as a dict for a bulk Core insert (`nags`
-    in the digest's order, see `_order`); its context and keyboard as JSON text (see `_outbox_insert`)."""
+def _digest_row(village: Awake, person: Listener, lang: str, staff: bool, nags: list[Nag], texts: _Texts) -> Digest:
+    """One person's digest (`nags` in the digest's order, see `_order`), its context and keyboard as JSON
+    text (see `_queue`)."""
     entries = nags[:MAX_ENTRIES]  # the rest: /due
-    numbers: dict[str, int] = {}
-    firsts: dict[str, Nag] = {}
-    for nag in entries:
+    listed: list[str] = []
+    shown: list[str] = []
+    number, last = 0, ""
+    entry, button = texts.entry, texts.button
+    for nag in entries:  # an obligation's nags are next to each other (the digest's order): one number each
         key = nag.about.key
-        if key not in numbers:
-            numbers[key] = len(numbers) + 1
-            firsts[key] = nag
-    listed = ",".join(f'{texts.entry(n, lang)},"n":{numbers[n.about.key]}}}' for n in entries)
+        if key != last:
+            number, last = number + 1, key
+            if staff and nag.about.owner != SUPERVISOR:
+                shown.append(button(nag, lang, number))
+        listed.append(entry(nag, lang, number))
     day = entries[0].day.isoformat()
-    context = f'{{"village":{_dumps(village.name)},"day":"{day}","entries":[{listed}]}}'
-    shown = [(number, firsts[key]) for key, number in numbers.items()
-             if staff and firsts[key].about.owner != Role.SUPERVISOR.value]
+    context = f'{{"village":{_dumps(village.name)},"day":"{day}","entries":[{",".join(listed)}]}}'
     keyboard = "null"  # what the JSON column writes for None
     if shown:
-        buttons = ",".join(f'{{"n":{number},{texts.button(n, lang)}' for number, n in shown)
-        keyboard = f'{{"name":"nag","village_id":{village.id},"buttons":[{buttons}],"day":"{day}"}}'
-    return {"chat_id": person.tg_user_id, "action": "send", "lang": lang, "template": "nag_digest",
-            "context_json": context, "keyboard_json": keyboard, "target_message_id": None,
-            "topic": f"nag:{village.id}:{day}", "village_id": village.id, "posting_id": None, "status": "pending",
-            "attempts": 0, "created_at": created_at}
+        keyboard = f'{{"name":"nag","village_id":{village.id},"buttons":[{",".join(shown)}],"day":"{day}"}}'
+    return person.tg_user_id, lang, context, keyboard, f"nag:{village.id}:{day}", village.id
 
 
 # --- "remind me tomorrow" --------------------------------------------------------------------------------

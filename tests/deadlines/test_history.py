@@ -22,6 +22,12 @@ async def _rows(h: Harness) -> set[tuple[str, str, date]]:
         return {(r.obligation_key, r.kind, r.day) for r in await session.exec(select(NagLog))}
 
 
+async def _counts(h: Harness) -> dict[tuple[str, str, date], int]:
+    """The nags each row stands for (a village's periodic ones of a kind and day are one row)."""
+    async with h.runtime.sessions() as session:
+        return {(r.obligation_key, r.kind, r.day): r.count for r in await session.exec(select(NagLog))}
+
+
 async def _sent(h: Harness) -> int:
     async with h.runtime.sessions() as session:
         return await history.nags_sent(session)
@@ -50,7 +56,7 @@ async def test_old_nags_are_tallied_and_pruned_open_escalations_kept(harness: Ha
     for day in ("2026-04-17", "2026-04-20", "2026-04-21"):
         clock.set(_local(day))
         await _run_hourly(h)
-    before, sent = await _rows(h), await _sent(h)
+    before, sent, counts = await _rows(h), await _sent(h), await _counts(h)
     assert (f"{item}@2026Q1", "escalate_reviewers", date(2026, 4, 14)) in before
     secretary_heard, inspector_heard = len(h.texts(users["secretary"])), len(h.texts(users["inspector"]))
 
@@ -66,8 +72,8 @@ async def test_old_nags_are_tallied_and_pruned_open_escalations_kept(harness: Ha
     assert not any(key.startswith(item) for key, _, _ in after)  # met: its escalation is gone too
     async with h.runtime.sessions() as session:
         tallied = {(t.day, t.kind): t.count for t in await session.exec(select(NagTally))}
-    assert tallied[(date(2026, 4, 3), "T-7")] == sum(1 for _, kind, day in before if (kind, day) == (
-        "T-7", date(2026, 4, 3)))
+    assert tallied[(date(2026, 4, 3), "T-7")] == sum(n for (_, kind, day), n in counts.items() if (kind, day) == (
+        "T-7", date(2026, 4, 3))) > 1
 
     clock.set(_local("2026-04-22"))  # the next day's scan after pruning: overdue nags, no escalation again
     await _run_hourly(h)
@@ -76,5 +82,5 @@ async def test_old_nags_are_tallied_and_pruned_open_escalations_kept(harness: Ha
     assert len(h.texts(users["inspector"])) == inspector_heard
 
     again = await _prune_job(h)  # nothing new is prunable the same day: pruning twice changes nothing
-    assert again.rows == 0 and await _sent(h) == sent + sum(1 for _, _, day in await _rows(h)
+    assert again.rows == 0 and await _sent(h) == sent + sum(n for (_, _, day), n in (await _counts(h)).items()
                                                             if day == date(2026, 4, 22))
