@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis]'
+	@# `cunwu run` and `cunwu webhook` restart under python -OO (bot/cli/main.py): their bytecode is compiled
+	@# here, once, so the first start does not compile ~1,700 modules (nor every start, where PYTHONDONTWRITEBYTECODE
+	@# is set or the install is read-only). A failure here only makes that first start slower.
+	$(BIN)/python -OO -m compileall -qq -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
+	  bot handlers models catalogs reminders services web demo || echo "precompiling for python -OO failed (harmless)"
 	touch $(STAMP)
 
 demo: $(STAMP) system-packages
