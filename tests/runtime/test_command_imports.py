@@ -68,15 +68,16 @@ def test_importing_bot_alone_imports_no_aiogram_and_aiogram_later_is_lazy() -> N
 
 
 def test_the_running_bot_imports_rare_libraries_only_when_used() -> None:
-    """segno (QR codes), phonenumbers and python-stdnum (the privacy screen's checks) cost a few megabytes of a
-    long-running process that may never need them: importing everything `cunwu run` and `cunwu webhook` import
-    loads none of them; the first screened number and the first QR code do, and give the same answers."""
+    """segno (QR codes), phonenumbers and python-stdnum (the privacy screen's checks), prometheus_client (only
+    `cunwu webhook` serves /metrics) cost a few megabytes of a long-running process that may never need them:
+    importing everything `cunwu run` and `cunwu webhook` import loads none of them; the first screened number
+    and the first QR code do, and give the same answers (tests/runtime/test_webhook.py scrapes /metrics)."""
     probe = ("import importlib, pkgutil, sys\n"
              "import bot.process.app, bot.process.webhook, handlers, web, reminders\n"
              "for package in (handlers, web, reminders):\n"
              "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
              "        importlib.import_module(info.name)\n"
-             "rare = ('segno', 'phonenumbers', 'stdnum')\n"
+             "rare = ('segno', 'phonenumbers', 'stdnum', 'prometheus_client')\n"
              "print(sorted({m.split('.')[0] for m in sys.modules} & set(rare)))\n"
              "from services import privacy\n"
              "from web.qr import qr_svg\n"
