@@ -104,10 +104,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _lean_restart() -> None:
     """Replace this process (same pid, so signals, exit codes and supervisors are unaffected) with the same
-    command under `python -OO`, with MALLOC_ARENA_MAX=2 unless the environment sets it, before anything heavy
-    is imported. -OO drops the docstrings of the ~1,700 modules a bot loads, about 6 MB resident; two malloc
-    arenas instead of one per thread (aiosqlite's connections, the thread pool aiogram runs filters in, the
-    scheduler's job store) keep freed memory reusable, about 2 MB after 1,000 updates (docs/benchmarks.md).
+    command under `python -OO -X no_debug_ranges`, with MALLOC_ARENA_MAX=2 unless the environment sets it,
+    before anything heavy is imported. -OO drops the docstrings of the ~1,700 modules a bot loads, about 6 MB
+    resident; no_debug_ranges drops the column tables of their code objects (tracebacks keep their line
+    numbers, not the ^^^ markers), about 1 MB where the bytecode was compiled so (the Makefile does it); two
+    malloc arenas instead of one per thread (aiosqlite's connections, the thread pool aiogram runs filters in,
+    the scheduler's job store) keep freed memory reusable, about 2 MB after 1,000 updates (docs/benchmarks.md).
     Nothing here reads a docstring or relies on `assert` (the asserts left are invariants, as mypy reads
     them). CUNWU_LEAN=0 in the environment turns it off (a debugger, a profiler, a platform without exec)."""
     lean = os.environ.get(LEAN, "1")
@@ -118,7 +120,7 @@ def _lean_restart() -> None:
         return
     env = {**os.environ, LEAN: LEAN_DONE}
     env.setdefault("MALLOC_ARENA_MAX", "2")
-    flags = ["-" + "O" * optimize] if optimize else []
+    flags = (["-" + "O" * optimize] if optimize else []) + ["-X", "no_debug_ranges"]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, [sys.executable, *flags, *sys.orig_argv[1:]], env)

@@ -1,5 +1,5 @@
-"""`cunwu run` and `cunwu webhook` restart themselves once, as they start, under `python -OO` with
-MALLOC_ARENA_MAX=2 (bot/cli/main.py `_lean_restart`: about 8 MB less resident), in the same process (the pid a
+"""`cunwu run` and `cunwu webhook` restart themselves once, as they start, under `python -OO -X no_debug_ranges`
+with MALLOC_ARENA_MAX=2 (bot/cli/main.py `_lean_restart`: about 9 MB less resident), in the same process (the pid a
 supervisor watches, the exit code it reads); CUNWU_LEAN=0 turns it off, and the other commands never do it.
 Each case runs the real command as an operator types it; the bot refuses the missing token (exit 2) once
 restarted, so nothing here needs Telegram. tests/e2e runs `cunwu run` this way end to end (signals, exit 0)."""
@@ -18,7 +18,8 @@ import pytest
 PROBE = """
 import json, os, sys
 print(json.dumps({"pid": os.getpid(), "optimize": sys.flags.optimize, "arenas": os.environ.get("MALLOC_ARENA_MAX"),
-                  "docstrings": json.__doc__ is not None}), file=sys.stderr)
+                  "docstrings": json.__doc__ is not None, "ranges": "no_debug_ranges" not in sys._xoptions}),
+      file=sys.stderr)
 from bot.cli.main import main
 sys.exit(main())
 """
@@ -36,7 +37,8 @@ def _cunwu(tmp_path: Path, *args: str, **env: str) -> tuple[int, list[dict[str, 
 @pytest.mark.parametrize("command", ["run", "webhook"])
 def test_the_long_running_commands_restart_once_lean(tmp_path: Path, command: str) -> None:
     code, starts, said = _cunwu(tmp_path, command)
-    assert [(s["optimize"], s["arenas"], s["docstrings"]) for s in starts] == [(0, None, True), (2, "2", False)]
+    assert [(s["optimize"], s["arenas"], s["docstrings"], s["ranges"]) for s in starts] == [
+        (0, None, True, True), (2, "2", False, False)]
     assert starts[0]["pid"] == starts[1]["pid"]  # exec, not a child: the same process
     assert code == 2 and said.startswith("cunwu: BOT_TOKEN is missing"), said
 
