@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import itertools
 import os
 import statistics
@@ -48,6 +49,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.base.settings import Settings
+from bot.process.app import freeze_startup_heap
 from bot.process.runtime import Runtime, build_runtime
 from bot.process.wiring import build_bot, build_dispatcher
 from bot.ui.keyboards.notices import DraftAction
@@ -296,6 +298,7 @@ async def one_run(count: int, profile: str | None) -> tuple[Rates, Rates]:
         echo_bot = build_bot(runtime, session=FakeSession(echo_world))
         await feed(production.dispatcher, prod_bot, [("setup", raw) for raw in prod_world.take_updates()])
         echo_world.take_updates()
+        freeze_startup_heap()  # as `cunwu run` does once its dispatcher is built
         profiler = cProfile.Profile() if profile else None
         rounds = max(1, count // sum(KINDS.values()))
         await _measure_both(production, prod_bot, echo, echo_bot, rounds, profiler)
@@ -305,6 +308,7 @@ async def one_run(count: int, profile: str | None) -> tuple[Rates, Rates]:
         for bot in (prod_bot, echo_bot):
             await bot.session.close()
         await runtime.close()
+    gc.unfreeze()  # the next run freezes its own start-up
     return production.rates, echo.rates
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from typing import Any
 
@@ -47,6 +48,16 @@ async def check_telegram(bot: Bot, api_url: str) -> User:
         return await bot.get_me()
     except TelegramAPIError as error:
         raise telegram_refusal(error, api_url) from error
+
+
+def freeze_startup_heap() -> None:
+    """Called once the dispatcher is built: what start-up made (modules, aiogram's types, SQLAlchemy's
+    mappers, the routers; ~180,000 objects) lives as long as the process, so it leaves the garbage collector's
+    care. A full collection then walks only what came since: in bench/dispatch.py's process (16,000 updates,
+    three full collections) 27 ms each instead of 157 ms, a pause during which no update is handled. Garbage
+    is collected first, so none is frozen."""
+    gc.collect()
+    gc.freeze()
 
 
 class BotApp:
@@ -135,4 +146,6 @@ async def run(settings: Settings) -> None:
     rely on."""
     settings.require_token()
     runtime = await prepare(settings)
-    await BotApp(runtime, build_bot(runtime)).poll()
+    app = BotApp(runtime, build_bot(runtime))
+    freeze_startup_heap()
+    await app.poll()

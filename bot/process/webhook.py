@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.base.settings import Settings
-from bot.process.app import BotApp, prepare
+from bot.process.app import BotApp, freeze_startup_heap, prepare
 from bot.process.pages import web_deps
 from bot.process.wiring import build_bot
 from web.app import add_pages
@@ -100,6 +100,7 @@ async def serve(settings: Settings) -> None:
     url, secret = settings.require_webhook()
     runtime = await prepare(settings)
     app = BotApp(runtime, build_bot(runtime), confirm_after_handling=True)
+    freeze_startup_heap()
     runner = web.AppRunner(make_web_app(app, secret, settings.webhook_path))
     await runner.setup()
     await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()

@@ -136,9 +136,11 @@ async def attachments(session: AsyncSession, notice_id: int) -> list[Attachment]
 
 
 async def _edited(session: AsyncSession, notice: Notice, person: Person, now: datetime) -> Notice:
+    """Not flushed here: the audit row reads the notice's fields, not the database, so the notice's UPDATE
+    goes out with the audit row and the conversation state in one flush (before the next query, or when the
+    update commits before its answer), and SQLite's write lock is taken that much later."""
     notice.updated_at = now
     session.add(notice)
-    await session.flush()
     await audit(session, notice, person.id, Action.EDIT, notice.state, now)
     return notice
 

@@ -4,14 +4,18 @@ the middle of a draft loses nothing, and people who are not in a conversation co
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from aiogram.fsm.storage.base import StorageKey
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import col, select
 
 from bot.base.settings import Settings
 from bot.pipeline.isolation import ChatLocks, UpdateIsolation
 from bot.process.runtime import Runtime, build_runtime
-from models import FsmRecord, Notice
+from models import AuditEntry, FsmRecord, Notice
 from tests.harness import Harness
 from tests.notice_fixtures import seed_village
 
@@ -66,6 +70,61 @@ async def test_people_outside_a_conversation_cost_no_rows(harness: Harness) -> N
     assert [str(cast.staff.id) in row.key for row in rows] == [True]
     await h.say(cast.staff, "/cancel")
     assert await _fsm_rows(h.runtime) == []  # an ended conversation leaves no row behind
+
+
+@contextmanager
+def _statements(runtime: Runtime) -> Iterator[list[str]]:
+    """The first word of every statement the runtime's engine sends while the block runs, and "COMMIT" for
+    every commit of a transaction (an engine event, whatever the driver then does with it)."""
+    seen: list[str] = []
+    engine = runtime.engine.sync_engine
+
+    def executing(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    def committing(_connection: Any) -> None:
+        seen.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", executing)
+    event.listen(engine, "commit", committing)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", executing)
+        event.remove(engine, "commit", committing)
+
+
+async def test_an_update_that_changes_nothing_writes_nothing(harness: Harness) -> None:
+    """Issue 13: /start and /help from someone the bot knows, outside a conversation, only read; a drafting
+    step writes its notice, its audit row and the conversation state, once, committed before its answer."""
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.say(cast.staff, "/start")
+    await h.say(cast.resident, "/start")
+    for person, command in ((cast.resident, "/help"), (cast.resident, "/start"), (cast.staff, "/help")):
+        with _statements(h.runtime) as sent:
+            await h.say(person, command)
+        assert sent and not {word for word in sent if word not in ("SELECT", "COMMIT")}, (command, sent)
+    assert "李大爷" in h.last(cast.resident)  # the /start screen of someone the bot knows
+
+    await h.say(cast.staff, "/draft")
+    await h.tap(cast.staff, "临时公开")  # an ad hoc notice: the bot asks for its title
+    with _statements(h.runtime) as sent:
+        await h.say(cast.staff, "停车场收费的标题")
+    assert "正文" in h.last(cast.staff)
+    writes = [word for word in sent if word not in ("SELECT", "COMMIT")]
+    assert sorted(writes) == ["INSERT", "UPDATE", "UPDATE"]  # the audit row; the notice; the conversation
+    first_write = sent.index(writes[0])
+    assert sent[first_write:first_write + 4] == [*writes, "COMMIT"]  # written together, committed before the answer
+
+    async with h.runtime.sessions() as session:  # a fresh session: what the database holds
+        records = list(await session.exec(select(FsmRecord).where(col(FsmRecord.key).contains(str(cast.staff.id)))))
+        notice = (await session.exec(select(Notice))).one()
+        edits = list(await session.exec(select(AuditEntry).where(AuditEntry.action == "edit")))
+    assert [record.state for record in records] == ["Drafting:body"]
+    assert records[0].data["notice_id"] == notice.id
+    assert notice.title == "停车场收费的标题"
+    assert [(edit.notice_id, edit.person_id) for edit in edits] == [(notice.id, notice.author_id)]
 
 
 async def test_the_next_update_of_a_chat_waits_for_the_previous_commit(harness: Harness) -> None:
