@@ -70,11 +70,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
-import phonenumbers
-from stdnum import luhn
-from stdnum.cn import ric, uscc
+if TYPE_CHECKING:
+    from types import ModuleType
 
 Kind = Literal["id_number", "mobile", "landline", "bank_card"]
 Confidence = Literal["high", "low"]
@@ -211,14 +210,32 @@ _PROVINCES = frozenset(
 _ISSUER = re.compile(r"6[028]|4|5[1-5]|2(?:22[1-9]|2[3-9][0-9]|[3-6][0-9]{2}|7[01][0-9]|720)|3[457]|9[45]", re.ASCII)
 
 
+# phonenumbers and python-stdnum are imported the first time a text holds a candidate number (about 2.5 MB
+# resident, most of a `cunwu run` never needs them): importing this module imports neither.
+@lru_cache(maxsize=1)
+def _phonenumbers() -> ModuleType:
+    import phonenumbers
+
+    return phonenumbers
+
+
+@lru_cache(maxsize=1)
+def _stdnum() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """stdnum's luhn, cn.ric and cn.uscc."""
+    from stdnum import luhn
+    from stdnum.cn import ric, uscc
+
+    return luhn, ric, uscc
+
+
 def id_check_char(first17: str) -> str:
     """GB 11643-1999 check character for the first 17 digits of a resident ID number."""
-    return ric.calc_check_digit(first17 + "0")  # stdnum expects (and ignores) a check character
+    return str(_stdnum()[1].calc_check_digit(first17 + "0"))  # stdnum expects (and ignores) a check character
 
 
 def luhn_valid(digits: str) -> bool:
     """Luhn (mod 10) check used by bank card numbers."""
-    return digits.isdigit() and luhn.is_valid(digits)
+    return digits.isdigit() and bool(_stdnum()[0].is_valid(digits))
 
 
 def _plausible_birth(year: int, month: int, day: int) -> bool:
@@ -250,7 +267,7 @@ def _id18(chars: str) -> _Reading | None:
         return None
     if id_check_char(digits[:17]) == digits[17]:
         return _Reading("id_number", "high")
-    if digits[:2] in _PROVINCES and not uscc.is_valid(digits):  # a credit code may be all digits too
+    if digits[:2] in _PROVINCES and not _stdnum()[2].is_valid(digits):  # a credit code may be all digits too
         return _Reading("id_number", "low")
     return None
 
@@ -264,6 +281,7 @@ def _id15(digits: str) -> _Reading | None:
 @lru_cache(maxsize=4096)
 def _phone_known(national: str, mobile: bool) -> bool:
     """Does libphonenumber's metadata know this Chinese number (prefix, area code and length)?"""
+    phonenumbers = _phonenumbers()
     number = phonenumbers.parse("+86" + national)
     wanted = phonenumbers.PhoneNumberType.MOBILE if mobile else phonenumbers.PhoneNumberType.FIXED_LINE
     kind = phonenumbers.number_type(number)

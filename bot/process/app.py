@@ -25,6 +25,14 @@ from reminders import scheduler
 
 log = logging.getLogger("cunwu")
 
+# Updates handled at once while polling (aiogram >= 3.22: `tasks_concurrency_limit`). Without a bound, a backlog
+# (a restart after downtime, 200 people writing at once) becomes one task per update, each holding a session,
+# a pooled connection and its buffers at the same time. 10 matches PostgreSQL's pool (models/db.py: more would
+# only queue for a connection) and is more than SQLite's one writer can use; at ~50-100 ms per reply round trip
+# it is still 100+ updates a second, above the 30 messages a second Telegram lets a bot send. A reply waiting
+# out a short 429 (bot/pipeline/middlewares.py, at most REPLY_RETRY_LIMIT s) holds one of the 10.
+POLLING_CONCURRENCY = 10
+
 
 def telegram_refusal(error: TelegramAPIError, api_url: str) -> ConfigError:
     """Telegram's answer to the first request, as one line for the operator."""
@@ -124,7 +132,8 @@ class BotApp:
             await self.serve_pages()  # first: a port already taken stops start-up before anything runs
             await self.start_background()
             log.info("cunwu is polling %s", self.runtime.settings.telegram_api_url)
-            await self.dispatcher.start_polling(self.bot, handle_signals=True, close_bot_session=True)
+            await self.dispatcher.start_polling(self.bot, handle_signals=True, close_bot_session=True,
+                                                tasks_concurrency_limit=POLLING_CONCURRENCY)
         finally:
             await self.stop_background()
             await self.bot.session.close()  # when start-up failed, polling never closed it
