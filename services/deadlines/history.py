@@ -26,11 +26,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, cast, delete, func, literal, not_, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import NagLog, NagTally, Notice, Obligation
+from models.db import upsert
 from services.deadlines.nags import ESCALATION_KINDS
 from services.deadlines.obligations import COUNTED_STATES, LONG
 
@@ -84,7 +84,7 @@ async def prune(session: AsyncSession, now: datetime, keep_days: int = KEEP_DAYS
     if not counts:
         return Pruned()
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert(dialect)
     statement = insert(tally).values([{"day": day, "kind": kind, "count": n} for (day, kind), n in counts.items()])
     await connection.execute(statement.on_conflict_do_update(
         index_elements=["day", "kind"], set_={"count": tally.c.count + statement.excluded.count}))

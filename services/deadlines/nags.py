@@ -43,7 +43,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ARRAY, BigInteger, Date, Integer, String, Text, bindparam, cast, func, literal, true
 from sqlalchemy import insert as core_insert
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import col, select
@@ -51,6 +50,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from catalogs import CatalogError
 from models import NagLog, NagScan, Notice, Obligation, OutboxMessage, Person, RoleGrant, Snooze, Village
+from models.db import upsert
 from models.obligations import PERIODIC
 from models.types import utcnow
 from services import outbox
@@ -571,13 +571,13 @@ def _claim_statement(dialect: str) -> Any:
                            bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date)),
                            bindparam("c", type_=ARRAY(Integer))).table_valued("v", "k", "n", "d", "c").render_derived()
         source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at, rows.c.c)
-        insert: Any = postgresql.insert
+        insert: Any = upsert(dialect)
     else:
         rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
         source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at,
                              func.json_extract(rows.c.value, "$[4]"))
         source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
-        insert = sqlite.insert
+        insert = upsert(dialect)
     return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at", "count"], source)
             .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"]))
 

@@ -8,13 +8,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as SyncSession
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import BoundChat, Person, RoleGrant, Township, Village
+from models.db import upsert
 from models.types import utcnow
 from services import privacy
 from services.errors import DomainError, NotAllowed
@@ -255,8 +255,8 @@ async def _township_for_code(session: AsyncSession, code: str) -> Township:
     """The township with this code, created if missing. Two admins creating the first two villages of one
     township at once (two webhook instances) must not collide: INSERT ... ON CONFLICT DO NOTHING waits for
     the other transaction and then leaves its row alone."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.exec(dialect.insert(Township).values(
+    insert = upsert(session.get_bind().dialect.name)
+    await session.exec(insert(Township).values(
         code=code, name=code, created_at=utcnow()).on_conflict_do_nothing(index_elements=["code"]))
     return (await session.exec(select(Township).where(Township.code == code))).one()
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from sqlalchemy import ColumnElement, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Village, VoiceQuota
+from models.db import upsert
 from services.errors import DomainError
 from services.policy import Policy
 
@@ -71,7 +71,7 @@ async def take(session: AsyncSession, person_id: int, quota: Quota) -> None:
         col(VoiceQuota.person_id) == person_id, col(VoiceQuota.action) == quota.action,
         col(VoiceQuota.window_start) < quota.window_start))
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert(dialect)
     await session.exec(insert(VoiceQuota).values(
         person_id=person_id, action=quota.action, window_start=quota.window_start, used=0,
     ).on_conflict_do_nothing(index_elements=["person_id", "action", "window_start"]))
