@@ -26,8 +26,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,redis]'
 	@# `cunwu run` and `cunwu webhook` restart under python -OO -X no_debug_ranges (bot/cli/main.py): their
-	@# bytecode is compiled here, once and so, so the first start does not compile ~1,700 modules (nor every start,
-	@# where PYTHONDONTWRITEBYTECODE is set or the install is read-only). A failure only makes that start slower.
+	@# bytecode is compiled here, once, with those flags, so the first start does not compile ~1,700 modules
+	@# (nor every start, where PYTHONDONTWRITEBYTECODE is set or the install is read-only). A failure only makes
+	@# that start slower.
 	$(BIN)/python -OO -X no_debug_ranges -m compileall -f -qq -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
 	  bot handlers models catalogs reminders services web demo || echo "precompiling for python -OO failed (harmless)"
 	touch $(STAMP)

@@ -18,9 +18,9 @@ class Notice(SQLModel, table=True):
 
     # The township console's ranking (services.township.ranking): each village's first publication of each
     # (item, period), read in index order (PostgreSQL: from the index alone, the state carried in it).
-    # Its PostgreSQL options (INCLUDE state, the same WHERE) are added by `postgresql_options` when an engine for
-    # PostgreSQL is made: naming them here would load SQLAlchemy's PostgreSQL dialect in every process, a bot
-    # on SQLite included (1.9 MB resident). Migration 0014 creates the index with them.
+    # Its PostgreSQL options (INCLUDE state, the same WHERE) live in migration 0014 alone, which creates the index
+    # with them: naming them here would load SQLAlchemy's PostgreSQL dialect in every process, a bot on SQLite
+    # included (1.9 MB resident). tests/runtime/test_migrations.py reads the index back from each database.
     __table_args__ = (Index("ix_notice_first_published", "village_id", "item_id", "period", "published_at",
                             sqlite_where=text(FIRST_PUBLISHED)),)
 

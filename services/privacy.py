@@ -230,12 +230,14 @@ def _stdnum() -> tuple[ModuleType, ModuleType, ModuleType]:
 
 def id_check_char(first17: str) -> str:
     """GB 11643-1999 check character for the first 17 digits of a resident ID number."""
-    return str(_stdnum()[1].calc_check_digit(first17 + "0"))  # stdnum expects (and ignores) a check character
+    _luhn, ric, _uscc = _stdnum()
+    return str(ric.calc_check_digit(first17 + "0"))  # stdnum expects (and ignores) a check character
 
 
 def luhn_valid(digits: str) -> bool:
     """Luhn (mod 10) check used by bank card numbers."""
-    return digits.isdigit() and bool(_stdnum()[0].is_valid(digits))
+    luhn, _ric, _uscc = _stdnum()
+    return digits.isdigit() and bool(luhn.is_valid(digits))
 
 
 def _plausible_birth(year: int, month: int, day: int) -> bool:
@@ -267,7 +269,8 @@ def _id18(chars: str) -> _Reading | None:
         return None
     if id_check_char(digits[:17]) == digits[17]:
         return _Reading("id_number", "high")
-    if digits[:2] in _PROVINCES and not _stdnum()[2].is_valid(digits):  # a credit code may be all digits too
+    _luhn, _ric, uscc = _stdnum()
+    if digits[:2] in _PROVINCES and not uscc.is_valid(digits):  # a credit code may be all digits too
         return _Reading("id_number", "low")
     return None
 

@@ -71,11 +71,12 @@ class Metrics:
 
         if self._registry is None:
             self._registry = CollectorRegistry()
-            self._registry.register(_Collector(self))
+            self._registry.register(self)  # a collector: it has collect()
         return bytes(generate_latest(self._registry))
 
-    def families(self) -> Iterator[Any]:
-        """What a scrape shows: the process counters, then the deployment's figures."""
+    def collect(self) -> Iterator[Any]:
+        """What a scrape shows (prometheus_client's collector protocol): the process counters, then the
+        deployment's figures."""
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         for counter in (self.updates, self.errors, self.retry_after):
@@ -89,13 +90,3 @@ class Metrics:
         yield CounterMetricFamily("cunwu_nags_sent",
                                   "Nags sent (the nag log and the tally of its pruned rows, whole deployment)",
                                   value=self.nags())
-
-
-class _Collector:
-    """prometheus_client's collector protocol (`collect`), over Metrics.families."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-
-    def collect(self) -> Iterator[Any]:
-        return self.metrics.families()

@@ -571,13 +571,12 @@ def _claim_statement(dialect: str) -> Any:
                            bindparam("n", type_=ARRAY(String)), bindparam("d", type_=ARRAY(Date)),
                            bindparam("c", type_=ARRAY(Integer))).table_valued("v", "k", "n", "d", "c").render_derived()
         source = core_select(rows.c.v, rows.c.k, rows.c.n, rows.c.d, sent_at, rows.c.c)
-        insert: Any = upsert(dialect)
     else:
         rows = func.json_each(bindparam("rows", type_=String)).table_valued("value")
         source = core_select(*[func.json_extract(rows.c.value, f"$[{i}]") for i in range(4)], sent_at,
                              func.json_extract(rows.c.value, "$[4]"))
         source = source.where(true())  # SQLite: INSERT .. SELECT .. FROM needs a WHERE before ON CONFLICT
-        insert = upsert(dialect)
+    insert = upsert(dialect)
     return (insert(table).from_select(["village_id", "obligation_key", "kind", "day", "sent_at", "count"], source)
             .on_conflict_do_nothing(index_elements=["village_id", "obligation_key", "kind", "day"]))
 
