@@ -130,6 +130,8 @@ class DatabaseStorage(BaseStorage):
         after = None if changed.state is None and not changed.data else changed
         if after == before:
             return
+        if not session.in_transaction():  # after a commit, answered from session.info: no statement began one
+            session.sync_session.begin()  # so that a rollback, a no-op without one, drops this change too
         session.info.setdefault(UNWRITTEN, {}).setdefault(key, before)
         session.info[KNOWN][key] = after
 
