@@ -15,6 +15,7 @@ the write joins the handler's rows in their transaction. The listener rather tha
 commit, because every commit of the session runs it: a handler or service committing the update's session
 itself cannot commit the handler's rows without the conversation's. A rollback forgets both
 (`_forget_after_rollback`): the change held back is dropped with the rows, and what was read is read again.
+The project uses no savepoints; one rolled back would drop a change held back from before it as well.
 """
 
 from __future__ import annotations
