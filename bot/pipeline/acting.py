@@ -4,9 +4,10 @@ Every update needs the person (created on their first update) and aiogram reads 
 every update; /start, /help and every role check need the person's roles. Read one by one through the ORM
 these were three statements, each several hops to the database driver's thread. Here they are one: a
 one-row anchor outer-joined to the person, the conversation record of this chat and the person's
-active and pending grants (with their village and township names). The ORM still builds the rows, so the
-person and the conversation record sit in the session's identity map: the FSM storage
-(bot/pipeline/fsm_storage.py) and `services.people.directory` (memberships, holds) answer from them for
+active and pending grants (with their village and township names). The ORM builds the person, so it sits
+in the session's identity map; the conversation is read as columns (an ORM object would cost building and
+tracking for a row the FSM storage writes with Core statements). The FSM storage
+(bot/pipeline/fsm_storage.py) and `services.people.directory` (memberships, holds) answer from these for
 the rest of the update without another statement. Nothing is cached across updates: a role revoked
 directly in the database counts from the next update.
 """
@@ -21,6 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.pipeline.fsm_storage import Conversation
 from models import FsmRecord, Person, RoleGrant, Township, Village
 from services.people import directory
 
@@ -31,7 +33,7 @@ _GrantVillage, _GrantTownship = aliased(Village), aliased(Township)
 @dataclass
 class Acting:
     person: Person
-    conversation: FsmRecord | None  # None: no conversation in this chat
+    conversation: Conversation | None  # None: no conversation in this chat
 
 
 def _statement() -> Select[Any]:
@@ -40,7 +42,8 @@ def _statement() -> Select[Any]:
     status = or_(col(RoleGrant.status) == "active", col(RoleGrant.status) == "pending")
     grants = and_(col(RoleGrant.person_id) == Person.id, status)
     return (
-        select(Person, FsmRecord, RoleGrant, col(_GrantVillage.name), col(_GrantTownship.name))
+        select(Person, col(FsmRecord.key), col(FsmRecord.state), col(FsmRecord.data), RoleGrant,
+               col(_GrantVillage.name), col(_GrantTownship.name))
         .select_from(_ANCHOR)
         .outerjoin(Person, col(Person.tg_user_id) == bindparam("tg_user_id", type_=BigInteger))
         .outerjoin(FsmRecord, col(FsmRecord.key) == bindparam("fsm_key", type_=String))
@@ -60,7 +63,8 @@ async def acting(session: AsyncSession, tg_user_id: int, name: str, username: st
     the session and the conversation record `fsm_key` (None: the conversation is not kept in the database)."""
     params = {"tg_user_id": tg_user_id, "fsm_key": fsm_key or ""}
     rows = (await session.exec(_STATEMENT, params=params)).all()  # type: ignore[call-overload]
-    person, conversation = rows[0][0], rows[0][1]
+    person, key, state, data = rows[0][:4]
+    conversation = None if key is None else Conversation(state, data)
     if person is None:
         person = directory.new_person(session, tg_user_id, name, username)
         await session.flush()
@@ -68,6 +72,6 @@ async def acting(session: AsyncSession, tg_user_id: int, name: str, username: st
         return Acting(person, conversation)
     directory.renamed(session, person, name, username)
     directory.remember_memberships(session, person.id or 0, [
-        directory.membership(grant, village, township) for _, _, grant, village, township in rows
+        directory.membership(grant, village, township) for *_, grant, village, township in rows
         if grant is not None])
     return Acting(person, conversation)

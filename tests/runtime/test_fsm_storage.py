@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.base.settings import Settings
+from bot.pipeline.fsm_storage import DatabaseStorage, current_session
 from bot.pipeline.isolation import ChatLocks, UpdateIsolation
 from bot.process.runtime import Runtime, build_runtime
 from models import AuditEntry, FsmRecord, Notice
@@ -113,7 +114,8 @@ async def test_an_update_that_changes_nothing_writes_nothing(harness: Harness) -
         await h.say(cast.staff, "停车场收费的标题")
     assert "正文" in h.last(cast.staff)
     writes = [word for word in sent if word not in ("SELECT", "COMMIT")]
-    assert sorted(writes) == ["INSERT", "UPDATE", "UPDATE"]  # the audit row; the notice; the conversation
+    # the audit row; the conversation (INSERT .. ON CONFLICT DO UPDATE, a Core statement); the notice
+    assert sorted(writes) == ["INSERT", "INSERT", "UPDATE"]
     first_write = sent.index(writes[0])
     assert sent[first_write:first_write + 4] == [*writes, "COMMIT"]  # written together, committed before the answer
 
@@ -125,6 +127,62 @@ async def test_an_update_that_changes_nothing_writes_nothing(harness: Harness) -
     assert records[0].data["notice_id"] == notice.id
     assert notice.title == "停车场收费的标题"
     assert [(edit.notice_id, edit.person_id) for edit in edits] == [(notice.id, notice.author_id)]
+
+
+async def test_a_state_change_and_the_handlers_rows_commit_or_roll_back_together(harness: Harness) -> None:
+    """The conversation is written with a Core statement at the commit, apart from the ORM's rows: when the
+    commit fails, neither the title nor the move to the body is kept, and the title typed again works."""
+    h = harness
+    cast = await seed_village(h.runtime, h.world)
+    await h.flush()
+    await h.say(cast.staff, "/draft")
+    await h.tap(cast.staff, "临时公开")  # an ad hoc notice: the bot asks for its title
+    engine = h.runtime.engine.sync_engine
+
+    def failing(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE notice"):
+            raise RuntimeError("the disk is full")
+
+    event.listen(engine, "before_cursor_execute", failing)
+    try:
+        await h.say(cast.staff, "会丢失的标题")
+    finally:
+        event.remove(engine, "before_cursor_execute", failing)
+    assert "出了点问题" in h.last(cast.staff)  # err.internal
+    rows = await _fsm_rows(h.runtime)
+    assert [row.state for row in rows] == ["Drafting:title"]
+    async with h.runtime.sessions() as session:
+        assert (await session.exec(select(Notice))).one().title != "会丢失的标题"
+
+    await h.say(cast.staff, "再写一次的标题")
+    assert "正文" in h.last(cast.staff)
+    assert [row.state for row in await _fsm_rows(h.runtime)] == ["Drafting:body"]
+
+
+async def test_any_commit_of_the_update_writes_the_state_held_back(runtime: Runtime) -> None:
+    """The change is written by the session's before_commit listener, so a service committing the update's
+    session itself does not commit its rows without the conversation's; a later rollback loses only what
+    came after that commit. Outside an update the storage commits on its own, and an ended conversation
+    leaves no row."""
+    storage, key = DatabaseStorage(runtime.sessions), StorageKey(bot_id=1, chat_id=2, user_id=3)
+    async with runtime.sessions() as session:
+        token = current_session.set(session)
+        try:
+            await storage.set_state(key, "Drafting:title")
+            await storage.set_data(key, {"notice_id": 7})
+            await session.commit()
+            await storage.set_state(key, "Drafting:body")
+            assert await storage.get_state(key) == "Drafting:body"
+            await session.rollback()
+            assert await storage.get_state(key) == "Drafting:title"  # read again
+        finally:
+            current_session.reset(token)
+    assert [(row.state, row.data) for row in await _fsm_rows(runtime)] == [("Drafting:title", {"notice_id": 7})]
+    assert await storage.get_data(key) == {"notice_id": 7}
+    await storage.set_state(key, None)
+    assert [(row.state, row.data) for row in await _fsm_rows(runtime)] == [(None, {"notice_id": 7})]
+    await storage.set_data(key, {})
+    assert await _fsm_rows(runtime) == []
 
 
 async def test_the_next_update_of_a_chat_waits_for_the_previous_commit(harness: Harness) -> None:
