@@ -1,6 +1,6 @@
 """A realistic mix of updates through the full production Dispatcher beside a bare aiogram echo Dispatcher.
 
-    .venv/bin/python bench/dispatch.py [--updates 2000] [--runs 3] [--no-memory] [--profile FILE]
+    .venv/bin/python bench/dispatch.py [--updates 2000] [--runs 3] [--no-memory] [--no-floor] [--profile FILE]
 
 Production: build_dispatcher (the one wiring: conversation lock, session, person, language, FSM storage in
 the database, every router) with a real Runtime on a temporary SQLite file. Echo: a Dispatcher with one
@@ -22,6 +22,12 @@ For each kind and for the whole mix it prints updates per second of both, their 
 mix >= 0.3, no kind below 0.2, stretch 0.5), the CPU per update (the event loop's thread) and the
 production side's hops to the database driver's thread per update. `--runs 3` prints min/median/max of
 the ratios over three runs in one process. `--profile FILE` writes a cProfile of the production side.
+The floor (`--no-floor` skips it) is what the stack itself allows a bot that keeps anything in its
+database, with no logic of ours at all: the same echo Dispatcher with one outer middleware that reads the
+sender's person row (the least any update of ours needs, to know who acts) and, in the "+ write" rows,
+also writes one conversation row (the least a tap, a plain text or a drafting step needs), then commits;
+through the ORM session (as the project's services are written) and through SQLAlchemy Core on a bare
+connection. Fed /start, /help and plain text from known residents, interleaved with the plain echo.
 Resident memory is that of a real `cunwu run` process (long polling the project's fake Bot API server over
 HTTP, SQLite), read from /proc/<pid>/status once it polls and again after it has answered 200 /start from
 50 people.
@@ -46,7 +52,9 @@ from typing import Any
 
 import aiosqlite
 from aiogram import Bot, Dispatcher, Router
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from bot.base.settings import Settings
 from bot.process.app import freeze_startup_heap
@@ -55,6 +63,8 @@ from bot.process.wiring import build_bot, build_dispatcher
 from bot.ui.keyboards.notices import DraftAction
 from fake_telegram import FakeBotAPIServer, FakeChat, FakeSession, FakeTelegram, FakeUser
 from fake_telegram.balancer import free_port
+from models import FsmRecord, Person
+from models.db import upsert
 from models.migrate import upgrade
 from services.notices import drafts
 from services.people.directory import person_by_tg, village_by_code
@@ -142,6 +152,71 @@ def echo_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     return dispatcher
+
+
+FLOORS = ("ORM read", "ORM read + write", "Core read", "Core read + write")
+FLOOR_KINDS = ("text", "start_known", "help_known")  # from known residents: their person row exists
+
+
+def floor_dispatcher(runtime: Runtime, variant: str) -> Dispatcher:
+    """The echo with the least database work of a stateful bot (see the module docstring), one of FLOORS."""
+    dispatcher, write, steps = echo_dispatcher(), variant.endswith("write"), itertools.count()
+    # Who acts and their conversation, in one statement (as bot/pipeline/acting.py reads them).
+    acting = (select(col(Person.id), FsmRecord).select_from(Person)
+              .outerjoin(FsmRecord, col(FsmRecord.key) == bindparam("key"))
+              .where(col(Person.tg_user_id) == bindparam("tg")))
+    conversation = upsert("sqlite")(FsmRecord)
+    conversation = conversation.on_conflict_do_update(
+        index_elements=["key"], set_={"state": conversation.excluded.state,
+                                      "updated_at": conversation.excluded.updated_at})
+
+    async def orm(handler: Any, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User = data["event_from_user"]
+        async with runtime.sessions() as session:
+            key = f"floor:{user.id}"
+            row = (await session.exec(acting, params={"tg": user.id, "key": key})).one()  # type: ignore[call-overload]
+            if write:
+                record = row[1] or FsmRecord(key=key)
+                record.state, record.updated_at = f"step {next(steps)}", runtime.clock.now()
+                session.add(record)
+            result = await handler(event, data)
+            await session.commit()
+            return result
+
+    async def core(handler: Any, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User = data["event_from_user"]
+        async with runtime.engine.connect() as connection:
+            key = f"floor:{user.id}"
+            (await connection.execute(acting, {"tg": user.id, "key": key})).one()
+            if write:
+                await connection.execute(conversation, {"key": key, "data": {},
+                                                        "state": f"step {next(steps)}",
+                                                        "updated_at": runtime.clock.now()})
+            result = await handler(event, data)
+            await connection.commit()
+            return result
+
+    dispatcher.update.outer_middleware(orm if variant.startswith("ORM") else core)
+    return dispatcher
+
+
+async def floor_run(runtime: Runtime, rounds: int, slices: int = 10) -> dict[str, float]:
+    """Each floor's rate as a share of the echo's, measured in interleaved slices like the mix."""
+    sides: dict[str, tuple[Side, Bot]] = {}
+    for name in ("echo", *FLOORS):
+        world = FakeTelegram(TOKEN, bot_id=int(TOKEN.split(":")[0]))
+        cast = await seed(runtime, world)
+        world.take_updates()
+        dispatcher = echo_dispatcher() if name == "echo" else floor_dispatcher(runtime, name)
+        sides[name] = (Side(dispatcher, Mix(cast)), build_bot(runtime, session=FakeSession(world)))
+    for index in range(slices + 1):  # the first slice warms up and is not counted
+        for side, bot in sides.values():
+            updates = [(kind, raw) for kind, raw in side.mix.batch(max(1, rounds // slices)) if kind in FLOOR_KINDS]
+            await feed(side.dispatcher, bot, updates, side.rates if index else None)
+    for _, bot in sides.values():
+        await bot.session.close()
+    echo = sides["echo"][0].rates["mix"].per_second
+    return {name: sides[name][0].rates["mix"].per_second / echo for name in FLOORS}
 
 
 async def seed(runtime: Runtime, world: FakeTelegram) -> Cast:
@@ -285,7 +360,10 @@ class Side:
     rates: Rates = field(default_factory=lambda: defaultdict(Rate))
 
 
-async def one_run(count: int, profile: str | None) -> tuple[Rates, Rates]:
+Run = tuple[Rates, Rates, dict[str, float]]
+
+
+async def one_run(count: int, profile: str | None, floor: bool = True) -> Run:
     with tempfile.TemporaryDirectory(prefix="cunwu-bench-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'cunwu.db'}"
         await asyncio.to_thread(upgrade, url)
@@ -307,9 +385,10 @@ async def one_run(count: int, profile: str | None) -> tuple[Rates, Rates]:
             profiler.dump_stats(profile)
         for bot in (prod_bot, echo_bot):
             await bot.session.close()
+        floors = await floor_run(runtime, rounds) if floor else {}
         await runtime.close()
     gc.unfreeze()  # the next run freezes its own start-up
-    return production.rates, echo.rates
+    return production.rates, echo.rates, floors
 
 
 async def _measure_both(production: Side, prod_bot: Bot, echo: Side, echo_bot: Bot, rounds: int,
@@ -342,13 +421,13 @@ def _row(name: str, prod: Rate, echo: Rate) -> tuple[str, ...]:
             f"{prod.cpu_ms:.2f} / {echo.cpu_ms:.2f} ms", f"{prod.hops / prod.updates:.1f}")
 
 
-def report(runs: list[tuple[Rates, Rates]]) -> dict[str, list[float]]:
+def report(runs: list[Run]) -> dict[str, list[float]]:
     names = [*KINDS, "mix"]
     ratios: dict[str, list[float]] = {name: [] for name in names}
-    for prod, echo in runs:
+    for prod, echo, _ in runs:
         for name in names:
             ratios[name].append(prod[name].per_second / echo[name].per_second)
-    prod, echo = runs[-1]
+    prod, echo, _ = runs[-1]
     rows: list[tuple[str, ...]] = [("kind", "production", "echo", "ratio", "CPU per update (prod / echo)",
                                     "DB hops per update")]
     rows += [_row(name, prod[name], echo[name]) for name in names]
@@ -362,11 +441,17 @@ def report(runs: list[tuple[Rates, Rates]]) -> dict[str, list[float]]:
         for name in names:
             values = ratios[name]
             print(f"  {name:<12} {min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}")
+    if runs[0][2]:
+        print("floor: the echo plus the least database work of a stateful bot, no logic of ours "
+              f"({' / '.join(FLOOR_KINDS)} from known residents), share of the echo, min / median / max:")
+        for name in FLOORS:
+            values = [floors[name] for _, _, floors in runs]
+            print(f"  {name:<18} {min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}")
     return ratios
 
 
-async def main(count: int, runs: int, memory: bool, profile: str | None) -> int:
-    results = [await one_run(count, profile if index == 0 else None) for index in range(runs)]
+async def main(count: int, runs: int, memory: bool, profile: str | None, floor: bool) -> int:
+    results = [await one_run(count, profile if index == 0 else None, floor) for index in range(runs)]
     ratios = report(results)
     medians = {name: statistics.median(values) for name, values in ratios.items()}
     ok = medians["mix"] >= 0.3 and min(medians.values()) >= 0.2
@@ -384,6 +469,7 @@ if __name__ == "__main__":
     parser.add_argument("--updates", type=int, default=2000, help="updates per side in the measured mix")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--no-memory", action="store_true", help="skip the real process's resident memory")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor (echo + least database work)")
     parser.add_argument("--profile", help="write a cProfile of the production side (first run) to this file")
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(main(args.updates, args.runs, not args.no_memory, args.profile)))
+    raise SystemExit(asyncio.run(main(args.updates, args.runs, not args.no_memory, args.profile, not args.no_floor)))
