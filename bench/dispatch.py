@@ -57,6 +57,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from bot.base.settings import Settings
+from bot.pipeline.fsm_storage import conversation_upsert
 from bot.process.app import freeze_startup_heap
 from bot.process.runtime import Runtime, build_runtime
 from bot.process.wiring import build_bot, build_dispatcher
@@ -64,7 +65,6 @@ from bot.ui.keyboards.notices import DraftAction
 from fake_telegram import FakeBotAPIServer, FakeChat, FakeSession, FakeTelegram, FakeUser
 from fake_telegram.balancer import free_port
 from models import FsmRecord, Person
-from models.db import upsert
 from models.migrate import upgrade
 from services.notices import drafts
 from services.people.directory import person_by_tg, village_by_code
@@ -165,10 +165,7 @@ def floor_dispatcher(runtime: Runtime, variant: str) -> Dispatcher:
     acting = (select(col(Person.id), FsmRecord).select_from(Person)
               .outerjoin(FsmRecord, col(FsmRecord.key) == bindparam("key"))
               .where(col(Person.tg_user_id) == bindparam("tg")))
-    conversation = upsert("sqlite")(FsmRecord)
-    conversation = conversation.on_conflict_do_update(
-        index_elements=["key"], set_={"state": conversation.excluded.state,
-                                      "updated_at": conversation.excluded.updated_at})
+    conversation = conversation_upsert("sqlite")  # the FSM storage's own statement
 
     async def orm(handler: Any, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User = data["event_from_user"]

@@ -63,7 +63,7 @@ def already_read(session: AsyncSession, key: str, conversation: Conversation | N
 
 
 @cache
-def _upsert(dialect: str) -> Insert:
+def conversation_upsert(dialect: str) -> Insert:
     """INSERT .. ON CONFLICT (key) DO UPDATE, built once per dialect; the values come as parameters."""
     insert = upsert(dialect)(_TABLE)
     return insert.on_conflict_do_update(
@@ -88,7 +88,7 @@ def _write_before_commit(session: SyncSession) -> None:
         if now is None:
             connection.execute(_DELETE, {"fsm_key": key})
         else:
-            connection.execute(_upsert(connection.dialect.name),
+            connection.execute(conversation_upsert(connection.dialect.name),
                                {"key": key, "state": now.state, "data": now.data, "updated_at": utcnow()})
 
 
