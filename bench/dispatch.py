@@ -57,7 +57,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from bot.base.settings import Settings
-from bot.pipeline.fsm_storage import conversation_upsert
+from bot.pipeline.fsm_storage import CONVERSATION_UPSERT
 from bot.process.app import freeze_startup_heap
 from bot.process.runtime import Runtime, build_runtime
 from bot.process.wiring import build_bot, build_dispatcher
@@ -165,7 +165,7 @@ def floor_dispatcher(runtime: Runtime, variant: str) -> Dispatcher:
     acting = (select(col(Person.id), FsmRecord).select_from(Person)
               .outerjoin(FsmRecord, col(FsmRecord.key) == bindparam("key"))
               .where(col(Person.tg_user_id) == bindparam("tg")))
-    conversation = conversation_upsert("sqlite")  # the FSM storage's own statement
+    conversation = CONVERSATION_UPSERT  # the FSM storage's own statement
 
     async def orm(handler: Any, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User = data["event_from_user"]

@@ -22,18 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from functools import cache
 from typing import Any, NamedTuple
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import Delete, Insert, Select, Table, bindparam, delete, event, select
+from sqlalchemy import Delete, Select, Table, TextClause, bindparam, delete, event, select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session as SyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import FsmRecord
-from models.db import upsert
 from models.types import utcnow
 
 KNOWN = "cunwu.fsm_known"  # session.info key: {record key: Conversation, or None for no row} read or set here
@@ -62,13 +60,19 @@ def already_read(session: AsyncSession, key: str, conversation: Conversation | N
     session.info.setdefault(KNOWN, {})[key] = conversation
 
 
-@cache
-def conversation_upsert(dialect: str) -> Insert:
-    """INSERT .. ON CONFLICT (key) DO UPDATE, built once per dialect; the values come as parameters."""
-    insert = upsert(dialect)(_TABLE)
-    return insert.on_conflict_do_update(
-        index_elements=[_TABLE.c.key],
-        set_={name: insert.excluded[name] for name in ("state", "data", "updated_at")})
+def _conversation_upsert() -> TextClause:
+    """INSERT .. ON CONFLICT (key) DO UPDATE, the same SQL on SQLite and PostgreSQL. Written as text because
+    SQLAlchemy does not cache the dialects' own ON CONFLICT constructs (their Insert has `inherit_cache =
+    False`): built with them, the statement was compiled again for every write (~0.1 ms of the loop's CPU)."""
+    columns = ("key", "state", "data", "updated_at")
+    return text(
+        f'INSERT INTO {_TABLE.name} ("key", state, data, updated_at) VALUES (:key, :state, :data, :updated_at)'
+        ' ON CONFLICT ("key") DO UPDATE SET state = excluded.state, data = excluded.data,'
+        ' updated_at = excluded.updated_at'
+    ).bindparams(*(bindparam(name, type_=_TABLE.c[name].type) for name in columns))
+
+
+CONVERSATION_UPSERT = _conversation_upsert()
 
 
 @event.listens_for(SyncSession, "before_commit")
@@ -88,7 +92,7 @@ def _write_before_commit(session: SyncSession) -> None:
         if now is None:
             connection.execute(_DELETE, {"fsm_key": key})
         else:
-            connection.execute(conversation_upsert(connection.dialect.name),
+            connection.execute(CONVERSATION_UPSERT,
                                {"key": key, "state": now.state, "data": now.data, "updated_at": utcnow()})
 
 
