@@ -52,6 +52,7 @@ from models import NagLog, NagTally, Notice, Person, RoleGrant, Township, Villag
 from models.db import create_engine, session_factory
 from models.migrate import upgrade
 from models.obligations import PERIODIC
+from models.sqlite_inline import off_the_loop
 from services.deadlines import history
 from services.deadlines.nags import ESCALATIONS, OVERDUE, daily_scan
 from services.policy import Policy
@@ -150,7 +151,13 @@ def peak_rss_mb() -> float:
 
 
 async def scan_here(url: str) -> dict[str, float | int]:
-    """Child process: both scans of the hour, timed; peak memory of this process."""
+    """Child process: both scans of the hour, timed; peak memory of this process. On SQLite the statements
+    run in aiosqlite's thread, as the scheduled job runs them (reminders/scheduler.py, `off_the_loop`)."""
+    with off_the_loop():
+        return await _scan_here(url)
+
+
+async def _scan_here(url: str) -> dict[str, float | int]:
     imported = peak_rss_mb()
     rules, engine = policy(), create_engine(url)
     sessions = session_factory(engine)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.sqlite_hops import OneHopDBAPI
+from models.sqlite_inline import InlineConnection, InlineDBAPI
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -27,10 +27,12 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers work while one writer commits; busy_timeout makes writers wait instead of failing.
+    # WAL lets readers work while one writer commits; a busy timeout makes writers wait instead of failing:
+    # SQLite's own, or for SQLite called on the event loop's thread, InlineDBAPI's asynchronous one.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if not isinstance(dbapi_connection, InlineConnection):
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -41,16 +43,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _ensure_sqlite_folder(url)
         kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         # Sessions and `engine.connect()` blocks end their transaction themselves (commit, or rollback on
-        # close), so the pool's extra rollback at check-in is only one more hop to aiosqlite's thread.
+        # close), so the pool's extra rollback at check-in would only be one more call.
         kwargs.setdefault("pool_reset_on_return", None)
-        # One hop to aiosqlite's thread per statement, not four (models/sqlite_hops.py): on the loaded 2-CPU
-        # machine the dispatch mix went from 9.5 hops an update to 2.9, its ratio from 0.13 to 0.17. It was off for
-        # a while after the demo's scheduler once hit "database is locked"; that hazard was not this adapter's:
-        # APScheduler's job store, synchronous SQLite, wrote on the event loop's thread, so a write meeting an
-        # update's open write transaction stopped the loop that transaction needed to commit, whichever adapter
-        # ran it. The store now works off the loop's thread (reminders/loop.py).
+        # SQLite called on the event loop's thread, its busy wait asynchronous (models/sqlite_inline.py): on the
+        # 2-CPU machine the dispatch mix went from 0.17 to 0.24 of bare aiogram. The scheduled jobs still run
+        # their statements in aiosqlite's thread (reminders/scheduler.py, `off_the_loop`).
         if make_url(url).get_driver_name() == "aiosqlite":
-            kwargs.setdefault("module", OneHopDBAPI())
+            kwargs.setdefault("module", InlineDBAPI(SQLITE_BUSY_TIMEOUT_MS / 1000))
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -16,8 +16,11 @@ can still need (services/deadlines/history.py), in the quiet hours of China (21:
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.delivery.keeper import keep_postings
 from bot.process.runtime import Runtime
 from models.db import sync_url
+from models.sqlite_inline import off_the_loop
 from reminders import voice
 from reminders.loop import OffLoopScheduler
 from services import update_log
@@ -106,6 +110,20 @@ def stop(scheduler: AsyncIOScheduler | None) -> None:
 
 # --- the jobs (module-level, referenced by text) ------------------------------------------------------
 
+T = TypeVar("T")
+
+
+def _job(function: Callable[[str], Awaitable[T]]) -> Callable[[str], Awaitable[T]]:
+    """A scheduled job's statements run in aiosqlite's thread, not on the event loop's (models/sqlite_inline.py):
+    the daily scan of thousands of villages must not hold up the updates arriving meanwhile."""
+    @functools.wraps(function)
+    async def job(name: str) -> Any:
+        with off_the_loop():
+            return await function(name)
+    return job
+
+
+@_job
 async def hourly(name: str) -> None:
     runtime = runtime_named(name)
     for step in (scan, voice.hourly, unpin_sweep, keep_posted, rectification_orders, inspection_cadence):
@@ -158,6 +176,7 @@ async def unpin_sweep(runtime: Runtime) -> int:
     return count
 
 
+@_job
 async def weekly_report(name: str) -> None:
     runtime = runtime_named(name)
     async with runtime.sessions() as session:
@@ -166,6 +185,7 @@ async def weekly_report(name: str) -> None:
     runtime.wake_delivery()
 
 
+@_job
 async def prune_nags(name: str) -> history.Pruned:
     """Daily: the nag log keeps what a scan can still need; the rest is tallied and deleted."""
     runtime = runtime_named(name)
@@ -178,6 +198,7 @@ async def prune_nags(name: str) -> history.Pruned:
     return pruned
 
 
+@_job
 async def prune_updates(name: str) -> int:
     runtime = runtime_named(name)
     async with runtime.sessions() as session:

@@ -1,20 +1,26 @@
-"""SQLite as the bot opens it: WAL (readers work while one writer commits), a busy timeout (writers wait
-instead of failing), foreign keys enforced; on every connection of the pool, not only the first."""
+"""SQLite as the bot opens it: WAL (readers work while one writer commits), foreign keys enforced, on every
+connection of the pool; statements called on the event loop's thread, and a writer that meets another
+connection's write transaction waiting without stopping the loop (models/sqlite_inline.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.base.settings import Settings
 from bot.process.runtime import build_runtime
 from models.db import SQLITE_BUSY_TIMEOUT_MS, create_engine
-from models.sqlite_hops import OneHopDBAPI
+from models.sqlite_inline import InlineDBAPI, off_the_loop
+from reminders import scheduler
 from tests.conftest import TEST_TOKEN
 
 
@@ -31,36 +37,123 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> No
                 return mode, busy, keys
 
         results = await asyncio.gather(pragmas(), pragmas())
+        dbapi = runtime.engine.dialect.dbapi
     finally:
         await runtime.close()
-    assert results == [("wal", SQLITE_BUSY_TIMEOUT_MS, 1)] * 2
-    assert SQLITE_BUSY_TIMEOUT_MS >= 5000
+    # SQLite's own busy wait would sleep on the loop's thread: it is 0, and the adapter waits instead
+    assert results == [("wal", 0, 1)] * 2
+    assert isinstance(dbapi, InlineDBAPI) and dbapi.busy_timeout == SQLITE_BUSY_TIMEOUT_MS / 1000 >= 5
 
 
-async def test_a_statement_crosses_to_aiosqlites_thread_once_and_a_read_only_commit_not_at_all(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """models/sqlite_hops.py: each crossing costs more than SQLite's own work on a busy machine."""
-    crossings: list[str] = []
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}", module=InlineDBAPI(busy_timeout=1.5))
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def crossings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The calls sent to aiosqlite's thread from now on."""
+    sent: list[str] = []
     queue = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        crossings.append(getattr(fn, "__name__", "?"))
+        sent.append(getattr(fn, "__name__", "?"))
         return await queue(self, fn, *args, **kwargs)
 
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cunwu.db'}", module=OneHopDBAPI())
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        async with engine.connect() as connection:
-            assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
-            await connection.commit()
-        assert len(crossings) == 1
-        async with engine.connect() as connection:
-            await connection.execute(text("INSERT INTO t VALUES (1)"))
-            await connection.commit()
-        assert len(crossings) == 3  # the INSERT and its COMMIT
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def test_statements_run_on_the_loops_thread_and_scheduled_jobs_in_aiosqlites(
+        engine: AsyncEngine, crossings: list[str]) -> None:
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+        await connection.execute(text("INSERT INTO t VALUES (1)"))
+        await connection.commit()
+    assert crossings == []
+    with off_the_loop():
         async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT x FROM t"))).all() == [(1,)]
+            await connection.commit()  # nothing written: nothing to cross for
+            assert len(crossings) == 1
+            await connection.execute(text("INSERT INTO t VALUES (2)"))
+            await connection.commit()
+    assert len(crossings) == 3  # the INSERT and its COMMIT
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT x FROM t ORDER BY x"))).all() == [(1,), (2,)]
+    assert len(crossings) == 3
+
+
+async def test_a_scheduled_job_runs_its_statements_off_the_loop(
+        settings: Settings, crossings: list[str]) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("aiosqlite's thread is SQLite's")
+    runtime = build_runtime(settings)
+    name = scheduler.register(runtime, "test-off-the-loop")
+    try:
+        await scheduler.prune_updates(name)
+        assert crossings and "_run" in crossings
+        crossings.clear()
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        assert crossings == []
     finally:
-        await engine.dispose()
+        scheduler.RUNTIMES.pop(name, None)
+        await runtime.close()
+
+
+async def _ticking(ticks: list[int]) -> None:
+    while True:
+        ticks.append(1)
+        await asyncio.sleep(0.005)
+
+
+@pytest.mark.parametrize("offloaded", [False, True])
+async def test_a_writer_meeting_another_write_transaction_waits_while_the_loop_runs(
+        engine: AsyncEngine, offloaded: bool) -> None:
+    ticks: list[int] = []
+    ticker = asyncio.create_task(_ticking(ticks))
+    try:
+        async with engine.connect() as holder, engine.connect() as writer:
+            await holder.execute(text("INSERT INTO t VALUES (1)"))  # holds SQLite's write lock until it commits
+
+            async def write() -> None:
+                if offloaded:
+                    with off_the_loop():
+                        await writer.execute(text("INSERT INTO t VALUES (2)"))
+                        await writer.commit()
+                else:
+                    await writer.execute(text("INSERT INTO t VALUES (2)"))
+                    await writer.commit()
+
+            waiting = asyncio.create_task(write())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            during = len(ticks)
+            await holder.commit()
+            await asyncio.wait_for(waiting, 1)
+    finally:
+        ticker.cancel()
+    assert during >= 20  # the loop went on: ~60 ticks of 5 ms in 0.3 s, none if SQLite had slept on it
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT x FROM t ORDER BY x"))).all() == [(1,), (2,)]
+
+
+async def test_a_writer_gives_up_after_the_busy_timeout_with_sqlites_own_error(engine: AsyncEngine) -> None:
+    async with engine.connect() as holder, engine.connect() as writer:
+        await holder.execute(text("INSERT INTO t VALUES (1)"))
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(OperationalError) as raised:
+            await writer.execute(text("INSERT INTO t VALUES (2)"))
+        waited = asyncio.get_running_loop().time() - started
+        await writer.rollback()
+        await holder.commit()
+    assert isinstance(raised.value.orig, sqlite3.OperationalError)
+    assert "database is locked" in str(raised.value)
+    assert 1.5 <= waited < 3
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT x FROM t"))).all() == [(1,)]
