@@ -5,8 +5,8 @@ every update; /start, /help and every role check need the person's roles. Read o
 these were three statements, each several hops to the database driver's thread. Here they are one: a
 one-row anchor outer-joined to the person, the conversation record of this chat and the person's
 active and pending grants (with their village and township names). The ORM builds the person, so it sits
-in the session's identity map; the conversation is read as columns (an ORM object would cost building and
-tracking for a row the FSM storage writes with Core statements). The FSM storage
+in the session's identity map; the conversation and the grants are read as columns (an ORM object would
+cost building and tracking for rows only read here, or written by the FSM storage with Core statements). The FSM storage
 (bot/pipeline/fsm_storage.py) and `services.people.directory` (memberships, holds) answer from these for
 the rest of the update without another statement. Nothing is cached across updates: a role revoked
 directly in the database counts from the next update.
@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.pipeline.fsm_storage import Conversation
 from models import FsmRecord, Person, RoleGrant, Township, Village
 from services.people import directory
+from services.people.roles import Role
 
 _ANCHOR = select(literal_column("1").label("one")).subquery("anchor")  # a constant: no parameter to type
 _GrantVillage, _GrantTownship = aliased(Village), aliased(Township)
@@ -42,8 +43,9 @@ def _statement() -> Select[Any]:
     status = or_(col(RoleGrant.status) == "active", col(RoleGrant.status) == "pending")
     grants = and_(col(RoleGrant.person_id) == Person.id, status)
     return (
-        select(Person, col(FsmRecord.key), col(FsmRecord.state), col(FsmRecord.data), RoleGrant,
-               col(_GrantVillage.name), col(_GrantTownship.name))
+        select(Person, col(FsmRecord.key), col(FsmRecord.state), col(FsmRecord.data), col(RoleGrant.role),
+               col(RoleGrant.status), col(RoleGrant.village_id), col(_GrantVillage.name),
+               col(RoleGrant.township_id), col(_GrantTownship.name))
         .select_from(_ANCHOR)
         .outerjoin(Person, col(Person.tg_user_id) == bindparam("tg_user_id", type_=BigInteger))
         .outerjoin(FsmRecord, col(FsmRecord.key) == bindparam("fsm_key", type_=String))
@@ -72,6 +74,6 @@ async def acting(session: AsyncSession, tg_user_id: int, name: str, username: st
         return Acting(person, conversation)
     directory.renamed(session, person, name, username)
     directory.remember_memberships(session, person.id or 0, [
-        directory.membership(grant, village, township) for *_, grant, village, township in rows
-        if grant is not None])
+        directory.Membership(Role(role), status, village, village_name, township, township_name)
+        for *_, role, status, village, village_name, township, township_name in rows if role is not None])
     return Acting(person, conversation)
