@@ -46,7 +46,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # close), so the pool's extra rollback at check-in would only be one more call.
         kwargs.setdefault("pool_reset_on_return", None)
         # SQLite called on the event loop's thread, its busy wait asynchronous (models/sqlite_inline.py): on the
-        # 2-CPU machine the dispatch mix went from 0.17 to 0.24 of bare aiogram. The scheduled jobs still run
+        # 2-CPU machine the dispatch mix went from 0.17 to 0.24 of bare aiogram (docs/benchmarks.md, 2026-12-05).
+        # The `timeout` above is then replaced by InlineDBAPI's own. The scheduled jobs still run
         # their statements in aiosqlite's thread (reminders/scheduler.py, `off_the_loop`).
         if make_url(url).get_driver_name() == "aiosqlite":
             kwargs.setdefault("module", InlineDBAPI(SQLITE_BUSY_TIMEOUT_MS / 1000))

@@ -149,16 +149,16 @@ class InlineConnection(AsyncAdapt_aiosqlite_connection):
         return bool(self._connection._conn.in_transaction)
 
     def commit(self) -> None:
-        if self._written():
-            try:
-                self.call(self._connection._conn.commit)
-            except Exception as error:
-                self._handle_exception(error)
+        self._end(self._connection._conn.commit)
 
     def rollback(self) -> None:
+        self._end(self._connection._conn.rollback)
+
+    def _end(self, finish: Callable[[], None]) -> None:
+        """COMMIT or ROLLBACK: nothing to do, and no call, when SQLite holds no transaction."""
         if self._written():
             try:
-                self.call(self._connection._conn.rollback)
+                self.call(finish)
             except Exception as error:
                 self._handle_exception(error)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -122,11 +123,7 @@ async def test_a_writer_meeting_another_write_transaction_waits_while_the_loop_r
             await holder.execute(text("INSERT INTO t VALUES (1)"))  # holds SQLite's write lock until it commits
 
             async def write() -> None:
-                if offloaded:
-                    with off_the_loop():
-                        await writer.execute(text("INSERT INTO t VALUES (2)"))
-                        await writer.commit()
-                else:
+                with off_the_loop() if offloaded else nullcontext():
                     await writer.execute(text("INSERT INTO t VALUES (2)"))
                     await writer.commit()
 
