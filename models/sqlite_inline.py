@@ -17,8 +17,9 @@ What makes that safe is that the loop never waits inside SQLite:
   meanwhile; then it fails with SQLite's own "database is locked". SQLITE_BUSY_SNAPSHOT (a read transaction
   that cannot become a write one) is not retried: waiting cannot help it, and SQLite's handler does not.
 - Long work is sent to aiosqlite's thread as before, one crossing per statement: inside `off_the_loop()`
-  (the scheduled jobs: the daily scan of thousands of villages must not stop updates for a second), and for
-  server-side cursors, which are left to SQLAlchemy's adapter.
+  (the scheduled jobs: the daily scan of thousands of villages must not stop updates for a second; the web
+  pages, web/app.py: the console's county view or an export must not either), and for server-side
+  cursors, which are left to SQLAlchemy's adapter.
 What does stay on the loop is SQLite's own work for each statement, including the WAL checkpoint that SQLite
 runs in the commit that takes the log past 1,000 pages: ~5 ms on the development machine's disk, once every
 few hundred updates (a slow SD card would make it longer).

@@ -1,8 +1,10 @@
-"""The pages as an aiohttp application: ROUTES is the one table of addresses (the township console adds its
-own rows), and one middleware gives every page the same manners: a rate limit per address, a page in the
-visitor's language for 404, 429 and 500 (never a traceback), and headers that keep pages safe to embed
-nowhere but Telegram. `cunwu run` serves this application on WEB_HOST:WEB_PORT; `cunwu webhook` adds
-its routes beside the webhook's (bot/process/pages.py), where the middleware leaves Telegram's route alone."""
+"""The pages as an aiohttp application: ROUTES is the one table of addresses (the township console adds its own
+rows), and one middleware gives every page the same manners: a rate limit per address, a page in the visitor's
+language for 404, 429 and 500 (never a traceback), headers that keep pages safe to embed nowhere but Telegram,
+and on SQLite the page's statements sent to aiosqlite's thread (`off_the_loop`), so a heavy page (the
+console's county view, an export) never holds up the updates handled on the loop. `cunwu run` serves this
+application on WEB_HOST:WEB_PORT; `cunwu webhook` adds its routes beside the webhook's (bot/process/pages.py),
+where the middleware leaves Telegram's route alone."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from models.sqlite_inline import off_the_loop
 from services.errors import DomainError
 from web import miniapp, pages, posters, views
 from web.console import app as console_app
@@ -75,7 +78,8 @@ async def manners(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _secured(refused, name)
     response: web.StreamResponse
     try:
-        response = await handler(request)
+        with off_the_loop():  # SQLite's work for a page runs in aiosqlite's thread, never holding up updates
+            response = await handler(request)
     except (DomainError, web.HTTPNotFound):  # no such board, notice or quarter, or not a public one
         response = _error(request, 404)
     except web.HTTPException:

@@ -1,6 +1,7 @@
 """SQLite as the bot opens it: WAL (readers work while one writer commits), foreign keys enforced, on every
 connection of the pool; statements called on the event loop's thread, and a writer that meets another
-connection's write transaction waiting without stopping the loop (models/sqlite_inline.py)."""
+connection's write transaction waiting without stopping the loop (models/sqlite_inline.py); the scheduled jobs'
+and the web pages' statements sent to aiosqlite's thread instead."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from models.db import SQLITE_BUSY_TIMEOUT_MS, create_engine
 from models.sqlite_inline import InlineDBAPI, off_the_loop
 from reminders import scheduler
 from tests.conftest import TEST_TOKEN
+from tests.harness import Harness
+from tests.notice_fixtures import seed_village
+from tests.web.helpers import board_client, get
 
 
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
@@ -105,6 +109,23 @@ async def test_a_scheduled_job_runs_its_statements_off_the_loop(
     finally:
         scheduler.RUNTIMES.pop(name, None)
         await runtime.close()
+
+
+async def test_a_pages_statements_run_off_the_loop_and_an_updates_on_it(
+        harness: Harness, crossings: list[str]) -> None:
+    if not harness.runtime.settings.database_url.startswith("sqlite"):
+        pytest.skip("aiosqlite's thread is SQLite's")
+    cast = await seed_village(harness.runtime, harness.world)
+    await harness.flush()
+    crossings.clear()
+    async with board_client(harness) as (client, _):
+        board = await get(client, "/v/xinglong")
+    assert board.status == 200 and "兴隆村" in board.text
+    assert "_run" in crossings  # the board's reads went to aiosqlite's thread (web/app.py)
+    crossings.clear()
+    await harness.say(cast.resident, "/help")
+    assert harness.last(cast.resident).startswith("可用命令")  # answered
+    assert crossings == []  # an update's statements stay on the loop
 
 
 async def _ticking(ticks: list[int]) -> None:
