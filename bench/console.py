@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -176,9 +177,17 @@ class LoopHeld:
         self.into.append(self.longest)
 
 
-async def page(client: TestClient, path: str, times: list[tuple[float, float]], held: list[float]) -> bytes:
-    async with LoopHeld(held):
-        with Timed(times):
+@dataclass
+class Served:
+    """One page's measurements over the runs: wall and CPU ms, and the longest the loop was held (LoopHeld)."""
+
+    times: list[tuple[float, float]] = field(default_factory=list)
+    held: list[float] = field(default_factory=list)
+
+
+async def page(client: TestClient, path: str, served: Served) -> bytes:
+    async with LoopHeld(served.held):
+        with Timed(served.times):
             async with client.get(path, headers={"Accept-Encoding": "identity"}) as answer:
                 body = await answer.read()
                 assert answer.status == 200, (path, answer.status)
@@ -210,31 +219,28 @@ async def measure(url: str, runs: int) -> None:
           f"{len(found.needing_action):,} villages needing action; year on time {found.total('year').percent}")
     deps = WebDeps(sessions=sessions, policy=pol, now=lambda: NOW, texts=WebTexts("zh"),
                    public_base_url="http://127.0.0.1", rate_limits=RateLimits(0), county=frozenset({county_id}))
-    township: list[tuple[float, float]] = []
-    county: list[tuple[float, float]] = []
-    merged: list[tuple[float, float]] = []
-    held: dict[str, list[float]] = {"township": [], "county": [], "merged": []}
+    township, county, merged = Served(), Served(), Served()
     async with TestClient(TestServer(build_web_app(deps))) as client:
         client.session.cookie_jar.update_cookies({"cunwu_console": tokens[county_id]})
         for _ in range(runs + 1):  # the first of each warms the templates: left out
-            await page(client, f"/console/t/{townships[0].code}", township, held["township"])
-            body = await page(client, "/console/county", county, held["county"])
+            await page(client, f"/console/t/{townships[0].code}", township)
+            body = await page(client, "/console/county", county)
         sizes = f"county's view {len(body) / 1024:.0f} KB ({body.count(b'<tr class=')} rows)"
         client.session.cookie_jar.update_cookies({"cunwu_console": tokens[20_000_000 + 1600]})
         for _ in range(runs + 1):
-            body = await page(client, "/console", merged, held["merged"])
+            body = await page(client, "/console", merged)
         sizes += f"; the 1,600-row ranking {len(body) / 1024:.0f} KB ({body.count(b'<tr class=')} rows)"
     print(f"  {sizes}")
     print(f"  {'':<40}{'wall ms':>24}{'CPU ms':>18}")
     print(f"  {'':<40}{'min':>8}{'p50':>8}{'max':>8}{'min':>9}{'p50':>9}")
     print(line("rank one township (40 villages)", one))
     print(line("rank 40 townships (1,600 villages)", every))
-    print(line("township page, 40 villages (HTTP)", township[1:]))
-    print(line("county's view, 1,600 villages (HTTP)", county[1:], "(target < 1,000 ms)"))
-    print(line("1,600-row ranking of 40 townships (HTTP)", merged[1:]))
+    print(line("township page, 40 villages (HTTP)", township.times[1:]))
+    print(line("county's view, 1,600 villages (HTTP)", county.times[1:], "(target < 1,000 ms)"))
+    print(line("1,600-row ranking of 40 townships (HTTP)", merged.times[1:]))
     print("  the longest the event loop was held (no update could start) while a page was served, p50 / max ms:")
-    for name, label in (("township", "township page"), ("county", "county's view"), ("merged", "1,600-row ranking")):
-        print(f"    {label:<38}{statistics.median(held[name][1:]):>8.0f}{max(held[name][1:]):>8.0f}")
+    for label, served in (("township page", township), ("county's view", county), ("1,600-row ranking", merged)):
+        print(f"    {label:<38}{statistics.median(served.held[1:]):>8.0f}{max(served.held[1:]):>8.0f}")
     async with sessions() as session:
         await session.exec(ConsoleToken.__table__.delete())  # type: ignore[attr-defined]
         await session.commit()
