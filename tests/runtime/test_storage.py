@@ -1,26 +1,30 @@
 """SQLite as the bot opens it: WAL (readers work while one writer commits), foreign keys enforced, on every
 connection of the pool; statements called on the event loop's thread, and a writer that meets another
 connection's write transaction waiting without stopping the loop (models/sqlite_inline.py); the scheduled jobs'
-and the web pages' statements sent to aiosqlite's thread instead."""
+and the web pages' statements sent to aiosqlite's thread instead. And the sessions' `get` by id, which reuses one
+statement per table, answering as SQLAlchemy's own."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.base.settings import Settings
-from bot.process.runtime import build_runtime
-from models.db import SQLITE_BUSY_TIMEOUT_MS, create_engine
+from bot.process.runtime import Runtime, build_runtime
+from models import Person
+from models.db import SQLITE_BUSY_TIMEOUT_MS, KeyedGetSession, create_engine
 from models.sqlite_inline import InlineDBAPI, off_the_loop
 from reminders import scheduler
 from tests.conftest import TEST_TOKEN
@@ -175,3 +179,45 @@ async def test_a_writer_gives_up_after_the_busy_timeout_with_sqlites_own_error(e
     assert 1.5 <= waited < 3
     async with engine.connect() as connection:
         assert (await connection.execute(text("SELECT x FROM t"))).all() == [(1,)]
+
+
+async def _gets(sessions: Callable[[], AsyncSession]) -> list[Any]:
+    """What `session.get` answers in each case: a row, a missing row, the same row twice, a row changed by
+    another transaction after it was loaded (held, then expired, then with populate_existing), a key given as a
+    tuple, a row deleted in the session and one added and not yet flushed."""
+    async with sessions() as session:
+        session.add_all([Person(id=501, tg_user_id=9501, name="甲"), Person(id=502, tg_user_id=9502, name="乙")])
+        await session.commit()
+    answers: list[Any] = []
+    async with sessions() as session:
+        first = await session.get(Person, 501)
+        answers += [first and first.name, await session.get(Person, 999), await session.get(Person, 501) is first]
+        await session.commit()  # objects stay loaded (expire_on_commit=False); the next read sees later commits
+        async with sessions() as elsewhere:
+            await elsewhere.exec(update(Person).where(col(Person.id) == 501).values(name="甲改"))
+            await elsewhere.commit()
+        answers.append((await session.get(Person, 501)).name)  # type: ignore[union-attr]
+        session.expire(first)
+        answers.append((await session.get(Person, 501)).name)  # type: ignore[union-attr]
+        answers.append((await session.get(Person, (502,), populate_existing=True)).name)  # type: ignore[union-attr]
+        assert first is not None
+        await session.delete(first)
+        await session.flush()
+        answers.append(await session.get(Person, 501))
+        pending = Person(id=503, tg_user_id=9503, name="丙")
+        session.add(pending)
+        answers.append(await session.get(Person, 503) is pending)  # flushed first, as before a query
+        await session.rollback()
+    async with sessions() as session:
+        await session.exec(delete(Person).where(col(Person.id).in_([501, 502, 503])))
+        await session.commit()
+    return answers
+
+
+async def test_a_get_by_id_answers_as_sqlalchemys_own_get(runtime: Runtime) -> None:
+    """The sessions' get by a one-column key (models/db.py, a statement built once) against SQLAlchemy's."""
+    plain = async_sessionmaker(runtime.engine, class_=AsyncSession, expire_on_commit=False)
+    assert isinstance(runtime.sessions().sync_session, KeyedGetSession)
+    ours = await _gets(runtime.sessions)
+    assert ours == await _gets(plain)
+    assert ours == ["甲", None, True, "甲", "甲改", "乙", None, True]
