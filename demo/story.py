@@ -119,6 +119,8 @@ class Stage:
     chats: dict[str, FakeChat] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     taps: dict[int, list[Tap]] = field(default_factory=dict)
+    # chat id -> the id of the bot's newest message there when the current action began (see `told`)
+    marks: dict[int, int] = field(default_factory=dict)
 
     # --- words -------------------------------------------------------------------------------------
 
@@ -149,16 +151,19 @@ class Stage:
     async def send(self, user: FakeUser, text: str, chat: FakeChat | None = None) -> None:
         """Send a message and wait for the bot's answer in the same chat, then for quiet."""
         chat = chat or self.world.private_chat(user)
+        self._mark()
         sent = self.world.user_sends(user, chat, text)
         await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
 
     async def send_photo(self, user: FakeUser, reply_to: int) -> None:
         """A photo in the private chat, in reply to one of the bot's messages."""
         chat = self.world.private_chat(user)
+        self._mark()
         sent = self.world.user_sends_photo(user, chat, reply_to=reply_to)
         await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
 
     async def open_link(self, user: FakeUser, payload: str) -> None:
+        self._mark()
         sent = self.world.user_opens_deep_link(user, payload)
         chat = self.world.private_chat(user)
         await self._answered(lambda: any(m.message_id > sent.message_id for m in self.world.bot_messages(chat)))
@@ -169,6 +174,7 @@ class Stage:
         chat = chat or self.world.private_chat(user)
         message, button = self.find_button(chat, label, data)
         self.taps.setdefault(chat.id, []).append(Tap(user.first_name, button["text"], message.message_id))
+        self._mark()
         query_id = self.world.user_taps(user, chat, message.message_id, button["callback_data"])
         await self._answered(lambda: query_id in self.world.callback_answers)
 
@@ -199,6 +205,26 @@ class Stage:
     def last(self, chat: FakeChat | FakeUser) -> str:
         texts = self.texts_in(chat)
         return texts[-1] if texts else ""
+
+    def told(self, chat: FakeChat | FakeUser, *needles: str) -> str:
+        """The newest message holding every needle among those the bot sent to the chat since the latest action
+        began, or its last message (an earlier one may have been edited since); "" when none does. A message
+        the bot sends on its own meanwhile, such as a nag of a real process's hourly scan on the wall clock,
+        does not hide what the action caused, as it would if only the last message were read."""
+        target = self.world.private_chat(chat) if isinstance(chat, FakeUser) else chat
+        messages = self.world.bot_messages(target)
+        since = self.marks.get(target.id, 0)
+        for index, message in enumerate(reversed(messages)):
+            if index and message.message_id <= since:
+                break
+            if all(needle in message.text for needle in needles):
+                return message.text
+        return ""
+
+    def _mark(self) -> None:
+        for chat in list(self.world.chats.values()):
+            messages = self.world.bot_messages(chat)
+            self.marks[chat.id] = messages[-1].message_id if messages else 0
 
     def expect(self, condition: bool, what: str) -> None:
         if not condition:
@@ -279,7 +305,7 @@ async def chapter_onboarding(stage: Stage) -> None:
     inspector = stage.person("inspector", INSPECTOR_ID)
     village = stage.say_("village")
     await stage.send(admin, f'/newvillage hongqi xinglong "{village}" "{stage.say_("township")}"')
-    stage.expect(village in stage.last(admin), "/newvillage did not confirm the village")
+    stage.expect(bool(stage.told(admin, village)), "/newvillage did not confirm the village")
     for role, person in (("staff", staff), ("secretary", secretary), ("supervisor", supervisor)):
         await stage.send(admin, "/invite")
         await stage.tap(admin, village)
@@ -299,17 +325,17 @@ async def chapter_onboarding(stage: Stage) -> None:
     filing = stage.group("filing", stage.say_("filing"), [inspector])
     await stage.quiet()
     await stage.send(inspector, "/bind filing", chat=filing)
-    stage.expect(stage.say_("township") in stage.last(filing), "the filing group was not bound")
+    stage.expect(bool(stage.told(filing, stage.say_("township"))), "the filing group was not bound")
     await _resident_joins(stage, staff, resident, stage.chats["residents1"])
 
 
 async def _resident_joins(stage: Stage, staff: FakeUser, resident: FakeUser, group: FakeChat) -> None:
     await stage.send(resident, "/join", chat=group)
     await stage.open_link(resident, stage.url_payload(group))
-    stage.expect(resident.first_name in stage.last(staff), "staff were not told of the join request")
+    stage.expect(bool(stage.told(staff, resident.first_name)), "staff were not told of the join request")
     await stage.tap(staff, stage.ui("btn.approve"))
     await stage.send(resident, "/start")
-    stage.expect(stage.ui("role.resident") in stage.last(resident), "the resident was not confirmed")
+    stage.expect(bool(stage.told(resident, stage.ui("role.resident"))), "the resident was not confirmed")
 
 
 async def chapter_notices(stage: Stage) -> None:
@@ -426,7 +452,7 @@ def _voice_link(stage: Stage, chat: FakeChat, prefix: str) -> str:
 async def _voice_ask(stage: Stage, text: str, *, complaint: bool) -> None:
     resident = stage.people["resident"]
     await stage.open_link(resident, _voice_link(stage, stage.chats["residents1"], "q_"))
-    stage.expect(stage.facts["title"] in stage.last(resident), "the question link did not name the notice")
+    stage.expect(bool(stage.told(resident, stage.facts["title"])), "the question link did not name the notice")
     await stage.send(resident, text)
     await stage.tap(resident, stage.ui("vbtn.send_complaint" if complaint else "vbtn.send_question"))
 
@@ -435,13 +461,13 @@ async def _voice_reply(stage: Stage, text: str) -> None:
     staff, resident = stage.people["staff"], stage.people["resident"]
     await stage.tap(staff, stage.ui("vbtn.q_reply"))
     await stage.send(staff, text)
-    stage.expect(text in stage.last(resident), "the resident did not receive the reply")
+    stage.expect(bool(stage.told(resident, text)), "the resident did not receive the reply")
 
 
 async def _voice_question(stage: Stage) -> None:
     staff, resident = stage.people["staff"], stage.people["resident"]
     await _voice_ask(stage, stage.say_("question"), complaint=False)
-    stage.expect(stage.say_("question") in stage.last(staff) and resident.first_name in stage.last(staff),
+    stage.expect(bool(stage.told(staff, stage.say_("question"), resident.first_name)),
                  "the staff did not receive the question with the asker's name")
     await _voice_reply(stage, stage.say_("answer"))
 
@@ -453,28 +479,28 @@ async def _voice_typed(stage: Stage) -> None:
     for line, answer, choice in (("typed_general", "general_answer", "qt1:0"),
                                  ("typed_latest", "latest_answer", "qt1:[1-9]*")):
         await stage.send(resident, stage.say_(line))
-        stage.expect(stage.say_(line) in stage.last(resident) and stage.facts["title"] in stage.last(resident),
+        stage.expect(bool(stage.told(resident, stage.say_(line), stage.facts["title"])),
                      "typed text was not offered as a question")
         await stage.tap(resident, data=choice)
         await stage.tap(resident, stage.ui("vbtn.send_question"))
-        stage.expect(stage.say_(line) in stage.last(staff), "the staff did not receive the typed question")
+        stage.expect(bool(stage.told(staff, stage.say_(line))), "the staff did not receive the typed question")
         await _voice_reply(stage, stage.say_(answer))
 
 
 async def _voice_complaint(stage: Stage) -> None:
     resident, supervisor = stage.people["resident"], stage.people["supervisor"]
     await _voice_ask(stage, stage.say_("complaint"), complaint=True)
-    committee = stage.last(supervisor)
-    stage.expect(stage.say_("complaint") in committee and resident.first_name not in committee,
+    committee = stage.told(supervisor, stage.say_("complaint"))
+    stage.expect(bool(committee) and resident.first_name not in committee,
                  "the committee did not receive the complaint, or saw who made it")
     await _voice_reply(stage, stage.say_("first_reply"))
     await stage.tap(supervisor, stage.ui("vbtn.q_explain"))
-    stage.expect(stage.say_("complaint") in stage.last(stage.people["staff"]),
+    stage.expect(bool(stage.told(stage.people["staff"], stage.say_("complaint"))),
                  "the staff were not asked to explain")
     await _voice_reply(stage, stage.say_("explanation"))
-    stage.expect(stage.say_("explanation") in stage.last(supervisor), "the committee did not see the explanation")
+    stage.expect(bool(stage.told(supervisor, stage.say_("explanation"))), "the committee did not see the explanation")
     await stage.tap(supervisor, stage.ui("vbtn.q_close"))
-    stage.expect(stage.facts["title"] in stage.last(resident), "the resident was not told the complaint was closed")
+    stage.expect(bool(stage.told(resident, stage.facts["title"])), "the resident was not told the complaint was closed")
 
 
 async def _voice_directory(stage: Stage, representatives: list[FakeUser], residents: list[FakeUser]) -> None:
@@ -507,7 +533,7 @@ async def _voice_petition(stage: Stage) -> list[FakeUser]:
     await stage.tap(resident, data="pc1:*:sw:0")  # the catalog item, its class first: affairs (事务类)
     await stage.tap(resident, data="pc1:*:sw:1")  # its second page
     await stage.tap(resident, data="pi1:*:sw.11")  # public works and their contracts
-    stage.expect(stage.say_("p_title") in stage.last(staff), "the staff were not asked to confirm the petition")
+    stage.expect(bool(stage.told(staff, stage.say_("p_title"))), "the staff were not asked to confirm the petition")
     await stage.tap(staff, stage.ui("vbtn.p_confirm"))
     post = next((m for m in reversed(stage.world.bot_messages(group)) if stage.say_("p_title") in m.text), None)
     if post is None:
@@ -522,7 +548,7 @@ async def _voice_petition(stage: Stage) -> list[FakeUser]:
         stage.expect(stage.say_(count) in post.text,
                      f"the group post does not show {stage.say_(count)} after {signer.first_name} signed")
     for person in ("staff", "secretary", "supervisor", "inspector"):
-        stage.expect(stage.say_("p_title") in stage.last(stage.people[person]), f"the {person} was not told")
+        stage.expect(bool(stage.told(stage.people[person], stage.say_("p_title"))), f"the {person} was not told")
     seen = len(stage.texts_in(staff))
     await stage.send(staff, "/due")
     stage.expect(stage.say_("item_words") in "\n".join(stage.texts_in(staff)[seen:]),
@@ -580,7 +606,7 @@ async def chapter_board(stage: Stage) -> None:
     poster = stage.world.bot_messages(chat)[-1].data["document"]
     stage.expect(poster["file_name"].endswith("-a4.pdf") and poster["file_size"] > 10_000, "no poster PDF")
     await stage.send_photo(staff, reply_to=published.message_id)
-    stage.expect(stage.facts["title"] in stage.last(staff), "the posting photo was not recorded")
+    stage.expect(bool(stage.told(staff, stage.facts["title"])), "the posting photo was not recorded")
     if base:
         shown = await _fetch(page)
         stage.expect(stage.facts["title"] in shown and stage.say_("posted") in shown,
@@ -641,7 +667,7 @@ async def chapter_deadlines(stage: Stage) -> None:
     await stage.tap(secretary, stage.ui("btn.approve"))
     await stage.tap(supervisor, stage.ui("btn.approve"))
     for key in ("residents1", "residents2", "residents3"):
-        stage.expect(title in stage.last(stage.chats[key]), f"the notice did not reach {stage.chats[key].label}")
+        stage.expect(bool(stage.told(stage.chats[key], title)), f"the notice did not reach {stage.chats[key].label}")
     item = clock.policy.item("jyv:cw.1")
     name = (item.en if stage.lang == "en" else item.zh) if item else ""
     met = [line for page in await _due_pages(stage, staff) for line in page.split("✅", 1)[-1].splitlines()[1:]
@@ -709,8 +735,8 @@ async def chapter_matter(stage: Stage) -> None:
             lines += [f"{stage.say_(key)}: {count}" for key, count in
                       (("m_attendance", 30), ("m_for", 27), ("m_against", 2), ("m_abstaining", 1))]
         await stage.send(staff, "\n".join([*lines, f"{stage.say_('m_text')}: {text}"]))
-    path = stage.last(staff)
-    stage.expect("⏳" in path and today.isoformat() in path, "the resolution is not owed once the meeting decided")
+    stage.expect(bool(stage.told(staff, "⏳", today.isoformat())),
+                 "the resolution is not owed once the meeting decided")
 
 
 # A later capability appends (script key of its title, its function); the order is the story's order.
